@@ -1,0 +1,4 @@
+#include "animerec/data/dataset.h"
+
+namespace animerec::data {
+}  // namespace animerec::data
