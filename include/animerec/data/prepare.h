@@ -1,0 +1,51 @@
+#pragma once
+// `animerec prepare`: rating files (+ optional metadata) -> Dataset.
+// Steps, in order: stream and validate rows, map external ids, sort by
+// (user, anime) and drop duplicates (the last row wins), apply the
+// min-ratings filters until stable, split, attach metadata, record provenance.
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "animerec/data/anime_source.h"
+#include "animerec/data/bad_rows.h"
+#include "animerec/data/dataset.h"
+#include "animerec/data/ratings_source.h"
+
+namespace animerec::data {
+
+struct PrepareOptions {
+  std::string ratings_path;
+  std::string anime_path;         // optional
+  std::string synopsis_path;      // optional
+  std::string test_ratings_path;  // optional predefined test split
+  RatingsLayout ratings_layout = RatingsLayout::kAuto;
+  AnimeLayout anime_layout = AnimeLayout::kAuto;
+  uint64_t seed = 42;
+  double test_fraction = 0.2;
+  double validation_fraction = 0.0;
+  double cold_anime_fraction = 0.0;
+  int64_t min_ratings_to_split = 5;
+  int64_t min_user_ratings = 1;
+  int64_t min_anime_ratings = 1;
+  BadRowPolicy on_bad_row = BadRowPolicy::kError;
+  bool quiet = false;
+  std::string command_line;                   // for provenance
+  std::map<std::string, std::string> params;  // for provenance
+};
+
+// Builds the dataset in memory; throws InputError/IoError/ConfigError. Rows
+// skipped under --on-bad-row=skip are counted in `log`.
+Dataset prepare_dataset(const PrepareOptions& options, BadRowLog& log);
+
+// The split rule, exposed for tests: which of a user's scored rows (given by
+// anime external ids) go to test and validation.
+struct SplitCounts {
+  int64_t test = 0;
+  int64_t validation = 0;
+};
+SplitCounts holdout_sizes(int64_t n_scored, double test_fraction, double validation_fraction,
+                          int64_t min_ratings_to_split);
+
+}  // namespace animerec::data

@@ -1,0 +1,196 @@
+// The one table of commands and parameters. Everything else (option parsing,
+// config files, checks, --help, docs/params.md) is derived from it, so adding a
+// command or a parameter is one row here plus `scripts/update-params-doc.sh`.
+//
+// Parameters shared by several commands (seed, overwrite, quiet) are one row
+// with several commands, so their meaning cannot drift apart. They sit at the
+// end so that each command lists its own parameters first.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "animerec/config/params.h"
+
+namespace animerec::config {
+namespace {
+
+// Builds one row fluently; a plain aggregate initializer would need every
+// field spelled out (GCC warns about the missing ones under -Wextra).
+class Row {
+ public:
+  Row(std::string name, ParamType type, std::string default_value = "") {
+    spec_.name = std::move(name);
+    spec_.type = type;
+    spec_.default_value = std::move(default_value);
+  }
+  Row& required() {
+    spec_.required = true;
+    return *this;
+  }
+  Row& at_least(double min) {
+    spec_.min = min;
+    return *this;
+  }
+  Row& in(double min, double max) {
+    spec_.min = min;
+    spec_.max = max;
+    return *this;
+  }
+  // [0, 1): a share of something, where taking all of it makes no sense.
+  Row& fraction() {
+    in(0.0, 1.0);
+    spec_.max_exclusive = true;
+    return *this;
+  }
+  Row& one_of(std::vector<std::string> choices) {
+    spec_.choices = std::move(choices);
+    return *this;
+  }
+  Row& on(std::vector<std::string> commands) {
+    spec_.commands = std::move(commands);
+    return *this;
+  }
+  Row& doc(std::string text) {
+    spec_.doc = std::move(text);
+    return *this;
+  }
+  operator ParamSpec() const { return spec_; }  // NOLINT: rows convert implicitly by design
+
+ private:
+  ParamSpec spec_;
+};
+
+Row integer(std::string name, std::string default_value) {
+  return Row(std::move(name), ParamType::kInt, std::move(default_value));
+}
+Row number(std::string name, std::string default_value) {
+  return Row(std::move(name), ParamType::kDouble, std::move(default_value));
+}
+Row choice(std::string name, std::string default_value) {
+  return Row(std::move(name), ParamType::kString, std::move(default_value));
+}
+Row path(std::string name) { return Row(std::move(name), ParamType::kPath); }
+Row flag(std::string name) { return Row(std::move(name), ParamType::kBool, "false"); }
+
+std::vector<ParamSpec> build_param_table() {
+  return {
+      // ---- prepare
+      path("ratings")
+          .required()
+          .on({"prepare"})
+          .doc("ratings file (MyAnimeList, MovieLens or user,anime,rating triplets; see "
+               "--ratings-format)"),
+      path("anime").on({"prepare"}).doc("anime metadata file (MyAnimeList anime.csv)"),
+      path("synopsis")
+          .on({"prepare"})
+          .doc("MyAnimeList 2020 anime_with_synopsis.csv with synopses"),
+      path("test-ratings")
+          .on({"prepare"})
+          .doc("predefined test split in the format of --ratings (e.g. MovieLens u1.test)"),
+      choice("ratings-format", "auto")
+          .one_of({"auto", "mal2016", "mal2020-complete", "mal2020-animelist", "mal2023",
+                   "movielens-udata", "movielens-dat", "movielens-csv", "triplets"})
+          .on({"prepare"})
+          .doc("format of --ratings; auto detects it from the first line (header or row shape)"),
+      choice("anime-format", "auto")
+          .one_of({"auto", "mal2016", "mal2020", "mal2023"})
+          .on({"prepare"})
+          .doc("format of --anime; auto detects it from the header"),
+      path("out").required().on({"prepare"}).doc("dataset file to write (dataset.h5)"),
+      number("test-fraction", "0.2")
+          .fraction()
+          .on({"prepare"})
+          .doc("share of each user's explicit ratings held out for testing"),
+      number("validation-fraction", "0.0")
+          .fraction()
+          .on({"prepare"})
+          .doc("share of each user's explicit ratings held out for validation"),
+      number("cold-anime-fraction", "0.0")
+          .fraction()
+          .on({"prepare"})
+          .doc("share of anime whose ratings all go to test (cold-start items)"),
+      integer("min-ratings-to-split", "5")
+          .at_least(2)
+          .on({"prepare"})
+          .doc("users with fewer explicit ratings stay whole in train"),
+      integer("min-user-ratings", "1")
+          .at_least(1)
+          .on({"prepare"})
+          .doc("drop users with fewer ratings, repeated until stable"),
+      integer("min-anime-ratings", "1")
+          .at_least(1)
+          .on({"prepare"})
+          .doc("drop anime with fewer ratings, repeated until stable"),
+      choice("on-bad-row", "error")
+          .one_of({"error", "skip"})
+          .on({"prepare"})
+          .doc("a malformed row stops with FILE:LINE (error) or is counted and dropped (skip)"),
+
+      // ---- synth
+      path("out").required().on({"synth"}).doc("directory to write the CSV files into"),
+      integer("users", "2000").at_least(1).on({"synth"}).doc("number of users"),
+      integer("anime", "500").at_least(1).on({"synth"}).doc("number of anime"),
+      integer("ratings", "100000")
+          .at_least(1)
+          .on({"synth"})
+          .doc("number of ratings (distinct user-anime pairs)"),
+      choice("layout", "mal2023")
+          .one_of({"mal2023", "mal2016"})
+          .on({"synth"})
+          .doc("MyAnimeList file layout to imitate"),
+      integer("factors", "8").in(1, 64).on({"synth"}).doc("latent dimensions of the true model"),
+      number("noise", "0.8")
+          .at_least(0)
+          .on({"synth"})
+          .doc("standard deviation of the noise added to true scores"),
+
+      // ---- info
+      path("dataset").required().on({"info"}).doc("dataset file to summarize"),
+
+      // ---- export
+      path("dataset").required().on({"export"}).doc("dataset file to read"),
+      choice("split", "train")
+          .one_of({"train", "validation", "test", "all"})
+          .on({"export"})
+          .doc("which ratings to write"),
+      choice("ids", "external")
+          .one_of({"external", "index"})
+          .on({"export"})
+          .doc("external: the source's user/anime ids; index: dense 0-based indices"),
+      path("out").required().on({"export"}).doc("triplets file to write (user,anime,rating)"),
+
+      // ---- shared
+      integer("seed", "42")
+          .at_least(0)
+          .on({"prepare", "synth"})
+          .doc("random seed; the same inputs and seed give the same output"),
+      flag("overwrite")
+          .on({"prepare", "synth", "export"})
+          .doc("replace the output if it exists (otherwise that is an error)"),
+      flag("quiet").on({"prepare", "synth"}).doc("no progress output on stderr"),
+  };
+}
+
+std::vector<CommandSpec> build_command_table() {
+  return {
+      {"prepare", "read MyAnimeList/MovieLens files into a dataset.h5", {}},
+      {"synth", "write a synthetic MyAnimeList-shaped dataset", {}},
+      {"info", "print a summary of a dataset.h5", {"dataset"}},
+      {"export", "write a split of a dataset.h5 as triplets", {}},
+      {"params-doc", "print docs/params.md", {}},
+  };
+}
+
+}  // namespace
+
+const std::vector<ParamSpec>& param_table() {
+  static const std::vector<ParamSpec> table = build_param_table();
+  return table;
+}
+
+const std::vector<CommandSpec>& command_table() {
+  static const std::vector<CommandSpec> table = build_command_table();
+  return table;
+}
+
+}  // namespace animerec::config

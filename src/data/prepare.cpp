@@ -1,0 +1,435 @@
+#include "animerec/data/prepare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <numeric>
+#include <unordered_map>
+
+#include "animerec/core/build_info.h"
+#include "animerec/core/error.h"
+#include "animerec/core/hash.h"
+#include "animerec/core/progress.h"
+
+namespace animerec::data {
+
+namespace {
+
+// Distinct purposes for the counter-based hash, so the test split and the
+// cold-anime sample are independent draws from one seed.
+constexpr uint64_t kSaltHoldout = 0x686f6c646f7574ULL;  // "holdout"
+constexpr uint64_t kSaltCold = 0x636f6c64ULL;           // "cold"
+
+// External id -> dense index in order of first appearance. Ids below a limit
+// use a direct table (MyAnimeList ids are small), the rest a hash map; rows
+// come grouped by user, so the last lookup is cached.
+class IdMap {
+ public:
+  int32_t index(int64_t ext) {
+    if (ext == last_ext_) return last_index_;
+    int32_t ix = lookup_or_insert(ext);
+    last_ext_ = ext;
+    last_index_ = ix;
+    return ix;
+  }
+  const std::vector<int64_t>& external() const { return ext_; }
+
+ private:
+  static constexpr int64_t kDirectLimit = int64_t{1} << 24;
+  int32_t lookup_or_insert(int64_t ext) {
+    if (ext >= 0 && ext < kDirectLimit) {
+      auto u = static_cast<size_t>(ext);
+      if (u >= direct_.size()) direct_.resize(std::max(u + 1, direct_.size() * 2), -1);
+      if (direct_[u] < 0) direct_[u] = add(ext);
+      return direct_[u];
+    }
+    auto [it, inserted] = other_.try_emplace(ext, 0);
+    if (inserted) it->second = add(ext);
+    return it->second;
+  }
+  int32_t add(int64_t ext) {
+    if (ext_.size() >= static_cast<size_t>(INT32_MAX)) throw Error("more than 2^31 distinct ids");
+    ext_.push_back(ext);
+    return static_cast<int32_t>(ext_.size() - 1);
+  }
+  std::vector<int32_t> direct_;
+  std::unordered_map<int64_t, int32_t> other_;
+  std::vector<int64_t> ext_;
+  int64_t last_ext_ = INT64_MIN;
+  int32_t last_index_ = -1;
+};
+
+// Rows as read, in file order (the ratings file, then the test-ratings file).
+struct RowTable {
+  std::vector<int32_t> user, anime;  // dense indices from IdMap
+  std::vector<float> score;
+  std::vector<uint8_t> status;
+  std::vector<uint8_t> from_test_file;
+  size_t size() const { return user.size(); }
+  void reserve(size_t n) {
+    user.reserve(n);
+    anime.reserve(n);
+    score.reserve(n);
+    status.reserve(n);
+    from_test_file.reserve(n);
+  }
+};
+
+struct ReadStats {
+  int64_t rows = 0;
+  float score_min = 0, score_max = 0;
+  InputFile file;
+};
+
+ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char* role, bool is_test,
+                       IdMap& users, IdMap& anime, RowTable& rows, BadRowLog& log, bool quiet) {
+  RatingsSource src(path, layout);
+  Progress progress(fmt::format("reading {}", path), src.reader().file_size(), "bytes", quiet);
+  RatingRecord rec;
+  ReadStats st;
+  constexpr int64_t kSampleRows = 1 << 16;
+  while (src.next(rec, log)) {
+    rows.user.push_back(users.index(rec.user));
+    rows.anime.push_back(anime.index(rec.anime));
+    rows.score.push_back(rec.score);
+    rows.status.push_back(rec.status);
+    rows.from_test_file.push_back(is_test ? 1 : 0);
+    ++st.rows;
+    if ((st.rows & (kSampleRows - 1)) == 0) {
+      progress.update(src.reader().bytes_consumed(), st.rows);
+      if (st.rows == kSampleRows) {
+        // Reserve once from the observed bytes per row, so the arrays do not
+        // double past the memory bound on a multi-GB file.
+        double per_row = static_cast<double>(src.reader().bytes_consumed()) / kSampleRows;
+        auto expected = static_cast<size_t>(static_cast<double>(src.reader().file_size()) / per_row * 1.02);
+        rows.reserve(rows.size() + expected);
+      }
+    }
+  }
+  progress.finish(src.reader().bytes_consumed(), st.rows);
+  st.score_min = src.score_min();
+  st.score_max = src.score_max();
+  st.file = InputFile{role, path, ratings_layout_name(src.layout()), src.reader().file_size(),
+                      src.reader().sha256_hex()};
+  return st;
+}
+
+// rank[dense] = position of the external id in ascending order.
+std::vector<int32_t> ascending_ranks(const std::vector<int64_t>& ext, std::vector<int64_t>& sorted_ext) {
+  std::vector<int32_t> order(ext.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return ext[a] < ext[b]; });
+  std::vector<int32_t> rank(ext.size());
+  sorted_ext.resize(ext.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    rank[order[i]] = static_cast<int32_t>(i);
+    sorted_ext[i] = ext[order[i]];
+  }
+  return rank;
+}
+
+// Row order sorted by (user, anime, file position): counting sort by user is
+// stable, then each user's rows are stable-sorted by anime.
+std::vector<uint32_t> sorted_order(const RowTable& rows, size_t n_users) {
+  std::vector<uint32_t> start(n_users + 1, 0);
+  for (int32_t u : rows.user) ++start[static_cast<size_t>(u) + 1];
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  std::vector<uint32_t> order(rows.size());
+  std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+  for (uint32_t i = 0; i < rows.size(); ++i) order[fill[rows.user[i]]++] = i;
+  for (size_t u = 0; u < n_users; ++u) {
+    std::stable_sort(order.begin() + start[u], order.begin() + start[u + 1],
+                     [&](uint32_t a, uint32_t b) { return rows.anime[a] < rows.anime[b]; });
+  }
+  return order;
+}
+
+// Keeps the last row of each (user, anime) run in `order`; returns how many were dropped.
+int64_t drop_duplicates(const RowTable& rows, std::vector<uint32_t>& order) {
+  size_t out = 0;
+  for (size_t i = 0; i < order.size(); ++i) {
+    bool last_of_pair = i + 1 == order.size() || rows.user[order[i]] != rows.user[order[i + 1]] ||
+                        rows.anime[order[i]] != rows.anime[order[i + 1]];
+    if (last_of_pair) order[out++] = order[i];
+  }
+  int64_t dropped = static_cast<int64_t>(order.size() - out);
+  order.resize(out);
+  return dropped;
+}
+
+struct FilterStats {
+  int64_t rounds = 0, rows = 0;
+};
+
+// Drops rows of users/anime below the minimum counts, repeating until no
+// count falls below its minimum (dropping anime can push users under theirs).
+FilterStats apply_min_filters(const RowTable& rows, std::vector<uint32_t>& order, size_t n_users,
+                              size_t n_anime, int64_t min_user, int64_t min_anime) {
+  FilterStats st;
+  if (min_user <= 1 && min_anime <= 1) return st;
+  for (;;) {
+    std::vector<int64_t> per_user(n_users, 0), per_anime(n_anime, 0);
+    for (uint32_t r : order) {
+      ++per_user[rows.user[r]];
+      ++per_anime[rows.anime[r]];
+    }
+    size_t out = 0;
+    for (uint32_t r : order) {
+      if (per_user[rows.user[r]] >= min_user && per_anime[rows.anime[r]] >= min_anime) order[out++] = r;
+    }
+    if (out == order.size()) return st;
+    ++st.rounds;  // rounds that dropped something
+    st.rows += static_cast<int64_t>(order.size() - out);
+    order.resize(out);
+  }
+}
+
+// Compacts indices to those still present; returns old -> new (-1 if gone).
+std::vector<int32_t> compact_ids(const std::vector<int32_t>& idx_of_row, size_t n,
+                                 const std::vector<int64_t>& ext, std::vector<int64_t>& kept_ext) {
+  std::vector<uint8_t> present(n, 0);
+  for (int32_t i : idx_of_row) present[i] = 1;
+  std::vector<int32_t> remap(n, -1);
+  kept_ext.clear();
+  for (size_t i = 0; i < n; ++i) {
+    if (present[i]) {
+      remap[i] = static_cast<int32_t>(kept_ext.size());
+      kept_ext.push_back(ext[i]);
+    }
+  }
+  return remap;
+}
+
+void mark_cold_anime(Dataset& d, const PrepareOptions& o) {
+  d.cold_anime.assign(d.n_anime(), 0);
+  auto n_cold = static_cast<size_t>(std::llround(o.cold_anime_fraction * static_cast<double>(d.n_anime())));
+  if (n_cold == 0) return;
+  // The sample depends only on (seed, external id): stable under any row order.
+  std::vector<std::pair<uint64_t, int32_t>> keyed(d.n_anime());
+  for (size_t a = 0; a < d.n_anime(); ++a) {
+    keyed[a] = {hash_combine(o.seed, kSaltCold, static_cast<uint64_t>(d.anime_ids[a])),
+                static_cast<int32_t>(a)};
+  }
+  std::sort(keyed.begin(), keyed.end());
+  for (size_t i = 0; i < n_cold; ++i) d.cold_anime[keyed[i].second] = 1;
+}
+
+void split_user(Dataset& d, size_t u, const PrepareOptions& o, bool has_test_file) {
+  RatingArrays& r = d.by_user;
+  std::vector<std::pair<uint64_t, int64_t>> candidates;
+  for (auto i = d.user_offsets[u]; i < d.user_offsets[u + 1]; ++i) {
+    if (r.split[i] != static_cast<uint8_t>(Split::kTrain) || r.score[i] <= 0) continue;
+    uint64_t key = hash_combine(o.seed, kSaltHoldout, static_cast<uint64_t>(d.user_ids[u]),
+                                static_cast<uint64_t>(d.anime_ids[r.anime[i]]));
+    candidates.emplace_back(key, i);
+  }
+  SplitCounts n = holdout_sizes(static_cast<int64_t>(candidates.size()),
+                                has_test_file ? 0.0 : o.test_fraction, o.validation_fraction,
+                                o.min_ratings_to_split);
+  if (n.test + n.validation == 0) return;
+  std::sort(candidates.begin(), candidates.end());
+  for (int64_t k = 0; k < n.test + n.validation; ++k) {
+    r.split[candidates[k].second] = static_cast<uint8_t>(k < n.test ? Split::kTest : Split::kValidation);
+  }
+}
+
+void assign_splits(Dataset& d, const std::vector<uint8_t>& from_test_file, const PrepareOptions& o) {
+  mark_cold_anime(d, o);
+  RatingArrays& r = d.by_user;
+  for (size_t i = 0; i < r.size(); ++i) {
+    bool test = from_test_file[i] != 0 || d.cold_anime[r.anime[i]] != 0;
+    r.split[i] = static_cast<uint8_t>(test ? Split::kTest : Split::kTrain);
+  }
+  bool has_test_file = !o.test_ratings_path.empty();
+  for (size_t u = 0; u < d.n_users(); ++u) split_user(d, u, o, has_test_file);
+}
+
+void push_multi(MultiValued& mv, std::unordered_map<std::string, int32_t>& vocab_index,
+                const std::vector<std::string>& items) {
+  for (const auto& s : items) {
+    auto [it, inserted] = vocab_index.try_emplace(s, static_cast<int32_t>(mv.vocab.size()));
+    if (inserted) mv.vocab.push_back(s);
+    mv.values.push_back(it->second);
+  }
+  mv.offsets.push_back(static_cast<int64_t>(mv.values.size()));
+}
+
+// Vocabulary ids in order of first appearance over anime in ascending id, so
+// the result depends only on the inputs.
+void attach_metadata(Dataset& d, const AnimeTable& table) {
+  AnimeMeta& m = d.anime;
+  m.resize(d.n_anime());
+  m.genres = MultiValued{{}, {0}, {}};
+  m.studios = MultiValued{{}, {0}, {}};
+  std::unordered_map<std::string, int32_t> genre_ix, studio_ix;
+  for (size_t a = 0; a < d.n_anime(); ++a) {
+    auto it = table.by_id.find(d.anime_ids[a]);
+    if (it == table.by_id.end()) {
+      push_multi(m.genres, genre_ix, {});
+      push_multi(m.studios, studio_ix, {});
+      continue;
+    }
+    const AnimeRecord& rec = it->second;
+    m.has_metadata[a] = 1;
+    m.title[a] = rec.title;
+    m.type[a] = rec.type;
+    m.source[a] = rec.source;
+    m.age_rating[a] = rec.age_rating;
+    m.season[a] = rec.season;
+    m.synopsis[a] = rec.synopsis;
+    m.episodes[a] = rec.episodes;
+    m.year[a] = rec.year;
+    m.duration_min[a] = rec.duration_min;
+    m.members[a] = rec.members;
+    m.community_score[a] = rec.community_score;
+    push_multi(m.genres, genre_ix, rec.genres);
+    push_multi(m.studios, studio_ix, rec.studios);
+  }
+}
+
+void count_rows(Dataset& d) {
+  auto& c = d.provenance.counts;
+  const RatingArrays& r = d.by_user;
+  int64_t scored = 0, train = 0, validation = 0, test = 0;
+  for (size_t i = 0; i < r.size(); ++i) {
+    scored += r.score[i] > 0;
+    train += r.split[i] == static_cast<uint8_t>(Split::kTrain);
+    validation += r.split[i] == static_cast<uint8_t>(Split::kValidation);
+    test += r.split[i] == static_cast<uint8_t>(Split::kTest);
+  }
+  int64_t without_meta = 0, rows_without_meta = 0;
+  for (size_t a = 0; a < d.n_anime(); ++a) {
+    if (d.anime.has_metadata[a]) continue;
+    ++without_meta;
+    rows_without_meta += d.anime_offsets[a + 1] - d.anime_offsets[a];
+  }
+  c["rows_kept"] = static_cast<int64_t>(r.size());
+  c["users"] = static_cast<int64_t>(d.n_users());
+  c["anime"] = static_cast<int64_t>(d.n_anime());
+  c["scored_rows"] = scored;
+  c["unscored_rows"] = static_cast<int64_t>(r.size()) - scored;
+  c["split_train_rows"] = train;
+  c["split_validation_rows"] = validation;
+  c["split_test_rows"] = test;
+  c["cold_anime"] = std::count(d.cold_anime.begin(), d.cold_anime.end(), 1);
+  c["anime_without_metadata"] = without_meta;
+  c["rows_of_anime_without_metadata"] = rows_without_meta;
+}
+
+}  // namespace
+
+SplitCounts holdout_sizes(int64_t n_scored, double test_fraction, double validation_fraction,
+                          int64_t min_ratings_to_split) {
+  SplitCounts s;
+  if (n_scored < min_ratings_to_split) return s;
+  s.test = std::llround(test_fraction * static_cast<double>(n_scored));
+  s.validation = std::llround(validation_fraction * static_cast<double>(n_scored));
+  // A user always keeps at least one training rating.
+  while (s.test + s.validation >= n_scored) {
+    if (s.validation > 0) {
+      --s.validation;
+    } else {
+      --s.test;
+    }
+  }
+  return s;
+}
+
+Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
+  Dataset d;
+  auto& counts = d.provenance.counts;
+  IdMap users, anime;
+  RowTable rows;
+
+  ReadStats main = read_ratings(o.ratings_path, o.ratings_layout, "ratings", false, users, anime, rows,
+                                log, o.quiet);
+  counts["rows_read"] = main.rows;
+  d.provenance.inputs.push_back(main.file);
+  float score_min = main.score_min, score_max = main.score_max;
+  if (!o.test_ratings_path.empty()) {
+    ReadStats test = read_ratings(o.test_ratings_path, o.ratings_layout, "test-ratings", true, users,
+                                  anime, rows, log, o.quiet);
+    counts["test_rows_read"] = test.rows;
+    d.provenance.inputs.push_back(test.file);
+    score_min = std::min(score_min, test.score_min);
+    score_max = std::max(score_max, test.score_max);
+  }
+  for (const auto& [reason, entry] : log.entries()) counts["skipped_" + reason] = entry.count;
+  if (rows.size() == 0) throw InputError(o.ratings_path, 0, "no valid rating rows");
+  if (rows.size() >= UINT32_MAX) throw Error("more than 2^32 rating rows are not supported");
+
+  // Dense first-seen ids -> ascending external order.
+  std::vector<int64_t> user_ext, anime_ext;
+  std::vector<int32_t> user_rank = ascending_ranks(users.external(), user_ext);
+  std::vector<int32_t> anime_rank = ascending_ranks(anime.external(), anime_ext);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows.user[i] = user_rank[rows.user[i]];
+    rows.anime[i] = anime_rank[rows.anime[i]];
+  }
+  std::vector<uint32_t> order = sorted_order(rows, user_ext.size());
+  counts["duplicates_dropped"] = drop_duplicates(rows, order);
+
+  FilterStats fs = apply_min_filters(rows, order, user_ext.size(), anime_ext.size(),
+                                     o.min_user_ratings, o.min_anime_ratings);
+  counts["filter_rounds"] = fs.rounds;
+  counts["filter_dropped_rows"] = fs.rows;
+  if (order.empty()) {
+    throw ConfigError(fmt::format("no rows left after --min-user-ratings {} and --min-anime-ratings {}",
+                                  o.min_user_ratings, o.min_anime_ratings));
+  }
+
+  // Gather the kept rows in (user, anime) order with compacted indices.
+  std::vector<int32_t> kept_user(order.size()), kept_anime(order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    kept_user[i] = rows.user[order[i]];
+    kept_anime[i] = rows.anime[order[i]];
+  }
+  std::vector<int32_t> user_remap = compact_ids(kept_user, user_ext.size(), user_ext, d.user_ids);
+  std::vector<int32_t> anime_remap = compact_ids(kept_anime, anime_ext.size(), anime_ext, d.anime_ids);
+  counts["filter_dropped_users"] = static_cast<int64_t>(user_ext.size() - d.user_ids.size());
+  counts["filter_dropped_anime"] = static_cast<int64_t>(anime_ext.size() - d.anime_ids.size());
+
+  RatingArrays& r = d.by_user;
+  r.resize(order.size());
+  std::vector<uint8_t> from_test_file(order.size());
+  d.user_offsets.assign(d.n_users() + 1, 0);
+  for (size_t i = 0; i < order.size(); ++i) {
+    uint32_t src = order[i];
+    r.user[i] = user_remap[kept_user[i]];
+    r.anime[i] = anime_remap[kept_anime[i]];
+    r.score[i] = rows.score[src];
+    r.status[i] = rows.status[src];
+    from_test_file[i] = rows.from_test_file[src];
+    ++d.user_offsets[static_cast<size_t>(r.user[i]) + 1];
+  }
+  std::partial_sum(d.user_offsets.begin(), d.user_offsets.end(), d.user_offsets.begin());
+  rows = RowTable();  // release the file-order copy before the second orientation
+  order = {};
+
+  d.score_min = score_min;
+  d.score_max = score_max;
+  assign_splits(d, from_test_file, o);
+  build_anime_orientation(d);
+
+  AnimeTable table;
+  if (!o.anime_path.empty()) {
+    table = read_anime_file(o.anime_path, o.anime_layout, log, o.quiet);
+    d.provenance.inputs.push_back(table.file);
+    counts["metadata_rows"] = table.rows;
+    counts["metadata_duplicate_ids"] = table.duplicates;
+  }
+  if (!o.synopsis_path.empty()) {
+    d.provenance.inputs.push_back(merge_synopsis_file(o.synopsis_path, table, log, o.quiet));
+  }
+  for (const auto& [reason, entry] : log.entries()) counts["skipped_" + reason] = entry.count;
+  attach_metadata(d, table);
+  count_rows(d);
+
+  d.provenance.command_line = o.command_line;
+  d.provenance.program_version = program_version();
+  d.provenance.build_commit = build_commit();
+  d.provenance.params = o.params;
+  return d;
+}
+
+}  // namespace animerec::data

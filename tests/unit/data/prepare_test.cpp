@@ -1,0 +1,195 @@
+#include "animerec/data/prepare.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "animerec/core/error.h"
+#include "test_support.h"
+
+namespace animerec::data {
+namespace {
+
+using testing::TempDir;
+using testing::write_file;
+
+Dataset prepare(PrepareOptions o) {
+  o.quiet = true;
+  BadRowLog log(o.on_bad_row);
+  Dataset d = prepare_dataset(o, log);
+  validate(d, "prepared");
+  return d;
+}
+
+TEST(PrepareTest, IdsAreAscendingAndBothOrientationsAgree) {
+  TempDir dir;
+  write_file(dir.file("r.csv"), "user_id,anime_id,rating\n50,7,8\n3,9,-1\n3,7,10\n50,2,5\n");
+  PrepareOptions o;
+  o.ratings_path = dir.file("r.csv");
+  o.test_fraction = 0;
+  Dataset d = prepare(o);
+  EXPECT_EQ(d.user_ids, (std::vector<int64_t>{3, 50}));
+  EXPECT_EQ(d.anime_ids, (std::vector<int64_t>{2, 7, 9}));
+  EXPECT_EQ(d.by_user.anime, (std::vector<int32_t>{1, 2, 0, 1}));
+  EXPECT_EQ(d.by_user.score, (std::vector<float>{10, 0, 5, 8}));
+  EXPECT_EQ(d.by_anime.user, (std::vector<int32_t>{1, 0, 1, 0}));
+  EXPECT_EQ(d.anime_offsets, (std::vector<int64_t>{0, 1, 3, 4}));
+  EXPECT_EQ(d.provenance.counts.at("scored_rows"), 3);
+  EXPECT_EQ(d.provenance.counts.at("unscored_rows"), 1);
+}
+
+TEST(PrepareTest, DuplicatesKeepTheLastRow) {
+  TempDir dir;
+  write_file(dir.file("r.csv"), "user_id,anime_id,rating\n1,7,8\n1,8,3\n1,7,2\n");
+  PrepareOptions o;
+  o.ratings_path = dir.file("r.csv");
+  o.test_fraction = 0;
+  Dataset d = prepare(o);
+  EXPECT_EQ(d.n_ratings(), 2u);
+  EXPECT_EQ(d.by_user.score[0], 2);
+  EXPECT_EQ(d.provenance.counts.at("duplicates_dropped"), 1);
+}
+
+TEST(PrepareTest, MinFiltersRepeatUntilStable) {
+  // User 3 has 2 ratings; anime 30 is rated by users 1 and 3 only. With
+  // min-user 3: user 3 goes, then anime 30 has 1 rating < 2 and goes, which
+  // leaves user 1 with 2 ratings < 3: it goes too (a third round).
+  TempDir dir;
+  write_file(dir.file("r.csv"),
+             "user_id,anime_id,rating\n"
+             "1,10,5\n1,20,5\n1,30,5\n"
+             "2,10,5\n2,20,5\n2,40,5\n"
+             "3,30,5\n3,40,5\n"
+             "4,10,5\n4,20,5\n4,40,5\n");
+  PrepareOptions o;
+  o.ratings_path = dir.file("r.csv");
+  o.test_fraction = 0;
+  o.min_user_ratings = 3;
+  o.min_anime_ratings = 2;
+  Dataset d = prepare(o);
+  EXPECT_EQ(d.user_ids, (std::vector<int64_t>{2, 4}));
+  EXPECT_EQ(d.anime_ids, (std::vector<int64_t>{10, 20, 40}));
+  EXPECT_EQ(d.provenance.counts.at("filter_dropped_rows"), 5);
+  EXPECT_EQ(d.provenance.counts.at("filter_rounds"), 3);
+  EXPECT_EQ(d.provenance.counts.at("filter_dropped_users"), 2);
+}
+
+TEST(PrepareTest, HoldoutSizes) {
+  EXPECT_EQ(holdout_sizes(10, 0.2, 0.1, 5).test, 2);
+  EXPECT_EQ(holdout_sizes(10, 0.2, 0.1, 5).validation, 1);
+  EXPECT_EQ(holdout_sizes(4, 0.2, 0.1, 5).test, 0);  // too few: stays whole
+  SplitCounts tiny = holdout_sizes(2, 0.6, 0.4, 2);  // always one left to train
+  EXPECT_EQ(tiny.test + tiny.validation, 1);
+}
+
+std::string many_users_file() {
+  std::string s = "user_id,anime_id,rating\n";
+  for (int u = 1; u <= 40; ++u) {
+    for (int a = 1; a <= 25; ++a) {
+      s += std::to_string(u) + "," + std::to_string(a * 3) + "," + std::to_string(1 + (u * a) % 10) + "\n";
+    }
+    s += std::to_string(u) + ",999," + "-1\n";
+  }
+  s += "41,3,7\n41,6,8\n";  // a user below min-ratings-to-split
+  return s;
+}
+
+TEST(PrepareTest, PerUserSplitIsSeededAndLeavesSmallUsersWhole) {
+  TempDir dir;
+  write_file(dir.file("r.csv"), many_users_file());
+  PrepareOptions o;
+  o.ratings_path = dir.file("r.csv");
+  o.test_fraction = 0.2;
+  o.validation_fraction = 0.12;
+  Dataset a = prepare(o);
+  for (size_t u = 0; u < 40; ++u) {
+    int test = 0, val = 0;
+    for (auto i = a.user_offsets[u]; i < a.user_offsets[u + 1]; ++i) {
+      test += a.by_user.split[i] == static_cast<uint8_t>(Split::kTest);
+      val += a.by_user.split[i] == static_cast<uint8_t>(Split::kValidation);
+      if (a.by_user.score[i] == 0) EXPECT_EQ(a.by_user.split[i], 0) << "unscored rows stay in train";
+    }
+    EXPECT_EQ(test, 5);
+    EXPECT_EQ(val, 3);
+  }
+  for (auto i = a.user_offsets[40]; i < a.user_offsets[41]; ++i) EXPECT_EQ(a.by_user.split[i], 0);
+
+  Dataset same = prepare(o);
+  EXPECT_EQ(a.by_user.split, same.by_user.split);
+  o.seed = 7;
+  Dataset other = prepare(o);
+  EXPECT_NE(a.by_user.split, other.by_user.split);
+}
+
+TEST(PrepareTest, ColdAnimeMoveWholeToTest) {
+  TempDir dir;
+  write_file(dir.file("r.csv"), many_users_file());
+  PrepareOptions o;
+  o.ratings_path = dir.file("r.csv");
+  o.cold_anime_fraction = 0.2;
+  Dataset d = prepare(o);
+  size_t cold = 0;
+  for (size_t a = 0; a < d.n_anime(); ++a) {
+    if (!d.cold_anime[a]) continue;
+    ++cold;
+    for (auto i = d.anime_offsets[a]; i < d.anime_offsets[a + 1]; ++i) {
+      EXPECT_EQ(d.by_anime.split[i], static_cast<uint8_t>(Split::kTest));
+    }
+  }
+  EXPECT_EQ(cold, 5u);  // 20% of 26 anime, rounded
+}
+
+TEST(PrepareTest, PredefinedTestFile) {
+  TempDir dir;
+  write_file(dir.file("u1.base"), "1\t10\t5\t0\n1\t20\t3\t0\n2\t10\t4\t0\n");
+  write_file(dir.file("u1.test"), "1\t30\t2\t0\n2\t20\t1\t0\n");
+  PrepareOptions o;
+  o.ratings_path = dir.file("u1.base");
+  o.test_ratings_path = dir.file("u1.test");
+  o.min_ratings_to_split = 2;
+  Dataset d = prepare(o);
+  EXPECT_EQ(d.n_ratings(), 5u);
+  EXPECT_EQ(d.score_max, 5);
+  EXPECT_EQ(d.provenance.counts.at("split_test_rows"), 2);
+  EXPECT_EQ(d.provenance.counts.at("split_train_rows"), 3);
+  EXPECT_EQ(d.provenance.inputs.size(), 2u);
+  EXPECT_EQ(d.provenance.inputs[0].layout, "movielens-udata");
+}
+
+TEST(PrepareTest, MetadataIsAttachedAndMissingAnimeCounted) {
+  TempDir dir;
+  write_file(dir.file("r.csv"), "user_id,anime_id,rating\n1,5114,10\n1,77777,6\n2,5114,9\n");
+  write_file(dir.file("anime.csv"),
+             "anime_id,name,genre,type,episodes,rating,members\n"
+             "5114,Fullmetal Alchemist: Brotherhood,\"Action, Adventure\",TV,64,9.26,793665\n"
+             "1,Unrated,Comedy,TV,1,5,1\n");
+  PrepareOptions o;
+  o.ratings_path = dir.file("r.csv");
+  o.anime_path = dir.file("anime.csv");
+  o.test_fraction = 0;
+  Dataset d = prepare(o);
+  ASSERT_EQ(d.n_anime(), 2u);
+  EXPECT_EQ(d.anime.title[0], "Fullmetal Alchemist: Brotherhood");
+  EXPECT_EQ(d.anime.has_metadata[1], 0);
+  EXPECT_EQ(d.anime.genres.vocab, (std::vector<std::string>{"Action", "Adventure"}));
+  EXPECT_EQ(d.anime.genres.offsets, (std::vector<int64_t>{0, 2, 2}));
+  EXPECT_EQ(d.provenance.counts.at("anime_without_metadata"), 1);
+  EXPECT_EQ(d.provenance.counts.at("rows_of_anime_without_metadata"), 1);
+  EXPECT_EQ(d.provenance.inputs[1].role, "anime");
+}
+
+TEST(PrepareTest, SkippedRowsAreCountedInProvenance) {
+  TempDir dir;
+  write_file(dir.file("r.csv"), "user_id,anime_id,rating\n1,2,8\n1,x,8\n2,2,99\n");
+  PrepareOptions o;
+  o.ratings_path = dir.file("r.csv");
+  o.on_bad_row = BadRowPolicy::kSkip;
+  o.test_fraction = 0;
+  Dataset d = prepare(o);
+  EXPECT_EQ(d.n_ratings(), 1u);
+  EXPECT_EQ(d.provenance.counts.at("skipped_non_numeric_id"), 1);
+  EXPECT_EQ(d.provenance.counts.at("skipped_score_out_of_range"), 1);
+}
+
+}  // namespace
+}  // namespace animerec::data
