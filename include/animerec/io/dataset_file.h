@@ -2,7 +2,9 @@
 // dataset.h5: the prepared dataset on disk (layout in docs/dataset-format.md).
 // Only the io sources include HDF5; this header exposes none of its types.
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "animerec/data/dataset.h"
 
@@ -20,5 +22,34 @@ void write_dataset(const data::Dataset& d, const std::string& path, bool overwri
 // (format attribute missing or different), an unsupported version, or any
 // inconsistent shape (checked before large allocations).
 data::Dataset read_dataset(const std::string& path);
+
+// What a rank of a distributed trainer needs before reading its slice: ids,
+// offsets of both orientations, the score scale, cold anime, provenance and
+// the row count. Reads no rating array (their lengths are checked from the
+// file's metadata only).
+struct DatasetHeader {
+  int format_version = 0;
+  std::vector<int64_t> user_ids;
+  std::vector<int64_t> anime_ids;
+  float score_min = 0;
+  float score_max = 0;
+  std::vector<int64_t> user_offsets;   // n_users + 1
+  std::vector<int64_t> anime_offsets;  // n_anime + 1
+  std::vector<uint8_t> cold_anime;
+  int64_t n_ratings = 0;
+  data::Provenance provenance;
+  size_t n_users() const { return user_ids.size(); }
+  size_t n_anime() const { return anime_ids.size(); }
+};
+DatasetHeader read_dataset_header(const std::string& path);
+
+enum class Orientation { kByUser, kByAnime };
+const char* orientation_name(Orientation o);  // "by_user" | "by_anime"
+
+// Rating rows [begin_row, end_row) of one orientation, read by hyperslab
+// (rows of users u0..u1 are [user_offsets[u0], user_offsets[u1+1])). Throws
+// IoError for a range outside the file or inconsistent array lengths.
+data::RatingArrays read_rating_slice(const std::string& path, Orientation orientation,
+                                     int64_t begin_row, int64_t end_row);
 
 }  // namespace animerec::io

@@ -1,0 +1,348 @@
+// dataset.h5 reader and writer. The layout is documented in
+// docs/dataset-format.md; keep the two in step.
+
+#include "animerec/io/dataset_file.h"
+
+#include <fmt/format.h>
+
+#include "animerec/core/atomic_file.h"
+#include "animerec/core/error.h"
+#include "hdf5_util.h"
+
+namespace animerec::io {
+
+namespace {
+
+using data::AnimeMeta;
+using data::Dataset;
+using data::MultiValued;
+using data::Provenance;
+using data::RatingArrays;
+using h5::Group;
+
+constexpr const char* kRatingFields[] = {"user", "anime", "score", "status", "split"};
+
+// ---------------------------------------------------------------- writing
+
+void write_ratings(const Group& g, const RatingArrays& r) {
+  h5::write_array(g, "user", r.user);
+  h5::write_array(g, "anime", r.anime);
+  h5::write_array(g, "score", r.score);
+  h5::write_array(g, "status", r.status);
+  h5::write_array(g, "split", r.split);
+}
+
+void write_multi_valued(const Group& g, const MultiValued& m) {
+  h5::write_strings(g, "vocab", m.vocab);
+  h5::write_array(g, "offsets", m.offsets);
+  h5::write_array(g, "values", m.values);
+}
+
+void write_anime(const Group& g, const Dataset& d) {
+  const AnimeMeta& m = d.anime;
+  h5::write_array(g, "ids", d.anime_ids);
+  h5::write_array(g, "cold", d.cold_anime);
+  h5::write_array(g, "has_metadata", m.has_metadata);
+  h5::write_strings(g, "title", m.title);
+  h5::write_strings(g, "type", m.type);
+  h5::write_strings(g, "source", m.source);
+  h5::write_strings(g, "age_rating", m.age_rating);
+  h5::write_strings(g, "season", m.season);
+  h5::write_strings(g, "synopsis", m.synopsis);
+  h5::write_array(g, "episodes", m.episodes);
+  h5::write_array(g, "year", m.year);
+  h5::write_array(g, "duration_min", m.duration_min);
+  h5::write_array(g, "members", m.members);
+  h5::write_array(g, "community_score", m.community_score);
+  write_multi_valued(g.create_group("genres"), m.genres);
+  write_multi_valued(g.create_group("studios"), m.studios);
+}
+
+void write_provenance(const Group& g, const Provenance& p) {
+  h5::write_attribute(g, "command_line", p.command_line);
+  h5::write_attribute(g, "program_version", p.program_version);
+  h5::write_attribute(g, "build_commit", p.build_commit);
+
+  std::vector<std::string> role, path, layout, sha256;
+  std::vector<int64_t> size_bytes;
+  for (const auto& in : p.inputs) {
+    role.push_back(in.role);
+    path.push_back(in.path);
+    layout.push_back(in.layout);
+    size_bytes.push_back(static_cast<int64_t>(in.size_bytes));
+    sha256.push_back(in.sha256);
+  }
+  Group inputs = g.create_group("inputs");
+  h5::write_strings(inputs, "role", role);
+  h5::write_strings(inputs, "path", path);
+  h5::write_strings(inputs, "layout", layout);
+  h5::write_array(inputs, "size_bytes", size_bytes);
+  h5::write_strings(inputs, "sha256", sha256);
+
+  // std::map iterates in key order, so the arrays are sorted by name.
+  std::vector<std::string> names, texts;
+  std::vector<int64_t> values;
+  for (const auto& [name, value] : p.counts) {
+    names.push_back(name);
+    values.push_back(value);
+  }
+  Group counts = g.create_group("counts");
+  h5::write_strings(counts, "name", names);
+  h5::write_array(counts, "value", values);
+
+  names.clear();
+  for (const auto& [name, text] : p.params) {
+    names.push_back(name);
+    texts.push_back(text);
+  }
+  Group params = g.create_group("params");
+  h5::write_strings(params, "name", names);
+  h5::write_strings(params, "value", texts);
+}
+
+void write_file(h5::File& file, const Dataset& d) {
+  const Group& root = file.root();
+  h5::write_attribute(root, "format", std::string_view(kDatasetFormatName));
+  h5::write_attribute(root, "format_version", int64_t{Dataset::kFormatVersion});
+  h5::write_attribute(root, "score_min", d.score_min);
+  h5::write_attribute(root, "score_max", d.score_max);
+
+  h5::write_array(root.create_group("users"), "ids", d.user_ids);
+  write_anime(root.create_group("anime"), d);
+
+  Group ratings = root.create_group("ratings");
+  write_ratings(ratings.create_group("by_user"), d.by_user);
+  h5::write_array(ratings, "user_offsets", d.user_offsets);
+  write_ratings(ratings.create_group("by_anime"), d.by_anime);
+  h5::write_array(ratings, "anime_offsets", d.anime_offsets);
+
+  write_provenance(root.create_group("provenance"), d.provenance);
+}
+
+// ---------------------------------------------------------------- reading
+
+// Opens `path` and checks it is an animerec dataset of the version we read.
+h5::File open_dataset_file(const std::string& path) {
+  h5::File file = h5::File::open_read(path);
+  const Group& root = file.root();
+  if (!root.has_attribute("format")) {
+    throw IoError(fmt::format("{} is not an animerec dataset (no format attribute)", path));
+  }
+  std::string format = h5::read_string_attribute(root, "format");
+  if (format != kDatasetFormatName) {
+    throw IoError(
+        fmt::format("{} is not an animerec dataset (format attribute is \"{}\")", path, format));
+  }
+  int64_t version = h5::read_int_attribute(root, "format_version");
+  if (version != Dataset::kFormatVersion) {
+    throw IoError(
+        fmt::format("{}: field /@format_version: version {} is not supported (this "
+                    "program reads version {})",
+                    path, version, Dataset::kFormatVersion));
+  }
+  return file;
+}
+
+// Checks from metadata alone that the five arrays of one orientation exist
+// with the right types and all have `n` rows.
+void check_rating_lengths(const Group& g, hsize_t n, std::string_view why) {
+  for (const char* field : kRatingFields) {
+    hsize_t len = 0;
+    std::string_view f(field);
+    if (f == "user" || f == "anime") {
+      len = h5::array_length<int32_t>(g, field);
+    } else if (f == "score") {
+      len = h5::array_length<float>(g, field);
+    } else {
+      len = h5::array_length<uint8_t>(g, field);
+    }
+    if (len != n) g.fail(field, fmt::format("has {} elements, expected {} ({})", len, n, why));
+  }
+}
+
+RatingArrays read_ratings(const Group& g, hsize_t n, std::string_view why) {
+  check_rating_lengths(g, n, why);
+  RatingArrays r;
+  r.user = h5::read_array<int32_t>(g, "user", n, why);
+  r.anime = h5::read_array<int32_t>(g, "anime", n, why);
+  r.score = h5::read_array<float>(g, "score", n, why);
+  r.status = h5::read_array<uint8_t>(g, "status", n, why);
+  r.split = h5::read_array<uint8_t>(g, "split", n, why);
+  return r;
+}
+
+// An offsets array must be usable to slice the rating arrays: right length,
+// from 0 to n_ratings, never decreasing. (validate() repeats this for whole
+// datasets; the header is also read on its own by the trainer's ranks.)
+std::vector<int64_t> read_offsets(const Group& g, const char* name, size_t n_keys,
+                                  std::string_view keys, int64_t n_ratings) {
+  auto offsets =
+      h5::read_array<int64_t>(g, name, n_keys + 1, fmt::format("the number of {} + 1", keys));
+  if (offsets.front() != 0) g.fail(name, fmt::format("starts at {}, not 0", offsets.front()));
+  for (size_t i = 1; i < offsets.size(); ++i) {
+    if (offsets[i] < offsets[i - 1]) {
+      g.fail(name,
+             fmt::format("decreases at index {} ({} after {})", i, offsets[i], offsets[i - 1]));
+    }
+  }
+  if (offsets.back() != n_ratings) {
+    g.fail(name,
+           fmt::format("ends at {}, expected the number of ratings {}", offsets.back(), n_ratings));
+  }
+  return offsets;
+}
+
+MultiValued read_multi_valued(const Group& g, size_t n_anime) {
+  MultiValued m;
+  m.vocab = h5::read_strings(g, "vocab");
+  m.offsets = h5::read_array<int64_t>(g, "offsets", n_anime + 1, "the number of anime + 1");
+  m.values = h5::read_array<int32_t>(g, "values");
+  return m;
+}
+
+AnimeMeta read_anime_meta(const Group& g, size_t n) {
+  constexpr std::string_view why = "the number of anime in /anime/ids";
+  AnimeMeta m;
+  m.has_metadata = h5::read_array<uint8_t>(g, "has_metadata", n, why);
+  m.title = h5::read_strings(g, "title", n, why);
+  m.type = h5::read_strings(g, "type", n, why);
+  m.source = h5::read_strings(g, "source", n, why);
+  m.age_rating = h5::read_strings(g, "age_rating", n, why);
+  m.season = h5::read_strings(g, "season", n, why);
+  m.synopsis = h5::read_strings(g, "synopsis", n, why);
+  m.episodes = h5::read_array<int32_t>(g, "episodes", n, why);
+  m.year = h5::read_array<int32_t>(g, "year", n, why);
+  m.duration_min = h5::read_array<int32_t>(g, "duration_min", n, why);
+  m.members = h5::read_array<int64_t>(g, "members", n, why);
+  m.community_score = h5::read_array<float>(g, "community_score", n, why);
+  m.genres = read_multi_valued(g.open_group("genres"), n);
+  m.studios = read_multi_valued(g.open_group("studios"), n);
+  return m;
+}
+
+Provenance read_provenance(const Group& g) {
+  Provenance p;
+  p.command_line = h5::read_string_attribute(g, "command_line");
+  p.program_version = h5::read_string_attribute(g, "program_version");
+  p.build_commit = h5::read_string_attribute(g, "build_commit");
+
+  Group inputs = g.open_group("inputs");
+  auto role = h5::read_strings(inputs, "role");
+  constexpr std::string_view why = "the length of /provenance/inputs/role";
+  auto path = h5::read_strings(inputs, "path", role.size(), why);
+  auto layout = h5::read_strings(inputs, "layout", role.size(), why);
+  auto size_bytes = h5::read_array<int64_t>(inputs, "size_bytes", role.size(), why);
+  auto sha256 = h5::read_strings(inputs, "sha256", role.size(), why);
+  for (size_t i = 0; i < role.size(); ++i) {
+    p.inputs.push_back(data::InputFile{std::move(role[i]), std::move(path[i]), std::move(layout[i]),
+                                       static_cast<uint64_t>(size_bytes[i]), std::move(sha256[i])});
+  }
+
+  Group counts = g.open_group("counts");
+  auto count_names = h5::read_strings(counts, "name");
+  auto count_values = h5::read_array<int64_t>(counts, "value", count_names.size(),
+                                              "the length of /provenance/counts/name");
+  for (size_t i = 0; i < count_names.size(); ++i) p.counts[count_names[i]] = count_values[i];
+
+  Group params = g.open_group("params");
+  auto param_names = h5::read_strings(params, "name");
+  auto param_values = h5::read_strings(params, "value", param_names.size(),
+                                       "the length of /provenance/params/name");
+  for (size_t i = 0; i < param_names.size(); ++i) p.params[param_names[i]] = param_values[i];
+  return p;
+}
+
+DatasetHeader read_header(const h5::File& file) {
+  const Group& root = file.root();
+  DatasetHeader h;
+  h.format_version = static_cast<int>(h5::read_int_attribute(root, "format_version"));
+  h.score_min = h5::read_float_attribute(root, "score_min");
+  h.score_max = h5::read_float_attribute(root, "score_max");
+  h.user_ids = h5::read_array<int64_t>(root.open_group("users"), "ids");
+  Group anime = root.open_group("anime");
+  h.anime_ids = h5::read_array<int64_t>(anime, "ids");
+  h.cold_anime = h5::read_array<uint8_t>(anime, "cold", h.anime_ids.size(),
+                                         "the number of anime in /anime/ids");
+
+  Group ratings = root.open_group("ratings");
+  Group by_user = ratings.open_group("by_user");
+  h.n_ratings = static_cast<int64_t>(h5::array_length<int32_t>(by_user, "user"));
+  constexpr std::string_view why = "the length of /ratings/by_user/user";
+  check_rating_lengths(by_user, h.n_ratings, why);
+  check_rating_lengths(ratings.open_group("by_anime"), h.n_ratings, why);
+  h.user_offsets = read_offsets(ratings, "user_offsets", h.n_users(), "users", h.n_ratings);
+  h.anime_offsets = read_offsets(ratings, "anime_offsets", h.n_anime(), "anime", h.n_ratings);
+  h.provenance = read_provenance(root.open_group("provenance"));
+  return h;
+}
+
+}  // namespace
+
+const char* orientation_name(Orientation o) {
+  return o == Orientation::kByUser ? "by_user" : "by_anime";
+}
+
+void write_dataset(const data::Dataset& d, const std::string& path, bool overwrite) {
+  // Never put an inconsistent dataset on disk: every reader would reject it.
+  data::validate(d, fmt::format("dataset to write to {}", path));
+  AtomicOutput out(path, overwrite);
+  {
+    h5::File file = h5::File::create(out.temp_path(), path);
+    write_file(file, d);
+    file.close();
+  }
+  out.commit();
+}
+
+data::Dataset read_dataset(const std::string& path) {
+  h5::File file = open_dataset_file(path);
+  DatasetHeader h = read_header(file);
+  Dataset d;
+  d.user_ids = std::move(h.user_ids);
+  d.anime_ids = std::move(h.anime_ids);
+  d.score_min = h.score_min;
+  d.score_max = h.score_max;
+  d.user_offsets = std::move(h.user_offsets);
+  d.anime_offsets = std::move(h.anime_offsets);
+  d.cold_anime = std::move(h.cold_anime);
+  d.provenance = std::move(h.provenance);
+
+  const Group& root = file.root();
+  Group ratings = root.open_group("ratings");
+  constexpr std::string_view why = "the length of /ratings/by_user/user";
+  d.by_user = read_ratings(ratings.open_group("by_user"), h.n_ratings, why);
+  d.by_anime = read_ratings(ratings.open_group("by_anime"), h.n_ratings, why);
+  d.anime = read_anime_meta(root.open_group("anime"), d.n_anime());
+
+  data::validate(d, path);
+  return d;
+}
+
+DatasetHeader read_dataset_header(const std::string& path) {
+  h5::File file = open_dataset_file(path);
+  return read_header(file);
+}
+
+data::RatingArrays read_rating_slice(const std::string& path, Orientation orientation,
+                                     int64_t begin_row, int64_t end_row) {
+  h5::File file = open_dataset_file(path);
+  Group ratings = file.root().open_group("ratings");
+  Group g = ratings.open_group(orientation_name(orientation));
+  auto n = static_cast<int64_t>(h5::array_length<int32_t>(g, "user"));
+  check_rating_lengths(g, n, fmt::format("the length of {}/user", g.path()));
+  if (begin_row < 0 || begin_row > end_row || end_row > n) {
+    throw IoError(fmt::format("{}: rows [{}, {}) are outside {} ({} rows)", path, begin_row,
+                              end_row, g.path(), n));
+  }
+  auto b = static_cast<hsize_t>(begin_row);
+  auto e = static_cast<hsize_t>(end_row);
+  RatingArrays r;
+  r.user = h5::read_array_range<int32_t>(g, "user", b, e);
+  r.anime = h5::read_array_range<int32_t>(g, "anime", b, e);
+  r.score = h5::read_array_range<float>(g, "score", b, e);
+  r.status = h5::read_array_range<uint8_t>(g, "status", b, e);
+  r.split = h5::read_array_range<uint8_t>(g, "split", b, e);
+  return r;
+}
+
+}  // namespace animerec::io

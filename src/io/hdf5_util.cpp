@@ -1,0 +1,467 @@
+#include "hdf5_util.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <type_traits>
+
+#include "animerec/core/error.h"
+
+namespace animerec::io::h5 {
+
+namespace {
+
+// Arrays at least this long are chunked and compressed; shorter ones (ids,
+// per-anime metadata of small data sets) stay contiguous, which also avoids
+// HDF5's rule that a chunk may not exceed a fixed-size dimension.
+constexpr hsize_t kChunkThreshold = hsize_t{1} << 16;
+// 256 Ki elements: 1 MiB for int32/float, the size of HDF5's default chunk
+// cache, so a rank reading a slice decompresses at most two partial chunks.
+constexpr hsize_t kChunkElements = hsize_t{1} << 18;
+// Level 1 with the shuffle filter: sorted index columns and small-integer
+// scores shrink severalfold, at a speed close to writing raw bytes.
+constexpr unsigned kDeflateLevel = 1;
+
+Id make_id(hid_t id, Id::Closer closer) { return Id(id, closer); }
+
+Id vlen_string_type() {
+  Id t = make_id(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(t.get(), H5T_VARIABLE);
+  H5Tset_cset(t.get(), H5T_CSET_UTF8);
+  return t;
+}
+
+std::string describe_type(hid_t type) {
+  size_t size = H5Tget_size(type);
+  switch (H5Tget_class(type)) {
+    case H5T_INTEGER:
+      return fmt::format("{}int{}", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", size * 8);
+    case H5T_FLOAT:
+      return fmt::format("float{}", size * 8);
+    case H5T_STRING:
+      return H5Tis_variable_str(type) > 0 ? "variable-length string"
+                                          : fmt::format("fixed-length string[{}]", size);
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_ARRAY:
+      return "array";
+    case H5T_VLEN:
+      return "variable-length sequence";
+    default:
+      return "unsupported type";
+  }
+}
+
+Id open_dataset(const Group& g, const char* name) {
+  if (!g.has_child(name)) g.fail(name, "is missing");
+  Id d = make_id(H5Dopen2(g.id(), name, H5P_DEFAULT), H5Dclose);
+  if (!d.valid()) g.fail(name, "is not a dataset");
+  return d;
+}
+
+// The length of a 1-D dataset, read from its dataspace.
+hsize_t length_1d(const Group& g, const char* name, hid_t dset) {
+  Id space = make_id(H5Dget_space(dset), H5Sclose);
+  int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank != 1) g.fail(name, fmt::format("has rank {}, expected a 1-D array", rank));
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  return n;
+}
+
+template <class T>
+void check_type(const Group& g, const char* name, hid_t dset) {
+  Id type = make_id(H5Dget_type(dset), H5Tclose);
+  bool ok = H5Tget_class(type.get()) == Traits<T>::kClass && H5Tget_size(type.get()) == sizeof(T);
+  if (ok && Traits<T>::kClass == H5T_INTEGER) {
+    H5T_sign_t want = std::is_signed_v<T> ? H5T_SGN_2 : H5T_SGN_NONE;
+    ok = H5Tget_sign(type.get()) == want;
+  }
+  if (!ok) {
+    g.fail(name,
+           fmt::format("has type {}, expected {}", describe_type(type.get()), Traits<T>::kName));
+  }
+}
+
+void check_string_type(const Group& g, const char* name, hid_t dset) {
+  Id type = make_id(H5Dget_type(dset), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) <= 0) {
+    g.fail(name,
+           fmt::format("has type {}, expected variable-length string", describe_type(type.get())));
+  }
+}
+
+void check_expected(const Group& g, const char* name, hsize_t n, hsize_t expected,
+                    std::string_view why) {
+  if (n != expected) {
+    g.fail(name, fmt::format("has {} elements, expected {} ({})", n, expected, why));
+  }
+}
+
+// Dataset creation properties shared by every array: no timestamps (the
+// same data must give the same bytes) and, for numbers, no fill pass before
+// our write (HDF5 refuses FILL_TIME_NEVER for variable-length strings).
+Id array_dcpl(hsize_t n, bool numeric) {
+  Id dcpl = make_id(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_obj_track_times(dcpl.get(), false);
+  if (!numeric) return dcpl;
+  H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
+  if (n >= kChunkThreshold) {
+    hsize_t chunk = std::min(n, kChunkElements);
+    H5Pset_chunk(dcpl.get(), 1, &chunk);
+    H5Pset_shuffle(dcpl.get());
+    H5Pset_deflate(dcpl.get(), kDeflateLevel);
+  }
+  return dcpl;
+}
+
+Id create_dataset(const Group& g, const char* name, hid_t file_type, hsize_t n, bool numeric) {
+  Id space = make_id(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Id dcpl = array_dcpl(n, numeric);
+  Id d = make_id(
+      H5Dcreate2(g.id(), name, file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+      H5Dclose);
+  if (!d.valid()) g.fail(name, "cannot be created");
+  return d;
+}
+
+// Frees the strings HDF5 allocated for a variable-length read, even when
+// copying them out throws.
+struct VlenReclaim {
+  hid_t type;
+  hid_t space;
+  void* buf;
+  ~VlenReclaim() { H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf); }
+};
+
+Id open_attribute(const Group& g, const char* name) {
+  if (!g.has_attribute(name)) g.fail(fmt::format("@{}", name), "attribute is missing");
+  Id a = make_id(H5Aopen(g.id(), name, H5P_DEFAULT), H5Aclose);
+  if (!a.valid()) g.fail(fmt::format("@{}", name), "attribute cannot be opened");
+  return a;
+}
+
+void check_scalar_attribute(const Group& g, const char* name, hid_t attr) {
+  Id space = make_id(H5Aget_space(attr), H5Sclose);
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) {
+    g.fail(fmt::format("@{}", name), "attribute is not a single value");
+  }
+}
+
+void create_attribute(const Group& g, const char* name, hid_t type, const void* value) {
+  Id space = make_id(H5Screate(H5S_SCALAR), H5Sclose);
+  Id a = make_id(H5Acreate2(g.id(), name, type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  if (!a.valid() || H5Awrite(a.get(), type, value) < 0) {
+    g.fail(fmt::format("@{}", name), "attribute cannot be written");
+  }
+}
+
+}  // namespace
+
+// ---- handles ----
+
+Id& Id::operator=(Id&& other) noexcept {
+  if (this != &other) {
+    reset();
+    id_ = std::exchange(other.id_, H5I_INVALID_HID);
+    closer_ = other.closer_;
+  }
+  return *this;
+}
+
+bool Id::reset() {
+  bool ok = true;
+  if (id_ >= 0 && closer_ != nullptr) ok = closer_(id_) >= 0;
+  id_ = H5I_INVALID_HID;
+  return ok;
+}
+
+void silence_library_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+// ---- groups ----
+
+std::string Group::child_path(std::string_view name) const {
+  if (!name.empty() && name.front() == '@') return fmt::format("{}{}", path_, name);
+  return path_ == "/" ? fmt::format("/{}", name) : fmt::format("{}/{}", path_, name);
+}
+
+void Group::fail(std::string_view name, std::string_view what) const {
+  throw IoError(fmt::format("{}: field {}: {}", file_, child_path(name), what));
+}
+
+bool Group::has_child(const char* name) const { return H5Lexists(id(), name, H5P_DEFAULT) > 0; }
+
+bool Group::has_attribute(const char* name) const { return H5Aexists(id(), name) > 0; }
+
+Group Group::create_group(const char* name) const {
+  Id gcpl = make_id(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+  H5Pset_obj_track_times(gcpl.get(), false);
+  Id g = make_id(H5Gcreate2(id(), name, H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose);
+  if (!g.valid()) fail(name, "group cannot be created");
+  return Group(std::move(g), file_, child_path(name));
+}
+
+Group Group::open_group(const char* name) const {
+  if (!has_child(name)) fail(name, "group is missing");
+  Id g = make_id(H5Gopen2(id(), name, H5P_DEFAULT), H5Gclose);
+  if (!g.valid()) fail(name, "is not a group");
+  return Group(std::move(g), file_, child_path(name));
+}
+
+// ---- files ----
+
+namespace {
+
+// STRONG close degree: closing the file closes every object still open in
+// it, so close() really flushes and reports a failed write. File locks are
+// kept but not required: cluster file systems often have them disabled.
+Id file_access_plist() {
+  Id fapl = make_id(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
+#if H5_VERSION_GE(1, 10, 7)
+  H5Pset_file_locking(fapl.get(), true, true);
+#endif
+  return fapl;
+}
+
+}  // namespace
+
+File File::create(const std::string& os_path, const std::string& label) {
+  silence_library_errors();
+  // The file creation list derives from the group one: this covers the root group.
+  Id fcpl = make_id(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+  H5Pset_obj_track_times(fcpl.get(), false);
+  Id fapl = file_access_plist();
+  Id f = make_id(H5Fcreate(os_path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose);
+  if (!f.valid()) throw IoError(fmt::format("{}: cannot create HDF5 file {}", label, os_path));
+  Id root = make_id(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose);
+  if (!root.valid()) throw IoError(fmt::format("{}: cannot open the root group", label));
+  return File(std::move(f), Group(std::move(root), label, "/"));
+}
+
+File File::open_read(const std::string& path) {
+  namespace fs = std::filesystem;
+  silence_library_errors();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw IoError(fmt::format("{}: no such file", path));
+  if (fs::is_directory(path, ec)) throw IoError(fmt::format("{}: is a directory", path));
+  if (!std::ifstream(path, std::ios::binary)) {
+    throw IoError(fmt::format("{}: cannot open for reading", path));
+  }
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(fmt::format("{} is not an HDF5 file", path));
+  Id fapl = file_access_plist();
+  Id f = make_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (!f.valid()) {
+    throw IoError(fmt::format("{}: HDF5 cannot open the file (truncated or damaged?)", path));
+  }
+  Id root = make_id(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose);
+  if (!root.valid()) throw IoError(fmt::format("{}: cannot open the root group", path));
+  return File(std::move(f), Group(std::move(root), path, "/"));
+}
+
+void File::close() {
+  std::string label = root_.file();
+  root_ = Group(Id(), label, "/");
+  if (!file_.reset()) throw IoError(fmt::format("{}: cannot finish writing the file", label));
+}
+
+// ---- arrays ----
+
+template <class T>
+void write_array(const Group& g, const char* name, std::span<const T> data) {
+  Id d = create_dataset(g, name, Traits<T>::file_type(), data.size(), true);
+  if (data.empty()) return;
+  if (H5Dwrite(d.get(), Traits<T>::mem_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0) {
+    g.fail(name, "cannot be written");
+  }
+}
+
+void write_strings(const Group& g, const char* name, const std::vector<std::string>& data) {
+  Id type = vlen_string_type();
+  // Variable-length strings live in the global heap; compressing the
+  // dataset would only compress heap references, so it stays contiguous.
+  Id d = create_dataset(g, name, type.get(), data.size(), false);
+  if (data.empty()) return;
+  std::vector<const char*> ptrs(data.size());
+  std::transform(data.begin(), data.end(), ptrs.begin(), [](const auto& s) { return s.c_str(); });
+  if (H5Dwrite(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) {
+    g.fail(name, "cannot be written");
+  }
+}
+
+template <class T>
+hsize_t array_length(const Group& g, const char* name) {
+  Id d = open_dataset(g, name);
+  hsize_t n = length_1d(g, name, d.get());
+  check_type<T>(g, name, d.get());
+  return n;
+}
+
+template <class T>
+std::vector<T> read_array(const Group& g, const char* name) {
+  return read_array<T>(g, name, array_length<T>(g, name), "");
+}
+
+template <class T>
+std::vector<T> read_array(const Group& g, const char* name, hsize_t expected,
+                          std::string_view expected_why) {
+  Id d = open_dataset(g, name);
+  hsize_t n = length_1d(g, name, d.get());
+  check_type<T>(g, name, d.get());
+  check_expected(g, name, n, expected, expected_why);
+  std::vector<T> out(n);
+  if (n > 0 &&
+      H5Dread(d.get(), Traits<T>::mem_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
+    g.fail(name, "cannot be read (damaged file?)");
+  }
+  return out;
+}
+
+template <class T>
+std::vector<T> read_array_range(const Group& g, const char* name, hsize_t begin, hsize_t end) {
+  Id d = open_dataset(g, name);
+  hsize_t n = length_1d(g, name, d.get());
+  check_type<T>(g, name, d.get());
+  if (begin > end || end > n) {
+    g.fail(name, fmt::format("rows [{}, {}) are out of range: it has {} elements", begin, end, n));
+  }
+  hsize_t count = end - begin;
+  std::vector<T> out(count);
+  if (count == 0) return out;
+  Id file_space = make_id(H5Dget_space(d.get()), H5Sclose);
+  Id mem_space = make_id(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  bool ok = H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &begin, nullptr, &count,
+                                nullptr) >= 0 &&
+            H5Dread(d.get(), Traits<T>::mem_type(), mem_space.get(), file_space.get(), H5P_DEFAULT,
+                    out.data()) >= 0;
+  if (!ok) g.fail(name, fmt::format("rows [{}, {}) cannot be read (damaged file?)", begin, end));
+  return out;
+}
+
+hsize_t strings_length(const Group& g, const char* name) {
+  Id d = open_dataset(g, name);
+  hsize_t n = length_1d(g, name, d.get());
+  check_string_type(g, name, d.get());
+  return n;
+}
+
+std::vector<std::string> read_strings(const Group& g, const char* name) {
+  return read_strings(g, name, strings_length(g, name), "");
+}
+
+std::vector<std::string> read_strings(const Group& g, const char* name, hsize_t expected,
+                                      std::string_view expected_why) {
+  Id d = open_dataset(g, name);
+  hsize_t n = length_1d(g, name, d.get());
+  check_string_type(g, name, d.get());
+  check_expected(g, name, n, expected, expected_why);
+  std::vector<std::string> out(n);
+  if (n == 0) return out;
+  Id type = vlen_string_type();
+  Id space = make_id(H5Dget_space(d.get()), H5Sclose);
+  std::vector<char*> ptrs(n, nullptr);
+  if (H5Dread(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) {
+    g.fail(name, "cannot be read (damaged file?)");
+  }
+  VlenReclaim reclaim{type.get(), space.get(), ptrs.data()};
+  for (hsize_t i = 0; i < n; ++i) {
+    if (ptrs[i] != nullptr) out[i] = ptrs[i];
+  }
+  return out;
+}
+
+// ---- attributes ----
+
+void write_attribute(const Group& g, const char* name, std::string_view value) {
+  Id type = vlen_string_type();
+  std::string text(value);
+  const char* ptr = text.c_str();
+  create_attribute(g, name, type.get(), &ptr);
+}
+
+void write_attribute(const Group& g, const char* name, int64_t value) {
+  create_attribute(g, name, H5T_STD_I64LE, &value);
+}
+
+void write_attribute(const Group& g, const char* name, float value) {
+  create_attribute(g, name, H5T_IEEE_F32LE, &value);
+}
+
+std::string read_string_attribute(const Group& g, const char* name) {
+  Id a = open_attribute(g, name);
+  check_scalar_attribute(g, name, a.get());
+  Id file_type = make_id(H5Aget_type(a.get()), H5Tclose);
+  if (H5Tget_class(file_type.get()) != H5T_STRING) {
+    g.fail(fmt::format("@{}", name),
+           fmt::format("attribute has type {}, expected a string", describe_type(file_type.get())));
+  }
+  if (H5Tis_variable_str(file_type.get()) > 0) {
+    Id type = vlen_string_type();
+    Id space = make_id(H5Aget_space(a.get()), H5Sclose);
+    char* ptr = nullptr;
+    if (H5Aread(a.get(), type.get(), &ptr) < 0) {
+      g.fail(fmt::format("@{}", name), "attribute cannot be read");
+    }
+    VlenReclaim reclaim{type.get(), space.get(), &ptr};
+    return ptr == nullptr ? std::string() : std::string(ptr);
+  }
+  // Fixed-length strings (as other tools may write them): read and cut at the padding.
+  size_t size = H5Tget_size(file_type.get());
+  Id type = make_id(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), size);
+  std::string buf(size, '\0');
+  if (H5Aread(a.get(), type.get(), buf.data()) < 0) {
+    g.fail(fmt::format("@{}", name), "attribute cannot be read");
+  }
+  return buf.substr(0, buf.find('\0'));
+}
+
+int64_t read_int_attribute(const Group& g, const char* name) {
+  Id a = open_attribute(g, name);
+  check_scalar_attribute(g, name, a.get());
+  Id file_type = make_id(H5Aget_type(a.get()), H5Tclose);
+  if (H5Tget_class(file_type.get()) != H5T_INTEGER) {
+    g.fail(fmt::format("@{}", name), fmt::format("attribute has type {}, expected an integer",
+                                                 describe_type(file_type.get())));
+  }
+  int64_t value = 0;
+  if (H5Aread(a.get(), H5T_NATIVE_INT64, &value) < 0) {
+    g.fail(fmt::format("@{}", name), "attribute cannot be read");
+  }
+  return value;
+}
+
+float read_float_attribute(const Group& g, const char* name) {
+  Id a = open_attribute(g, name);
+  check_scalar_attribute(g, name, a.get());
+  Id file_type = make_id(H5Aget_type(a.get()), H5Tclose);
+  if (H5Tget_class(file_type.get()) != H5T_FLOAT) {
+    g.fail(fmt::format("@{}", name),
+           fmt::format("attribute has type {}, expected a float", describe_type(file_type.get())));
+  }
+  float value = 0;
+  if (H5Aread(a.get(), H5T_NATIVE_FLOAT, &value) < 0) {
+    g.fail(fmt::format("@{}", name), "attribute cannot be read");
+  }
+  return value;
+}
+
+// ---- explicit instantiations for the element types we store ----
+
+#define ANIMEREC_H5_INSTANTIATE(T)                                                             \
+  template void write_array<T>(const Group&, const char*, std::span<const T>);                 \
+  template hsize_t array_length<T>(const Group&, const char*);                                 \
+  template std::vector<T> read_array<T>(const Group&, const char*);                            \
+  template std::vector<T> read_array<T>(const Group&, const char*, hsize_t, std::string_view); \
+  template std::vector<T> read_array_range<T>(const Group&, const char*, hsize_t, hsize_t);
+ANIMEREC_H5_INSTANTIATE(int32_t)
+ANIMEREC_H5_INSTANTIATE(int64_t)
+ANIMEREC_H5_INSTANTIATE(uint8_t)
+ANIMEREC_H5_INSTANTIATE(float)
+#undef ANIMEREC_H5_INSTANTIATE
+
+}  // namespace animerec::io::h5
