@@ -26,9 +26,48 @@ struct SynthResult {
   int64_t rows = 0;                // rating rows written
 };
 
+// Throws ConfigError naming the first bad option and its value, e.g.
+// "--ratings 10 is less than --users 20 (every user rates at least one anime)".
+void validate_synth_options(const SynthOptions& options);
+
+// The planted structure behind a synthetic dataset. Indices are dense
+// (0..n-1, in increasing id order); ids are the ones written to the files.
+// Exposed so tests (and experiments) can check the structure is recoverable.
+// Score of user u for anime a before noise: mu + user_bias[u] + anime_bias[a]
+// + affinity(u, a), clamped and rounded into 1..10. Which anime a user rated:
+// drawn by anime_popularity x sigmoid(affinity), distinct, so implicit
+// feedback (what was watched) carries taste as well as popularity.
+struct SynthModel {
+  int factors = 0;
+  double mu = 0;
+  std::vector<std::string> genre_names;      // the layout's genre list
+  std::vector<float> genre_factors;          // genres x factors, row-major
+  std::vector<int64_t> anime_ids;            // increasing, from 1, with gaps
+  std::vector<std::string> anime_titles;     // raw text (mal2016 writes HTML entities)
+  std::vector<int64_t> anime_genre_offsets;  // CSR, anime + 1 entries
+  std::vector<int32_t> anime_genre_values;   // indices into genre_names, sorted by name
+  std::vector<float> anime_factors;          // anime x factors: mean of genres + noise
+  std::vector<float> anime_bias;
+  std::vector<double> anime_popularity;  // sampling weight (Zipf over a random order)
+  std::vector<float> community_score;    // MyAnimeList-style mean score
+  std::vector<int64_t> user_ids;         // increasing, from 1, with gaps
+  std::vector<float> user_factors;       // users x factors
+  std::vector<float> user_bias;
+  std::vector<int64_t> user_rating_counts;  // heavy tailed, >= 1, sums to options.ratings
+
+  int64_t users() const { return static_cast<int64_t>(user_ids.size()); }
+  int64_t anime() const { return static_cast<int64_t>(anime_ids.size()); }
+  // x_u . y_a, the planted taste match.
+  float affinity(int64_t user, int64_t anime) const;
+};
+
+// Validates the options and builds the model (no files). Same options -> same model.
+SynthModel build_synth_model(const SynthOptions& options);
+
 // Writes into out_dir (created if missing). Each file goes through
 // AtomicOutput; existing files are refused unless overwrite. Same options ->
 // same bytes.
-SynthResult write_synthetic(const SynthOptions& options, const std::string& out_dir, bool overwrite);
+SynthResult write_synthetic(const SynthOptions& options, const std::string& out_dir,
+                            bool overwrite);
 
 }  // namespace animerec::data
