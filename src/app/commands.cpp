@@ -71,7 +71,7 @@ int cmd_prepare(const Params& p, const std::string& command_line) {
 
   data::BadRowLog log(o.on_bad_row);
   data::Dataset d = data::prepare_dataset(o, log);
-  io::write_dataset(d, out, overwrite);
+  io::write_dataset(d, out, overwrite, static_cast<int>(p.get_int("compression")));
   if (log.total() > 0) std::fputs(log.describe().c_str(), stderr);
   if (!o.quiet) {
     const auto& c = d.provenance.counts;

@@ -17,8 +17,8 @@ constexpr size_t kBlockSize = size_t{4} << 20;
 constexpr size_t npos = static_cast<size_t>(-1);
 }  // namespace
 
-CsvReader::CsvReader(std::string path, CsvDialect dialect)
-    : path_(std::move(path)), dialect_(dialect), buf_(kBlockSize) {
+CsvReader::CsvReader(std::string path, CsvDialect dialect, bool hash_bytes)
+    : path_(std::move(path)), dialect_(dialect), buf_(kBlockSize), hash_bytes_(hash_bytes) {
   fd_ = ::open(path_.c_str(), O_RDONLY);
   if (fd_ < 0) throw IoError(fmt::format("cannot open {}: {}", path_, std::strerror(errno)));
   struct stat st {};
@@ -56,7 +56,7 @@ bool CsvReader::fill() {
     eof_ = true;
     return false;
   }
-  sha_.update(buf_.data() + end_, static_cast<size_t>(n));
+  if (hash_bytes_) sha_.update(buf_.data() + end_, static_cast<size_t>(n));
   size_t start = end_;
   end_ += static_cast<size_t>(n);
   if (first_block_) {
@@ -70,6 +70,7 @@ bool CsvReader::fill() {
 }
 
 std::string CsvReader::sha256_hex() {
+  if (!hash_bytes_) throw Error("internal: CsvReader::sha256_hex without hashing", kExitInternal);
   while (!eof_) {
     pos_ = end_;
     fill();
@@ -85,6 +86,13 @@ size_t CsvReader::find_record_end(size_t& newlines) {
     const void* nl = std::memchr(b + pos_, '\n', end_ - pos_);
     if (nl != nullptr) return static_cast<size_t>(static_cast<const char*>(nl) - b);
     return eof_ ? end_ : npos;
+  }
+  // Fast path: a line without any quote ends at its newline.
+  const void* nl = std::memchr(b + pos_, '\n', end_ - pos_);
+  size_t line_end = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - b) : end_;
+  if (std::memchr(b + pos_, '"', line_end - pos_) == nullptr) {
+    if (nl != nullptr || eof_) return line_end;
+    return npos;
   }
   // Quote-aware scan: a '"' opens a quoted field only at the start of a field.
   enum { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted } state = kFieldStart;

@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <bit>
+#include <cstdint>
 #include <cmath>
 #include <string_view>
 
 #include "animerec/core/error.h"
+#include "animerec/core/memory.h"
 
 namespace animerec::data {
 
@@ -43,11 +45,11 @@ const char* split_name(Split s) {
 }
 
 void RatingArrays::resize(size_t n) {
-  user.resize(n);
-  anime.resize(n);
-  score.resize(n);
-  status.resize(n);
-  split.resize(n);
+  resize_huge(user, n);
+  resize_huge(anime, n);
+  resize_huge(score, n);
+  resize_huge(status, n);
+  resize_huge(split, n);
 }
 
 namespace {
@@ -350,16 +352,41 @@ void build_anime_orientation(Dataset& d) {
   for (size_t a = 0; a < n_anime; ++a) offsets[a + 1] += offsets[a];
 
   // Stable placement in by_user order keeps each anime's rows sorted by user.
+  // The destinations are computed once; the five columns are then scattered
+  // independently (in parallel: each writes only its own array).
   std::vector<int64_t> next(offsets.begin(), offsets.end() - 1);
-  RatingArrays dst;
-  dst.resize(src.size());
+  std::vector<uint32_t> dest32;
+  std::vector<int64_t> dest64;
+  bool narrow = src.size() <= UINT32_MAX;
+  if (narrow) {
+    resize_huge(dest32, src.size());
+  } else {
+    resize_huge(dest64, src.size());
+  }
   for (size_t i = 0; i < src.size(); ++i) {
-    auto p = static_cast<size_t>(next[src.anime[i]]++);
-    dst.user[p] = src.user[i];
-    dst.anime[p] = src.anime[i];
-    dst.score[p] = src.score[i];
-    dst.status[p] = src.status[i];
-    dst.split[p] = src.split[i];
+    int64_t p = next[src.anime[i]]++;
+    if (narrow) {
+      dest32[i] = static_cast<uint32_t>(p);
+    } else {
+      dest64[i] = p;
+    }
+  }
+  auto scatter = [&](const auto& from, auto& to) {
+    resize_huge(to, from.size());
+    for (size_t i = 0; i < from.size(); ++i) {
+      to[narrow ? dest32[i] : static_cast<size_t>(dest64[i])] = from[i];
+    }
+  };
+  RatingArrays dst;
+#pragma omp parallel for schedule(static, 1)
+  for (int column = 0; column < 5; ++column) {
+    switch (column) {
+      case 0: scatter(src.user, dst.user); break;
+      case 1: scatter(src.anime, dst.anime); break;
+      case 2: scatter(src.score, dst.score); break;
+      case 3: scatter(src.status, dst.status); break;
+      default: scatter(src.split, dst.split); break;
+    }
   }
   d.by_anime = std::move(dst);
   d.anime_offsets = std::move(offsets);

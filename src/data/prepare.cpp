@@ -1,15 +1,20 @@
 #include "animerec/data/prepare.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <fmt/format.h>
+#include <future>
 #include <numeric>
 #include <unordered_map>
 
 #include "animerec/core/build_info.h"
 #include "animerec/core/error.h"
 #include "animerec/core/hash.h"
+#include "animerec/core/memory.h"
 #include "animerec/core/progress.h"
+#include "animerec/core/sha256.h"
 
 namespace animerec::data {
 
@@ -67,11 +72,11 @@ struct RowTable {
   std::vector<uint8_t> from_test_file;
   size_t size() const { return user.size(); }
   void reserve(size_t n) {
-    user.reserve(n);
-    anime.reserve(n);
-    score.reserve(n);
-    status.reserve(n);
-    from_test_file.reserve(n);
+    reserve_huge(user, n);
+    reserve_huge(anime, n);
+    reserve_huge(score, n);
+    reserve_huge(status, n);
+    reserve_huge(from_test_file, n);
   }
 };
 
@@ -83,6 +88,9 @@ struct ReadStats {
 
 ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char* role, bool is_test,
                        IdMap& users, IdMap& anime, RowTable& rows, BadRowLog& log, bool quiet) {
+  // The checksum is computed by a second sequential read on another core
+  // while this one parses (the file is then in the page cache for both).
+  std::future<std::string> sha256 = std::async(std::launch::async, sha256_file, path);
   RatingsSource src(path, layout);
   Progress progress(fmt::format("reading {}", path), src.reader().file_size(), "bytes", quiet);
   RatingRecord rec;
@@ -110,9 +118,28 @@ ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char
   st.score_min = src.score_min();
   st.score_max = src.score_max();
   st.file = InputFile{role, path, ratings_layout_name(src.layout()), src.reader().file_size(),
-                      src.reader().sha256_hex()};
+                      sha256.get()};
   return st;
 }
+
+// One stderr line per finished phase with its seconds, so a user preparing a
+// multi-GB file sees where the time goes.
+class PhaseLog {
+ public:
+  explicit PhaseLog(bool quiet) : quiet_(quiet), last_(std::chrono::steady_clock::now()) {}
+  void done(const char* phase) {
+    auto now = std::chrono::steady_clock::now();
+    if (!quiet_) {
+      std::fprintf(stderr, "prepare: %-24s %7.2f s\n", phase,
+                   std::chrono::duration<double>(now - last_).count());
+    }
+    last_ = now;
+  }
+
+ private:
+  bool quiet_;
+  std::chrono::steady_clock::time_point last_;
+};
 
 // rank[dense] = position of the external id in ascending order.
 std::vector<int32_t> ascending_ranks(const std::vector<int64_t>& ext, std::vector<int64_t>& sorted_ext) {
@@ -134,7 +161,8 @@ std::vector<uint32_t> sorted_order(const RowTable& rows, size_t n_users) {
   std::vector<uint32_t> start(n_users + 1, 0);
   for (int32_t u : rows.user) ++start[static_cast<size_t>(u) + 1];
   std::partial_sum(start.begin(), start.end(), start.begin());
-  std::vector<uint32_t> order(rows.size());
+  std::vector<uint32_t> order;
+  resize_huge(order, rows.size());
   std::vector<uint32_t> fill(start.begin(), start.end() - 1);
   for (uint32_t i = 0; i < rows.size(); ++i) order[fill[rows.user[i]]++] = i;
   for (size_t u = 0; u < n_users; ++u) {
@@ -214,9 +242,13 @@ void mark_cold_anime(Dataset& d, const PrepareOptions& o) {
   for (size_t i = 0; i < n_cold; ++i) d.cold_anime[keyed[i].second] = 1;
 }
 
-void split_user(Dataset& d, size_t u, const PrepareOptions& o, bool has_test_file) {
+// Puts the first n.test of a user's candidate rows (in hash order) into test
+// and the next n.validation into validation. Only those need ordering, so two
+// partial selections replace a full sort.
+void split_user(Dataset& d, size_t u, const PrepareOptions& o, bool has_test_file,
+                std::vector<std::pair<uint64_t, int64_t>>& candidates) {
   RatingArrays& r = d.by_user;
-  std::vector<std::pair<uint64_t, int64_t>> candidates;
+  candidates.clear();
   for (auto i = d.user_offsets[u]; i < d.user_offsets[u + 1]; ++i) {
     if (r.split[i] != static_cast<uint8_t>(Split::kTrain) || r.score[i] <= 0) continue;
     uint64_t key = hash_combine(o.seed, kSaltHoldout, static_cast<uint64_t>(d.user_ids[u]),
@@ -227,7 +259,9 @@ void split_user(Dataset& d, size_t u, const PrepareOptions& o, bool has_test_fil
                                 has_test_file ? 0.0 : o.test_fraction, o.validation_fraction,
                                 o.min_ratings_to_split);
   if (n.test + n.validation == 0) return;
-  std::sort(candidates.begin(), candidates.end());
+  auto first = candidates.begin();
+  std::nth_element(first, first + n.test + n.validation - 1, candidates.end());
+  if (n.test > 0 && n.validation > 0) std::nth_element(first, first + n.test - 1, first + n.test + n.validation);
   for (int64_t k = 0; k < n.test + n.validation; ++k) {
     r.split[candidates[k].second] = static_cast<uint8_t>(k < n.test ? Split::kTest : Split::kValidation);
   }
@@ -241,7 +275,14 @@ void assign_splits(Dataset& d, const std::vector<uint8_t>& from_test_file, const
     r.split[i] = static_cast<uint8_t>(test ? Split::kTest : Split::kTrain);
   }
   bool has_test_file = !o.test_ratings_path.empty();
-  for (size_t u = 0; u < d.n_users(); ++u) split_user(d, u, o, has_test_file);
+  // Users are independent and each writes only its own rows: the result does
+  // not depend on the thread count.
+#pragma omp parallel
+  {
+    std::vector<std::pair<uint64_t, int64_t>> candidates;
+#pragma omp for schedule(dynamic, 512)
+    for (size_t u = 0; u < d.n_users(); ++u) split_user(d, u, o, has_test_file, candidates);
+  }
 }
 
 void push_multi(MultiValued& mv, std::unordered_map<std::string, int32_t>& vocab_index,
@@ -336,6 +377,7 @@ SplitCounts holdout_sizes(int64_t n_scored, double test_fraction, double validat
 }
 
 Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
+  PhaseLog phases(o.quiet);
   Dataset d;
   auto& counts = d.provenance.counts;
   IdMap users, anime;
@@ -344,6 +386,7 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   ReadStats main = read_ratings(o.ratings_path, o.ratings_layout, "ratings", false, users, anime, rows,
                                 log, o.quiet);
   counts["rows_read"] = main.rows;
+  phases.done("read ratings");
   d.provenance.inputs.push_back(main.file);
   float score_min = main.score_min, score_max = main.score_max;
   if (!o.test_ratings_path.empty()) {
@@ -368,6 +411,7 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   }
   std::vector<uint32_t> order = sorted_order(rows, user_ext.size());
   counts["duplicates_dropped"] = drop_duplicates(rows, order);
+  phases.done("sort by user and anime");
 
   FilterStats fs = apply_min_filters(rows, order, user_ext.size(), anime_ext.size(),
                                      o.min_user_ratings, o.min_anime_ratings);
@@ -379,7 +423,9 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   }
 
   // Gather the kept rows in (user, anime) order with compacted indices.
-  std::vector<int32_t> kept_user(order.size()), kept_anime(order.size());
+  std::vector<int32_t> kept_user, kept_anime;
+  resize_huge(kept_user, order.size());
+  resize_huge(kept_anime, order.size());
   for (size_t i = 0; i < order.size(); ++i) {
     kept_user[i] = rows.user[order[i]];
     kept_anime[i] = rows.anime[order[i]];
@@ -391,7 +437,8 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
 
   RatingArrays& r = d.by_user;
   r.resize(order.size());
-  std::vector<uint8_t> from_test_file(order.size());
+  std::vector<uint8_t> from_test_file;
+  resize_huge(from_test_file, order.size());
   d.user_offsets.assign(d.n_users() + 1, 0);
   for (size_t i = 0; i < order.size(); ++i) {
     uint32_t src = order[i];
@@ -408,8 +455,11 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
 
   d.score_min = score_min;
   d.score_max = score_max;
+  phases.done("filter and renumber");
   assign_splits(d, from_test_file, o);
+  phases.done("split");
   build_anime_orientation(d);
+  phases.done("order by anime");
 
   AnimeTable table;
   if (!o.anime_path.empty()) {
@@ -424,6 +474,7 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   for (const auto& [reason, entry] : log.entries()) counts["skipped_" + reason] = entry.count;
   attach_metadata(d, table);
   count_rows(d);
+  phases.done("metadata");
 
   d.provenance.command_line = o.command_line;
   d.provenance.program_version = program_version();

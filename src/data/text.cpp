@@ -19,6 +19,13 @@ bool is_unknown(std::string_view s) {
 
 std::optional<int64_t> parse_int(std::string_view s) {
   if (s.empty()) return std::nullopt;
+  // Fast path for the ids of every rating row: up to 18 plain digits cannot overflow.
+  if (s.size() <= 18) {
+    int64_t v = 0;
+    size_t i = 0;
+    for (; i < s.size() && static_cast<unsigned char>(s[i] - '0') < 10; ++i) v = v * 10 + (s[i] - '0');
+    if (i == s.size()) return v;
+  }
   const char* b = s.data();
   const char* e = b + s.size();
   if (*b == '+') ++b;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "animerec/core/atomic_file.h"
 #include "animerec/core/error.h"
 #include "hdf5_util.h"
@@ -20,13 +22,21 @@ using data::Provenance;
 using data::RatingArrays;
 using h5::Group;
 
-constexpr const char* kRatingFields[] = {"user", "anime", "score", "status", "split"};
+// Each orientation stores the column it is sorted by only through its offsets
+// array (rows of key k are [offsets[k], offsets[k+1])), so the file holds
+// 2 x 10 bytes per rating instead of 2 x 14; readers rebuild the key column.
+const char* other_column(Orientation o) { return o == Orientation::kByUser ? "anime" : "user"; }
+std::vector<int32_t>& key_column(RatingArrays& r, Orientation o) {
+  return o == Orientation::kByUser ? r.user : r.anime;
+}
+std::vector<int32_t>& other_column(RatingArrays& r, Orientation o) {
+  return o == Orientation::kByUser ? r.anime : r.user;
+}
 
 // ---------------------------------------------------------------- writing
 
-void write_ratings(const Group& g, const RatingArrays& r) {
-  h5::write_array(g, "user", r.user);
-  h5::write_array(g, "anime", r.anime);
+void write_ratings(const Group& g, const RatingArrays& r, Orientation o) {
+  h5::write_array(g, other_column(o), o == Orientation::kByUser ? r.anime : r.user);
   h5::write_array(g, "score", r.score);
   h5::write_array(g, "status", r.status);
   h5::write_array(g, "split", r.split);
@@ -111,9 +121,9 @@ void write_file(h5::File& file, const Dataset& d) {
   write_anime(root.create_group("anime"), d);
 
   Group ratings = root.create_group("ratings");
-  write_ratings(ratings.create_group("by_user"), d.by_user);
+  write_ratings(ratings.create_group("by_user"), d.by_user, Orientation::kByUser);
   h5::write_array(ratings, "user_offsets", d.user_offsets);
-  write_ratings(ratings.create_group("by_anime"), d.by_anime);
+  write_ratings(ratings.create_group("by_anime"), d.by_anime, Orientation::kByAnime);
   h5::write_array(ratings, "anime_offsets", d.anime_offsets);
 
   write_provenance(root.create_group("provenance"), d.provenance);
@@ -143,31 +153,38 @@ h5::File open_dataset_file(const std::string& path) {
   return file;
 }
 
-// Checks from metadata alone that the five arrays of one orientation exist
+// Checks from metadata alone that the four arrays of one orientation exist
 // with the right types and all have `n` rows.
-void check_rating_lengths(const Group& g, hsize_t n, std::string_view why) {
-  for (const char* field : kRatingFields) {
-    hsize_t len = 0;
-    std::string_view f(field);
-    if (f == "user" || f == "anime") {
-      len = h5::array_length<int32_t>(g, field);
-    } else if (f == "score") {
-      len = h5::array_length<float>(g, field);
-    } else {
-      len = h5::array_length<uint8_t>(g, field);
-    }
+void check_rating_lengths(const Group& g, Orientation o, hsize_t n, std::string_view why) {
+  auto check = [&](const char* field, hsize_t len) {
     if (len != n) g.fail(field, fmt::format("has {} elements, expected {} ({})", len, n, why));
-  }
+  };
+  check(other_column(o), h5::array_length<int32_t>(g, other_column(o)));
+  check("score", h5::array_length<float>(g, "score"));
+  check("status", h5::array_length<uint8_t>(g, "status"));
+  check("split", h5::array_length<uint8_t>(g, "split"));
 }
 
-RatingArrays read_ratings(const Group& g, hsize_t n, std::string_view why) {
-  check_rating_lengths(g, n, why);
+// Rows [begin, end) of the key column implied by `offsets`.
+std::vector<int32_t> expand_keys(const std::vector<int64_t>& offsets, int64_t begin, int64_t end) {
+  std::vector<int32_t> keys(static_cast<size_t>(end - begin));
+  auto it = std::upper_bound(offsets.begin(), offsets.end(), begin);
+  auto key = static_cast<int32_t>(it - offsets.begin() - 1);
+  for (int64_t row = begin; row < end; ++row) {
+    while (offsets[static_cast<size_t>(key) + 1] <= row) ++key;
+    keys[static_cast<size_t>(row - begin)] = key;
+  }
+  return keys;
+}
+
+RatingArrays read_ratings(const Group& g, Orientation o, const std::vector<int64_t>& offsets,
+                          hsize_t begin, hsize_t end) {
   RatingArrays r;
-  r.user = h5::read_array<int32_t>(g, "user", n, why);
-  r.anime = h5::read_array<int32_t>(g, "anime", n, why);
-  r.score = h5::read_array<float>(g, "score", n, why);
-  r.status = h5::read_array<uint8_t>(g, "status", n, why);
-  r.split = h5::read_array<uint8_t>(g, "split", n, why);
+  other_column(r, o) = h5::read_array_range<int32_t>(g, other_column(o), begin, end);
+  r.score = h5::read_array_range<float>(g, "score", begin, end);
+  r.status = h5::read_array_range<uint8_t>(g, "status", begin, end);
+  r.split = h5::read_array_range<uint8_t>(g, "split", begin, end);
+  key_column(r, o) = expand_keys(offsets, static_cast<int64_t>(begin), static_cast<int64_t>(end));
   return r;
 }
 
@@ -266,10 +283,10 @@ DatasetHeader read_header(const h5::File& file) {
 
   Group ratings = root.open_group("ratings");
   Group by_user = ratings.open_group("by_user");
-  h.n_ratings = static_cast<int64_t>(h5::array_length<int32_t>(by_user, "user"));
-  constexpr std::string_view why = "the length of /ratings/by_user/user";
-  check_rating_lengths(by_user, h.n_ratings, why);
-  check_rating_lengths(ratings.open_group("by_anime"), h.n_ratings, why);
+  h.n_ratings = static_cast<int64_t>(h5::array_length<int32_t>(by_user, "anime"));
+  constexpr std::string_view why = "the length of /ratings/by_user/anime";
+  check_rating_lengths(by_user, Orientation::kByUser, h.n_ratings, why);
+  check_rating_lengths(ratings.open_group("by_anime"), Orientation::kByAnime, h.n_ratings, why);
   h.user_offsets = read_offsets(ratings, "user_offsets", h.n_users(), "users", h.n_ratings);
   h.anime_offsets = read_offsets(ratings, "anime_offsets", h.n_anime(), "anime", h.n_ratings);
   h.provenance = read_provenance(root.open_group("provenance"));
@@ -282,12 +299,17 @@ const char* orientation_name(Orientation o) {
   return o == Orientation::kByUser ? "by_user" : "by_anime";
 }
 
-void write_dataset(const data::Dataset& d, const std::string& path, bool overwrite) {
+void write_dataset(const data::Dataset& d, const std::string& path, bool overwrite,
+                   int deflate_level) {
+  if (deflate_level < 0 || deflate_level > 9) {
+    throw ConfigError(fmt::format("invalid value for --compression: '{}' (must be an integer in [0, 9])",
+                                  deflate_level));
+  }
   // Never put an inconsistent dataset on disk: every reader would reject it.
   data::validate(d, fmt::format("dataset to write to {}", path));
   AtomicOutput out(path, overwrite);
   {
-    h5::File file = h5::File::create(out.temp_path(), path);
+    h5::File file = h5::File::create(out.temp_path(), path, deflate_level);
     write_file(file, d);
     file.close();
   }
@@ -309,9 +331,11 @@ data::Dataset read_dataset(const std::string& path) {
 
   const Group& root = file.root();
   Group ratings = root.open_group("ratings");
-  constexpr std::string_view why = "the length of /ratings/by_user/user";
-  d.by_user = read_ratings(ratings.open_group("by_user"), h.n_ratings, why);
-  d.by_anime = read_ratings(ratings.open_group("by_anime"), h.n_ratings, why);
+  // read_header has checked every array length against n_ratings.
+  Group by_user = ratings.open_group("by_user");
+  Group by_anime = ratings.open_group("by_anime");
+  d.by_user = read_ratings(by_user, Orientation::kByUser, d.user_offsets, 0, h.n_ratings);
+  d.by_anime = read_ratings(by_anime, Orientation::kByAnime, d.anime_offsets, 0, h.n_ratings);
   d.anime = read_anime_meta(root.open_group("anime"), d.n_anime());
 
   data::validate(d, path);
@@ -328,21 +352,15 @@ data::RatingArrays read_rating_slice(const std::string& path, Orientation orient
   h5::File file = open_dataset_file(path);
   Group ratings = file.root().open_group("ratings");
   Group g = ratings.open_group(orientation_name(orientation));
-  auto n = static_cast<int64_t>(h5::array_length<int32_t>(g, "user"));
-  check_rating_lengths(g, n, fmt::format("the length of {}/user", g.path()));
+  DatasetHeader h = read_header(file);  // checks the array lengths and offsets
+  auto n = h.n_ratings;
   if (begin_row < 0 || begin_row > end_row || end_row > n) {
     throw IoError(fmt::format("{}: rows [{}, {}) are outside {} ({} rows)", path, begin_row,
                               end_row, g.path(), n));
   }
-  auto b = static_cast<hsize_t>(begin_row);
-  auto e = static_cast<hsize_t>(end_row);
-  RatingArrays r;
-  r.user = h5::read_array_range<int32_t>(g, "user", b, e);
-  r.anime = h5::read_array_range<int32_t>(g, "anime", b, e);
-  r.score = h5::read_array_range<float>(g, "score", b, e);
-  r.status = h5::read_array_range<uint8_t>(g, "status", b, e);
-  r.split = h5::read_array_range<uint8_t>(g, "split", b, e);
-  return r;
+  const auto& offsets = orientation == Orientation::kByUser ? h.user_offsets : h.anime_offsets;
+  return read_ratings(g, orientation, offsets, static_cast<hsize_t>(begin_row),
+                      static_cast<hsize_t>(end_row));
 }
 
 }  // namespace animerec::io

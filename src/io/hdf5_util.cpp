@@ -13,16 +13,15 @@ namespace animerec::io::h5 {
 
 namespace {
 
-// Arrays at least this long are chunked and compressed; shorter ones (ids,
+// With compression on, arrays at least this long are chunked and compressed
+// (the shuffle filter makes sorted index columns and small-integer scores
+// shrink severalfold); shorter ones (ids,
 // per-anime metadata of small data sets) stay contiguous, which also avoids
 // HDF5's rule that a chunk may not exceed a fixed-size dimension.
 constexpr hsize_t kChunkThreshold = hsize_t{1} << 16;
 // 256 Ki elements: 1 MiB for int32/float, the size of HDF5's default chunk
 // cache, so a rank reading a slice decompresses at most two partial chunks.
 constexpr hsize_t kChunkElements = hsize_t{1} << 18;
-// Level 1 with the shuffle filter: sorted index columns and small-integer
-// scores shrink severalfold, at a speed close to writing raw bytes.
-constexpr unsigned kDeflateLevel = 1;
 
 Id make_id(hid_t id, Id::Closer closer) { return Id(id, closer); }
 
@@ -105,23 +104,23 @@ void check_expected(const Group& g, const char* name, hsize_t n, hsize_t expecte
 // Dataset creation properties shared by every array: no timestamps (the
 // same data must give the same bytes) and, for numbers, no fill pass before
 // our write (HDF5 refuses FILL_TIME_NEVER for variable-length strings).
-Id array_dcpl(hsize_t n, bool numeric) {
+Id array_dcpl(hsize_t n, bool numeric, int deflate_level) {
   Id dcpl = make_id(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_obj_track_times(dcpl.get(), false);
   if (!numeric) return dcpl;
   H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
-  if (n >= kChunkThreshold) {
+  if (deflate_level > 0 && n >= kChunkThreshold) {
     hsize_t chunk = std::min(n, kChunkElements);
     H5Pset_chunk(dcpl.get(), 1, &chunk);
     H5Pset_shuffle(dcpl.get());
-    H5Pset_deflate(dcpl.get(), kDeflateLevel);
+    H5Pset_deflate(dcpl.get(), static_cast<unsigned>(deflate_level));
   }
   return dcpl;
 }
 
 Id create_dataset(const Group& g, const char* name, hid_t file_type, hsize_t n, bool numeric) {
   Id space = make_id(H5Screate_simple(1, &n, nullptr), H5Sclose);
-  Id dcpl = array_dcpl(n, numeric);
+  Id dcpl = array_dcpl(n, numeric, g.deflate_level());
   Id d = make_id(
       H5Dcreate2(g.id(), name, file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
       H5Dclose);
@@ -202,7 +201,7 @@ Group Group::create_group(const char* name) const {
   H5Pset_obj_track_times(gcpl.get(), false);
   Id g = make_id(H5Gcreate2(id(), name, H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose);
   if (!g.valid()) fail(name, "group cannot be created");
-  return Group(std::move(g), file_, child_path(name));
+  return Group(std::move(g), file_, child_path(name), deflate_level_);
 }
 
 Group Group::open_group(const char* name) const {
@@ -230,7 +229,7 @@ Id file_access_plist() {
 
 }  // namespace
 
-File File::create(const std::string& os_path, const std::string& label) {
+File File::create(const std::string& os_path, const std::string& label, int deflate_level) {
   silence_library_errors();
   // The file creation list derives from the group one: this covers the root group.
   Id fcpl = make_id(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
@@ -240,7 +239,7 @@ File File::create(const std::string& os_path, const std::string& label) {
   if (!f.valid()) throw IoError(fmt::format("{}: cannot create HDF5 file {}", label, os_path));
   Id root = make_id(H5Gopen2(f.get(), "/", H5P_DEFAULT), H5Gclose);
   if (!root.valid()) throw IoError(fmt::format("{}: cannot open the root group", label));
-  return File(std::move(f), Group(std::move(root), label, "/"));
+  return File(std::move(f), Group(std::move(root), label, "/", deflate_level));
 }
 
 File File::open_read(const std::string& path) {

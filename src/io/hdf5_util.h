@@ -47,12 +47,16 @@ class Id {
 // group's path inside the file.
 class Group {
  public:
-  Group(Id id, std::string file, std::string path)
-      : id_(std::move(id)), file_(std::move(file)), path_(std::move(path)) {}
+  Group(Id id, std::string file, std::string path, int deflate_level = 0)
+      : id_(std::move(id)), file_(std::move(file)), path_(std::move(path)),
+        deflate_level_(deflate_level) {}
 
   hid_t id() const { return id_.get(); }
   const std::string& file() const { return file_; }
   const std::string& path() const { return path_; }
+  // 0 = large arrays stored contiguous and uncompressed (fastest to write and
+  // to slice); 1..9 = chunked with shuffle + deflate at that level.
+  int deflate_level() const { return deflate_level_; }
   std::string child_path(std::string_view name) const;
 
   // Throws IoError("FILE: field PATH/NAME: what").
@@ -67,13 +71,14 @@ class Group {
   Id id_;
   std::string file_;
   std::string path_;
+  int deflate_level_ = 0;
 };
 
 // An open file. root() is the group "/"; close() flushes and reports failure.
 class File {
  public:
   // Creates (truncating) os_path; `label` is the name used in messages.
-  static File create(const std::string& os_path, const std::string& label);
+  static File create(const std::string& os_path, const std::string& label, int deflate_level = 0);
   // Opens read-only. Throws IoError for a missing file, a file that is not
   // HDF5, or one HDF5 cannot open (truncated, damaged).
   static File open_read(const std::string& path);

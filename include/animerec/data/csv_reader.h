@@ -28,8 +28,9 @@ struct CsvDialect {
 
 class CsvReader {
  public:
-  // Throws IoError if the file cannot be opened.
-  explicit CsvReader(std::string path, CsvDialect dialect = {});
+  // Throws IoError if the file cannot be opened. hash_bytes = false skips the
+  // SHA-256 (for callers that checksum the file on another thread).
+  explicit CsvReader(std::string path, CsvDialect dialect = {}, bool hash_bytes = true);
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
@@ -46,6 +47,7 @@ class CsvReader {
   uint64_t file_size() const { return file_size_; }
   const std::string& path() const { return path_; }
   // Reads whatever is left (so the hash covers the whole file) and returns it.
+  // Requires hash_bytes.
   std::string sha256_hex();
 
   // Throws InputError(path, line(), what).
@@ -67,6 +69,7 @@ class CsvReader {
   size_t end_ = 0;  // end of valid data in buf_
   bool eof_ = false;
   bool first_block_ = true;
+  bool hash_bytes_ = true;
   uint64_t consumed_ = 0;
   uint64_t file_size_ = 0;
   int64_t next_line_ = 1;

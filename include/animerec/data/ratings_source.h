@@ -63,6 +63,8 @@ class RatingsSource {
   // (which throws under the error policy).
   bool next(RatingRecord& out, BadRowLog& log);
 
+  // The underlying reader (it does not hash: prepare checksums the file on
+  // another thread).
   CsvReader& reader() { return *reader_; }
 
  private:

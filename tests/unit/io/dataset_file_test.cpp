@@ -256,7 +256,7 @@ TEST(DatasetFileTest, TruncatedArrayIsRejected) {
       "del f['ratings/by_user/score']\n"
       "f['ratings/by_user/score'] = np.ones(7, dtype='<f4')",
       ": field /ratings/by_user/score: has 7 elements, expected 8 (the length of "
-      "/ratings/by_user/user)");
+      "/ratings/by_user/anime)");
 }
 
 TEST(DatasetFileTest, ShortOffsetsAreRejected) {
