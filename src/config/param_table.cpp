@@ -148,6 +148,10 @@ std::vector<ParamSpec> build_param_table() {
           .at_least(0)
           .on({"synth"})
           .doc("standard deviation of the noise added to true scores"),
+      number("unrated-fraction", "0.15")
+          .fraction()
+          .on({"synth"})
+          .doc("mal2016 layout: share of rows written as -1 (watched, not rated)"),
 
       // ---- info
       path("dataset").required().on({"info"}).doc("dataset file to summarize"),

@@ -87,7 +87,10 @@ AnimeLayout detect(const std::vector<std::string_view>& header) {
 
 std::string joined(const std::vector<std::string_view>& header) {
   std::string out;
-  for (auto h : header) out += (out.empty() ? "" : ",") + std::string(h);
+  for (auto h : header) {
+    if (!out.empty()) out += ',';
+    out.append(h);
+  }
   return out;
 }
 

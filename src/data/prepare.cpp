@@ -122,23 +122,29 @@ ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char
   return st;
 }
 
-// One stderr line per finished phase with its seconds, so a user preparing a
-// multi-GB file sees where the time goes.
+// Seconds per phase, reported on stderr in one line when the whole run took
+// long enough for a user to wonder where the time went.
 class PhaseLog {
  public:
-  explicit PhaseLog(bool quiet) : quiet_(quiet), last_(std::chrono::steady_clock::now()) {}
+  explicit PhaseLog(bool quiet) : quiet_(quiet), start_(Clock::now()), last_(start_) {}
   void done(const char* phase) {
-    auto now = std::chrono::steady_clock::now();
-    if (!quiet_) {
-      std::fprintf(stderr, "prepare: %-24s %7.2f s\n", phase,
-                   std::chrono::duration<double>(now - last_).count());
-    }
+    auto now = Clock::now();
+    text_ += fmt::format("{}{} {:.2f} s", text_.empty() ? "" : ", ", phase,
+                         std::chrono::duration<double>(now - last_).count());
     last_ = now;
+  }
+  void report() const {
+    constexpr double kWorthReporting = 1.0;
+    if (!quiet_ && std::chrono::duration<double>(Clock::now() - start_).count() >= kWorthReporting) {
+      std::fprintf(stderr, "prepare phases: %s\n", text_.c_str());
+    }
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
   bool quiet_;
-  std::chrono::steady_clock::time_point last_;
+  Clock::time_point start_, last_;
+  std::string text_;
 };
 
 // rank[dense] = position of the external id in ascending order.
@@ -475,6 +481,7 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   attach_metadata(d, table);
   count_rows(d);
   phases.done("metadata");
+  phases.report();
 
   d.provenance.command_line = o.command_line;
   d.provenance.program_version = program_version();

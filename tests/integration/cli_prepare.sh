@@ -4,6 +4,7 @@
 # Usage: cli_prepare.sh ANIMEREC_BINARY SOURCE_DIR
 set -uo pipefail
 bin=$1
+src=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -67,6 +68,13 @@ expect_rc 2 "missing file" "$bin" prepare --ratings "$work/nope.csv" --out "$wor
 expect_text "nope.csv" "missing file"
 expect_rc 0 "help" "$bin" prepare --help
 expect_text "--min-user-ratings" "help"
+
+# The shipped configs are valid for the commands they configure.
+expect_rc 0 "ci-tiny config" "$bin" synth --config "$src/configs/ci-tiny.ini" --out "$work/tiny" --quiet
+expect_rc 0 "ci-tiny config" "$bin" prepare --config "$src/configs/ci-tiny.ini" \
+  --ratings "$work/tiny/users-score-2023.csv" --anime "$work/tiny/anime-dataset-2023.csv" --out "$work/tiny.h5" --quiet
+expect_rc 0 "mal2016 config" "$bin" prepare --config "$src/configs/mal2016.ini" \
+  --ratings "$work/s/users-score-2023.csv" --out "$work/m16.h5" --quiet
 
 if [[ $failures -gt 0 ]]; then
   echo "$failures check(s) failed"

@@ -107,7 +107,9 @@ TEST(PrepareTest, PerUserSplitIsSeededAndLeavesSmallUsersWhole) {
     for (auto i = a.user_offsets[u]; i < a.user_offsets[u + 1]; ++i) {
       test += a.by_user.split[i] == static_cast<uint8_t>(Split::kTest);
       val += a.by_user.split[i] == static_cast<uint8_t>(Split::kValidation);
-      if (a.by_user.score[i] == 0) EXPECT_EQ(a.by_user.split[i], 0) << "unscored rows stay in train";
+      if (a.by_user.score[i] == 0) {
+        EXPECT_EQ(a.by_user.split[i], 0) << "unscored rows stay in train";
+      }
     }
     EXPECT_EQ(test, 5);
     EXPECT_EQ(val, 3);
