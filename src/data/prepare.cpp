@@ -218,14 +218,12 @@ FilterStats apply_min_filters(const RowTable& rows, std::vector<uint32_t>& order
   }
 }
 
-// Compacts indices to those still present; returns old -> new (-1 if gone).
-std::vector<int32_t> compact_ids(const std::vector<int32_t>& idx_of_row, size_t n,
-                                 const std::vector<int64_t>& ext, std::vector<int64_t>& kept_ext) {
-  std::vector<uint8_t> present(n, 0);
-  for (int32_t i : idx_of_row) present[i] = 1;
-  std::vector<int32_t> remap(n, -1);
+// Compacts indices to those flagged present; returns old -> new (-1 if gone).
+std::vector<int32_t> compact_ids(const std::vector<uint8_t>& present, const std::vector<int64_t>& ext,
+                                 std::vector<int64_t>& kept_ext) {
+  std::vector<int32_t> remap(present.size(), -1);
   kept_ext.clear();
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < present.size(); ++i) {
     if (present[i]) {
       remap[i] = static_cast<int32_t>(kept_ext.size());
       kept_ext.push_back(ext[i]);
@@ -428,16 +426,14 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
                                   o.min_user_ratings, o.min_anime_ratings));
   }
 
-  // Gather the kept rows in (user, anime) order with compacted indices.
-  std::vector<int32_t> kept_user, kept_anime;
-  resize_huge(kept_user, order.size());
-  resize_huge(kept_anime, order.size());
-  for (size_t i = 0; i < order.size(); ++i) {
-    kept_user[i] = rows.user[order[i]];
-    kept_anime[i] = rows.anime[order[i]];
+  // Renumber the users and anime that still have rows.
+  std::vector<uint8_t> user_present(user_ext.size(), 0), anime_present(anime_ext.size(), 0);
+  for (uint32_t i : order) {
+    user_present[rows.user[i]] = 1;
+    anime_present[rows.anime[i]] = 1;
   }
-  std::vector<int32_t> user_remap = compact_ids(kept_user, user_ext.size(), user_ext, d.user_ids);
-  std::vector<int32_t> anime_remap = compact_ids(kept_anime, anime_ext.size(), anime_ext, d.anime_ids);
+  std::vector<int32_t> user_remap = compact_ids(user_present, user_ext, d.user_ids);
+  std::vector<int32_t> anime_remap = compact_ids(anime_present, anime_ext, d.anime_ids);
   counts["filter_dropped_users"] = static_cast<int64_t>(user_ext.size() - d.user_ids.size());
   counts["filter_dropped_anime"] = static_cast<int64_t>(anime_ext.size() - d.anime_ids.size());
 
@@ -448,8 +444,8 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   d.user_offsets.assign(d.n_users() + 1, 0);
   for (size_t i = 0; i < order.size(); ++i) {
     uint32_t src = order[i];
-    r.user[i] = user_remap[kept_user[i]];
-    r.anime[i] = anime_remap[kept_anime[i]];
+    r.user[i] = user_remap[rows.user[src]];
+    r.anime[i] = anime_remap[rows.anime[src]];
     r.score[i] = rows.score[src];
     r.status[i] = rows.status[src];
     from_test_file[i] = rows.from_test_file[src];
@@ -463,6 +459,7 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   d.score_max = score_max;
   phases.done("filter and renumber");
   assign_splits(d, from_test_file, o);
+  from_test_file = {};
   phases.done("split");
   build_anime_orientation(d);
   phases.done("order by anime");

@@ -342,6 +342,13 @@ data::Dataset read_dataset(const std::string& path) {
   return d;
 }
 
+std::vector<std::string> read_anime_titles(const std::string& path) {
+  h5::File file = open_dataset_file(path);
+  Group anime = file.root().open_group("anime");
+  size_t n = h5::array_length<int64_t>(anime, "ids");
+  return h5::read_strings(anime, "title", n, "the number of anime in /anime/ids");
+}
+
 DatasetHeader read_dataset_header(const std::string& path) {
   h5::File file = open_dataset_file(path);
   return read_header(file);

@@ -373,6 +373,113 @@ std::vector<std::string> read_strings(const Group& g, const char* name, hsize_t 
   return out;
 }
 
+// ---- matrices ----
+
+namespace {
+
+// The shape of a 2-D dataset, read from its dataspace.
+Shape2 shape_2d(const Group& g, const char* name, hid_t dset) {
+  Id space = make_id(H5Dget_space(dset), H5Sclose);
+  int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank != 2) g.fail(name, fmt::format("has rank {}, expected a 2-D array", rank));
+  hsize_t dims[2] = {0, 0};
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  return Shape2{dims[0], dims[1]};
+}
+
+// As array_dcpl, but a chunk is whole rows, so one row never spans two chunks.
+Id matrix_dcpl(Shape2 shape, int deflate_level) {
+  Id dcpl = make_id(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_obj_track_times(dcpl.get(), false);
+  H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
+  if (deflate_level > 0 && shape.rows * shape.cols >= kChunkThreshold) {
+    hsize_t chunk[2] = {std::clamp<hsize_t>(kChunkElements / shape.cols, 1, shape.rows),
+                        shape.cols};
+    H5Pset_chunk(dcpl.get(), 2, chunk);
+    H5Pset_shuffle(dcpl.get());
+    H5Pset_deflate(dcpl.get(), static_cast<unsigned>(deflate_level));
+  }
+  return dcpl;
+}
+
+// Deflate's best ratio is 1032:1; anything claiming more is not real data.
+constexpr double kMaxCompressionRatio = 1100;
+
+}  // namespace
+
+template <class T>
+void write_matrix(const Group& g, const char* name, std::span<const T> data, Shape2 shape) {
+  if (data.size() != shape.rows * shape.cols) {
+    g.fail(name,
+           fmt::format("has {} elements, expected {} x {}", data.size(), shape.rows, shape.cols));
+  }
+  hsize_t dims[2] = {shape.rows, shape.cols};
+  Id space = make_id(H5Screate_simple(2, dims, nullptr), H5Sclose);
+  Id dcpl = matrix_dcpl(shape, g.deflate_level());
+  Id d = make_id(H5Dcreate2(g.id(), name, Traits<T>::file_type(), space.get(), H5P_DEFAULT,
+                            dcpl.get(), H5P_DEFAULT),
+                 H5Dclose);
+  if (!d.valid()) g.fail(name, "cannot be created");
+  if (data.empty()) return;
+  if (H5Dwrite(d.get(), Traits<T>::mem_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0) {
+    g.fail(name, "cannot be written");
+  }
+}
+
+template <class T>
+Shape2 matrix_shape(const Group& g, const char* name) {
+  Id d = open_dataset(g, name);
+  Shape2 shape = shape_2d(g, name, d.get());
+  check_type<T>(g, name, d.get());
+  return shape;
+}
+
+template <class T>
+void check_matrix_shape(const Group& g, const char* name, Shape2 expected,
+                        std::string_view rows_why, std::string_view cols_why) {
+  Shape2 shape = matrix_shape<T>(g, name);
+  if (shape.rows != expected.rows) {
+    g.fail(name, fmt::format("has {} rows, expected {} ({})", shape.rows, expected.rows, rows_why));
+  }
+  if (shape.cols != expected.cols) {
+    g.fail(name,
+           fmt::format("has {} columns, expected {} ({})", shape.cols, expected.cols, cols_why));
+  }
+}
+
+template <class T>
+void read_matrix(const Group& g, const char* name, Shape2 expected, std::string_view rows_why,
+                 std::string_view cols_why, std::span<T> out) {
+  check_matrix_shape<T>(g, name, expected, rows_why, cols_why);
+  if (out.size() != expected.rows * expected.cols) {
+    g.fail(name, fmt::format("cannot be read into a buffer of {} elements", out.size()));
+  }
+  if (out.empty()) return;
+  Id d = open_dataset(g, name);
+  if (H5Dread(d.get(), Traits<T>::mem_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
+    g.fail(name, "cannot be read (damaged file?)");
+  }
+}
+
+void check_stored_size(const Group& g, const char* name) {
+  Id d = open_dataset(g, name);
+  Id space = make_id(H5Dget_space(d.get()), H5Sclose);
+  Id type = make_id(H5Dget_type(d.get()), H5Tclose);
+  Id dcpl = make_id(H5Dget_create_plist(d.get()), H5Pclose);
+  hssize_t points = H5Sget_simple_extent_npoints(space.get());
+  size_t element = H5Tget_size(type.get());
+  if (points < 0 || element == 0 || !dcpl.valid()) g.fail(name, "has unreadable metadata");
+  // In double: the product of a hostile dataspace can overflow 64 bits.
+  double declared = static_cast<double>(points) * static_cast<double>(element);
+  double needed = H5Pget_nfilters(dcpl.get()) > 0 ? declared / kMaxCompressionRatio : declared;
+  hsize_t stored = H5Dget_storage_size(d.get());
+  if (static_cast<double>(stored) < needed) {
+    g.fail(name, fmt::format("declares {} elements of {} bytes but the file stores only {} bytes "
+                             "(damaged file?)",
+                             points, element, stored));
+  }
+}
+
 // ---- attributes ----
 
 void write_attribute(const Group& g, const char* name, std::string_view value) {
@@ -388,6 +495,14 @@ void write_attribute(const Group& g, const char* name, int64_t value) {
 
 void write_attribute(const Group& g, const char* name, float value) {
   create_attribute(g, name, H5T_IEEE_F32LE, &value);
+}
+
+void write_attribute(const Group& g, const char* name, uint64_t value) {
+  create_attribute(g, name, H5T_STD_U64LE, &value);
+}
+
+void write_attribute(const Group& g, const char* name, double value) {
+  create_attribute(g, name, H5T_IEEE_F64LE, &value);
 }
 
 std::string read_string_attribute(const Group& g, const char* name) {
@@ -449,6 +564,49 @@ float read_float_attribute(const Group& g, const char* name) {
   return value;
 }
 
+uint64_t read_uint64_attribute(const Group& g, const char* name) {
+  Id a = open_attribute(g, name);
+  check_scalar_attribute(g, name, a.get());
+  Id file_type = make_id(H5Aget_type(a.get()), H5Tclose);
+  if (H5Tget_class(file_type.get()) != H5T_INTEGER) {
+    g.fail(fmt::format("@{}", name), fmt::format("attribute has type {}, expected an integer",
+                                                 describe_type(file_type.get())));
+  }
+  // HDF5's conversion would clip a negative value to 0: read signed types as
+  // signed and refuse negatives instead.
+  if (H5Tget_sign(file_type.get()) != H5T_SGN_NONE) {
+    int64_t value = 0;
+    if (H5Aread(a.get(), H5T_NATIVE_INT64, &value) < 0) {
+      g.fail(fmt::format("@{}", name), "attribute cannot be read");
+    }
+    if (value < 0) {
+      g.fail(fmt::format("@{}", name),
+             fmt::format("attribute is {}, expected a non-negative integer", value));
+    }
+    return static_cast<uint64_t>(value);
+  }
+  uint64_t value = 0;
+  if (H5Aread(a.get(), H5T_NATIVE_UINT64, &value) < 0) {
+    g.fail(fmt::format("@{}", name), "attribute cannot be read");
+  }
+  return value;
+}
+
+double read_double_attribute(const Group& g, const char* name) {
+  Id a = open_attribute(g, name);
+  check_scalar_attribute(g, name, a.get());
+  Id file_type = make_id(H5Aget_type(a.get()), H5Tclose);
+  if (H5Tget_class(file_type.get()) != H5T_FLOAT) {
+    g.fail(fmt::format("@{}", name),
+           fmt::format("attribute has type {}, expected a float", describe_type(file_type.get())));
+  }
+  double value = 0;
+  if (H5Aread(a.get(), H5T_NATIVE_DOUBLE, &value) < 0) {
+    g.fail(fmt::format("@{}", name), "attribute cannot be read");
+  }
+  return value;
+}
+
 // ---- explicit instantiations for the element types we store ----
 
 #define ANIMEREC_H5_INSTANTIATE(T)                                                             \
@@ -462,5 +620,18 @@ ANIMEREC_H5_INSTANTIATE(int64_t)
 ANIMEREC_H5_INSTANTIATE(uint8_t)
 ANIMEREC_H5_INSTANTIATE(float)
 #undef ANIMEREC_H5_INSTANTIATE
+
+#define ANIMEREC_H5_INSTANTIATE_2D(T)                                                      \
+  template void write_matrix<T>(const Group&, const char*, std::span<const T>, Shape2);    \
+  template Shape2 matrix_shape<T>(const Group&, const char*);                              \
+  template void check_matrix_shape<T>(const Group&, const char*, Shape2, std::string_view, \
+                                      std::string_view);                                   \
+  template void read_matrix<T>(const Group&, const char*, Shape2, std::string_view,        \
+                               std::string_view, std::span<T>);
+ANIMEREC_H5_INSTANTIATE_2D(int32_t)
+ANIMEREC_H5_INSTANTIATE_2D(int64_t)
+ANIMEREC_H5_INSTANTIATE_2D(uint8_t)
+ANIMEREC_H5_INSTANTIATE_2D(float)
+#undef ANIMEREC_H5_INSTANTIATE_2D
 
 }  // namespace animerec::io::h5

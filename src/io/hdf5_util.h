@@ -48,7 +48,9 @@ class Id {
 class Group {
  public:
   Group(Id id, std::string file, std::string path, int deflate_level = 0)
-      : id_(std::move(id)), file_(std::move(file)), path_(std::move(path)),
+      : id_(std::move(id)),
+        file_(std::move(file)),
+        path_(std::move(path)),
         deflate_level_(deflate_level) {}
 
   hid_t id() const { return id_.get(); }
@@ -163,13 +165,58 @@ std::vector<std::string> read_strings(const Group& g, const char* name, hsize_t 
                                       std::string_view expected_why);
 std::vector<std::string> read_strings(const Group& g, const char* name);
 
+// ---- 2-D datasets (row-major rows x cols matrices, e.g. factor matrices) ----
+
+struct Shape2 {
+  hsize_t rows = 0;
+  hsize_t cols = 0;
+};
+
+// Writes a rows x cols dataset from row-major `data` (rows * cols elements).
+// Contiguous, or with compression on and at least 65,536 elements, chunked
+// by whole rows with shuffle + deflate.
+template <class T>
+void write_matrix(const Group& g, const char* name, std::span<const T> data, Shape2 shape);
+
+// The shape of a 2-D dataset of element type T, checked (rank, class, size,
+// sign) from its metadata alone, so callers can verify it before allocating.
+template <class T>
+Shape2 matrix_shape(const Group& g, const char* name);
+
+// Checks type, rank and shape from metadata alone: the dataset must be
+// `expected`; `rows_why` / `cols_why` say where each expectation comes from.
+template <class T>
+void check_matrix_shape(const Group& g, const char* name, Shape2 expected,
+                        std::string_view rows_why, std::string_view cols_why);
+
+// Reads the whole matrix into `out` (row-major, expected.rows * expected.cols
+// elements, allocated by the caller after check_matrix_shape or matrix_shape).
+// Repeats check_matrix_shape first.
+template <class T>
+void read_matrix(const Group& g, const char* name, Shape2 expected, std::string_view rows_why,
+                 std::string_view cols_why, std::span<T> out);
+
+// Refuses a dataset that declares more data than the file can hold: an
+// unfiltered dataset must have every byte of its declared size stored, a
+// filtered (compressed) one at least 1/1100 of it (deflate cannot do better
+// than 1032:1). A damaged or hostile file can declare a dataspace of 10^12
+// elements in a few bytes; calling this before reading keeps such a file from
+// making the reader allocate terabytes.
+void check_stored_size(const Group& g, const char* name);
+
 // ---- scalar attributes ----
 
 void write_attribute(const Group& g, const char* name, std::string_view value);
 void write_attribute(const Group& g, const char* name, int64_t value);
 void write_attribute(const Group& g, const char* name, float value);
+void write_attribute(const Group& g, const char* name, uint64_t value);  // stored as uint64
+void write_attribute(const Group& g, const char* name, double value);    // stored as float64
 std::string read_string_attribute(const Group& g, const char* name);
 int64_t read_int_attribute(const Group& g, const char* name);
 float read_float_attribute(const Group& g, const char* name);
+// Any integer type; a negative value is refused rather than wrapped.
+uint64_t read_uint64_attribute(const Group& g, const char* name);
+// Any float type (float32 widens exactly).
+double read_double_attribute(const Group& g, const char* name);
 
 }  // namespace animerec::io::h5

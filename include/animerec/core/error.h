@@ -14,6 +14,7 @@ enum ExitCode : int {
   kExitOk = 0,
   kExitInternal = 1,    // a bug or an unexpected system failure
   kExitBadInput = 2,    // bad data, bad parameters, unusable files
+  kExitInterrupted = 3, // stopped by SIGTERM/SIGUSR1 after writing a checkpoint: resume it
 };
 
 class Error : public std::runtime_error {

@@ -350,9 +350,9 @@ TEST(ParamsConfig, UnknownKeyInCommon) {
 TEST(ParamsConfig, UnknownSection) {
   TempDir dir;
   std::string ini = dir.file("run.ini");
-  write_file(ini, "[prepare]\nseed = 1\n\n[trian]\nepochs = 3\n");
+  write_file(ini, "[prepare]\nseed = 1\n\n[tuning]\nepochs = 3\n");
   EXPECT_EQ(error_of("prepare", prepare_args({"--config", ini})),
-            ini + ":4: unknown section [trian]");
+            ini + ":4: unknown section [tuning]");
   write_file(ini, "[prepar]\nseed = 1\n");
   EXPECT_EQ(error_of("prepare", prepare_args({"--config", ini})),
             ini + ":1: unknown section [prepar]; did you mean [prepare]?");

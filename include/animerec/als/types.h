@@ -1,0 +1,53 @@
+#pragma once
+// Types shared by the ALS solvers and the trainer. Factor matrices are
+// row-major float (one row per user or anime), so a row is contiguous, the
+// rows of a block are a contiguous slice for MPI_Allgatherv, and the layout
+// matches the n x k datasets of model.h5.
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <vector>
+
+namespace animerec::als {
+
+using FactorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// The training ratings of a contiguous block of rows (the users of one rank,
+// or its anime) in CSR form. Row r (local) is global row first_row + r; its
+// entries are [offsets[r], offsets[r+1]), with cols ascending (global indices
+// on the other side).
+struct RatingBlock {
+  int32_t first_row = 0;
+  std::vector<int64_t> offsets{0};  // rows() + 1
+  std::vector<int32_t> cols;
+  // Explicit feedback: the score. Implicit feedback: the weight w of the
+  // interaction (confidence c = 1 + alpha * w, preference 1).
+  std::vector<float> values;
+  int32_t rows() const { return static_cast<int32_t>(offsets.size()) - 1; }
+  int64_t nnz() const { return offsets.back(); }
+};
+
+enum class Feedback { kExplicit, kImplicit };
+enum class SolverKind { kCholesky, kConjugateGradient };
+
+struct AlsOptions {
+  int factors = 32;
+  Feedback feedback = Feedback::kExplicit;
+  SolverKind solver = SolverKind::kCholesky;
+  int cg_steps = 3;
+  // ALS-WR: the factor penalty of a row is lambda * (its rating count) * |x|^2.
+  double lambda = 0.05;
+  // Explicit only: the bias penalty is lambda_bias * (rating count) * b^2.
+  double lambda_bias = 0.05;
+  // Implicit only: confidence c = 1 + alpha * w.
+  double alpha = 40.0;
+};
+
+// One side's parameters for all its rows (replicated on every rank).
+struct SideState {
+  FactorMatrix factors;    // n x k
+  std::vector<float> bias; // n (explicit); all zero in implicit mode
+  int32_t rows() const { return static_cast<int32_t>(factors.rows()); }
+};
+
+}  // namespace animerec::als

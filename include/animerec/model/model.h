@@ -1,0 +1,67 @@
+#pragma once
+// The trained model in memory, exactly as model.h5 stores it
+// (docs/model-format.md), and the trainer's checkpoint.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "animerec/als/types.h"
+
+namespace animerec::model {
+
+struct Model {
+  static constexpr int kFormatVersion = 1;
+
+  std::string feedback = "explicit";  // explicit | implicit
+  int factors = 0;                    // k
+  float global_mean = 0;              // mu (0 in implicit mode)
+  float score_min = 1, score_max = 10;
+
+  std::vector<int64_t> user_ids;  // external ids, index order of the dataset
+  std::vector<int64_t> anime_ids;
+  std::vector<std::string> anime_titles;  // "" where the dataset had no metadata
+
+  als::FactorMatrix user_factors;   // n_users x k
+  als::FactorMatrix anime_factors;  // n_anime x k
+  std::vector<float> user_bias;     // n_users
+  std::vector<float> anime_bias;    // n_anime
+
+  // One JSON object per iteration, the same lines --metrics-out writes.
+  std::vector<std::string> history;
+  int32_t best_iteration = 0;  // the iteration whose factors these are
+
+  // Provenance: the full effective configuration (parameter -> value), and
+  // what produced the model.
+  std::map<std::string, std::string> config;
+  uint64_t seed = 0;
+  int32_t ranks = 1;
+  int32_t threads = 1;
+  std::string dataset_sha256;
+  std::string program_version;
+  std::string build_commit;
+  std::string created;  // UTC, ISO 8601
+
+  size_t n_users() const { return user_ids.size(); }
+  size_t n_anime() const { return anime_ids.size(); }
+};
+
+// Everything needed to continue training exactly where it stopped: the
+// factors after `iteration` completed iterations, the best factors so far
+// (early stopping keeps them), and the early-stopping counters.
+struct Checkpoint {
+  static constexpr int kFormatVersion = 1;
+
+  Model current;               // config, ids and factors after `iteration`
+  int32_t iteration = 0;       // completed iterations
+  als::FactorMatrix best_user_factors;
+  als::FactorMatrix best_anime_factors;
+  std::vector<float> best_user_bias;
+  std::vector<float> best_anime_bias;
+  int32_t best_iteration = 0;
+  double best_metric = 0;      // validation metric of best_iteration
+  int32_t bad_iterations = 0;  // iterations since the best (early-stopping patience)
+};
+
+}  // namespace animerec::model

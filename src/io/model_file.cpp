@@ -1,0 +1,453 @@
+// model.h5 and checkpoint reader and writer. The layout is documented in
+// docs/model-format.md; keep the two in step.
+//
+// The same checks guard both directions: the writer refuses a Model that its
+// reader would refuse, with the same message shape ("LABEL: field /users/factors:
+// what"), where LABEL is the path when reading and "model to write to PATH"
+// when writing.
+
+#include "animerec/io/model_file.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <span>
+#include <string_view>
+
+#include "animerec/core/atomic_file.h"
+#include "animerec/core/error.h"
+#include "hdf5_util.h"
+
+namespace animerec::io {
+
+namespace {
+
+using als::FactorMatrix;
+using h5::Group;
+using model::Checkpoint;
+using model::Model;
+
+constexpr std::string_view kUsersWhy = "the number of users in /users/ids";
+constexpr std::string_view kAnimeWhy = "the number of anime in /anime/ids";
+constexpr std::string_view kFactorsWhy = "the factors attribute";
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+
+// ---------------------------------------------------------------- shared checks
+
+[[noreturn]] void fail(std::string_view label, std::string_view field, std::string_view what) {
+  throw IoError(fmt::format("{}: field {}: {}", label, field, what));
+}
+
+void check_int(std::string_view label, std::string_view field, int64_t value, int64_t lo,
+               int64_t hi) {
+  if (value < lo || value > hi) {
+    fail(label, field,
+         fmt::format("attribute is {}, expected an integer in [{}, {}]", value, lo, hi));
+  }
+}
+
+void check_finite_attribute(std::string_view label, std::string_view field, float value) {
+  if (!std::isfinite(value)) {
+    fail(label, field, fmt::format("attribute is {}, expected a finite number", value));
+  }
+}
+
+// Feedback kind, finite scale and mean: the values a scorer uses directly.
+void check_model_values(const Model& m, std::string_view label) {
+  if (m.feedback != "explicit" && m.feedback != "implicit") {
+    fail(label, "/@feedback",
+         fmt::format("attribute is \"{}\", expected \"explicit\" or \"implicit\"", m.feedback));
+  }
+  check_finite_attribute(label, "/@global_mean", m.global_mean);
+  check_finite_attribute(label, "/@score_min", m.score_min);
+  check_finite_attribute(label, "/@score_max", m.score_max);
+  if (!(m.score_min < m.score_max)) {
+    fail(label, "/@score_max",
+         fmt::format("attribute is {}, expected more than score_min ({})", m.score_max,
+                     m.score_min));
+  }
+}
+
+// `values` is row-major with `cols` columns; cols == 0 means a 1-D array.
+void check_finite(std::string_view label, std::string_view field, std::span<const float> values,
+                  size_t cols) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (std::isfinite(values[i])) continue;
+    if (cols == 0) {
+      fail(label, field, fmt::format("has a non-finite value ({}) at index {}", values[i], i));
+    }
+    fail(label, field,
+         fmt::format("has a non-finite value ({}) at row {}, column {}", values[i], i / cols,
+                     i % cols));
+  }
+}
+
+void check_finite(std::string_view label, std::string_view field, const FactorMatrix& m) {
+  check_finite(label, field, std::span<const float>(m.data(), static_cast<size_t>(m.size())),
+               static_cast<size_t>(m.cols()));
+}
+
+void check_row_count(std::string_view label, std::string_view field, size_t n) {
+  if (n > static_cast<size_t>(kMaxModelRows)) {
+    fail(label, field,
+         fmt::format("has {} elements, more than the {} an int32 index can address", n,
+                     kMaxModelRows));
+  }
+}
+
+// Ids are the dataset's, ascending; a repeated id would make lookups ambiguous.
+void check_ascending(std::string_view label, std::string_view field,
+                     const std::vector<int64_t>& ids) {
+  for (size_t i = 1; i < ids.size(); ++i) {
+    if (ids[i] <= ids[i - 1]) {
+      fail(label, field,
+           fmt::format("is not strictly ascending (id {} at index {} after {})", ids[i], i,
+                       ids[i - 1]));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- write-side validation
+
+// How messages name one side (users or anime) of a model in memory: its ids,
+// its factor and bias datasets ("/users/factors" or "/best/user_factors"),
+// and where the expected row count comes from.
+struct SideFields {
+  std::string_view ids;
+  std::string_view factors;
+  std::string_view bias;
+  std::string_view why;
+};
+
+void validate_side(std::string_view label, const SideFields& f, size_t n, const FactorMatrix& m,
+                   const std::vector<float>& bias, int k) {
+  if (static_cast<size_t>(m.rows()) != n) {
+    fail(label, f.factors, fmt::format("has {} rows, expected {} ({})", m.rows(), n, f.why));
+  }
+  if (m.cols() != k) {
+    fail(label, f.factors,
+         fmt::format("has {} columns, expected {} ({})", m.cols(), k, kFactorsWhy));
+  }
+  if (bias.size() != n) {
+    fail(label, f.bias, fmt::format("has {} elements, expected {} ({})", bias.size(), n, f.why));
+  }
+  check_finite(label, f.factors, m);
+  check_finite(label, f.bias, bias, 0);
+}
+
+constexpr SideFields kUserFields{"/users/ids", "/users/factors", "/users/bias", kUsersWhy};
+constexpr SideFields kAnimeFields{"/anime/ids", "/anime/factors", "/anime/bias", kAnimeWhy};
+constexpr SideFields kBestUserFields{"/users/ids", "/best/user_factors", "/best/user_bias",
+                                     kUsersWhy};
+constexpr SideFields kBestAnimeFields{"/anime/ids", "/best/anime_factors", "/best/anime_bias",
+                                      kAnimeWhy};
+
+// `best_iteration` is the value the root attribute will hold (see write_checkpoint).
+void validate_model(const Model& m, int64_t best_iteration, std::string_view label) {
+  check_int(label, "/@factors", m.factors, 1, kMaxModelFactors);
+  check_int(label, "/@best_iteration", best_iteration, 0, kInt32Max);
+  check_int(label, "/@ranks", m.ranks, 1, kInt32Max);
+  check_int(label, "/@threads", m.threads, 1, kInt32Max);
+  check_model_values(m, label);
+  check_row_count(label, kUserFields.ids, m.n_users());
+  check_row_count(label, kAnimeFields.ids, m.n_anime());
+  check_ascending(label, kUserFields.ids, m.user_ids);
+  check_ascending(label, kAnimeFields.ids, m.anime_ids);
+  if (m.anime_titles.size() != m.n_anime()) {
+    fail(label, "/anime/titles",
+         fmt::format("has {} elements, expected {} ({})", m.anime_titles.size(), m.n_anime(),
+                     kAnimeWhy));
+  }
+  validate_side(label, kUserFields, m.n_users(), m.user_factors, m.user_bias, m.factors);
+  validate_side(label, kAnimeFields, m.n_anime(), m.anime_factors, m.anime_bias, m.factors);
+}
+
+// The early-stopping counters of a checkpoint.
+void check_counters(std::string_view label, int64_t iteration, int64_t best_iteration,
+                    int64_t bad_iterations) {
+  check_int(label, "/@iteration", iteration, 0, kInt32Max);
+  check_int(label, "/@best_iteration", best_iteration, 0, iteration);
+  check_int(label, "/@bad_iterations", bad_iterations, 0, iteration);
+}
+
+void validate_checkpoint(const Checkpoint& c, std::string_view label) {
+  const Model& m = c.current;
+  validate_model(m, c.best_iteration, label);
+  check_counters(label, c.iteration, c.best_iteration, c.bad_iterations);
+  validate_side(label, kBestUserFields, m.n_users(), c.best_user_factors, c.best_user_bias,
+                m.factors);
+  validate_side(label, kBestAnimeFields, m.n_anime(), c.best_anime_factors, c.best_anime_bias,
+                m.factors);
+}
+
+// ---------------------------------------------------------------- writing
+
+void write_factors(const Group& g, const char* name, const FactorMatrix& m) {
+  h5::write_matrix<float>(
+      g, name, std::span<const float>(m.data(), static_cast<size_t>(m.size())),
+      h5::Shape2{static_cast<hsize_t>(m.rows()), static_cast<hsize_t>(m.cols())});
+}
+
+void write_model_attributes(const Group& root, const Model& m, int32_t best_iteration,
+                            const char* format, int version) {
+  h5::write_attribute(root, "format", std::string_view(format));
+  h5::write_attribute(root, "format_version", int64_t{version});
+  h5::write_attribute(root, "feedback", m.feedback);
+  h5::write_attribute(root, "factors", int64_t{m.factors});
+  h5::write_attribute(root, "global_mean", m.global_mean);
+  h5::write_attribute(root, "score_min", m.score_min);
+  h5::write_attribute(root, "score_max", m.score_max);
+  h5::write_attribute(root, "best_iteration", int64_t{best_iteration});
+  h5::write_attribute(root, "seed", uint64_t{m.seed});
+  h5::write_attribute(root, "ranks", int64_t{m.ranks});
+  h5::write_attribute(root, "threads", int64_t{m.threads});
+  h5::write_attribute(root, "dataset_sha256", m.dataset_sha256);
+  h5::write_attribute(root, "program_version", m.program_version);
+  h5::write_attribute(root, "build_commit", m.build_commit);
+  h5::write_attribute(root, "created", m.created);
+}
+
+// Groups after the root attributes: /users, /anime, /training, /config.
+void write_model_groups(const Group& root, const Model& m) {
+  Group users = root.create_group("users");
+  h5::write_array(users, "ids", m.user_ids);
+  write_factors(users, "factors", m.user_factors);
+  h5::write_array(users, "bias", m.user_bias);
+
+  Group anime = root.create_group("anime");
+  h5::write_array(anime, "ids", m.anime_ids);
+  h5::write_strings(anime, "titles", m.anime_titles);
+  write_factors(anime, "factors", m.anime_factors);
+  h5::write_array(anime, "bias", m.anime_bias);
+
+  h5::write_strings(root.create_group("training"), "history", m.history);
+
+  // std::map iterates in key order, so the arrays are sorted by name.
+  std::vector<std::string> names, values;
+  for (const auto& [name, value] : m.config) {
+    names.push_back(name);
+    values.push_back(value);
+  }
+  Group config = root.create_group("config");
+  h5::write_strings(config, "name", names);
+  h5::write_strings(config, "value", values);
+}
+
+void write_checkpoint_file(const Group& root, const Checkpoint& c) {
+  write_model_attributes(root, c.current, c.best_iteration, kCheckpointFormatName,
+                         Checkpoint::kFormatVersion);
+  h5::write_attribute(root, "iteration", int64_t{c.iteration});
+  h5::write_attribute(root, "best_metric", c.best_metric);
+  h5::write_attribute(root, "bad_iterations", int64_t{c.bad_iterations});
+  write_model_groups(root, c.current);
+  Group best = root.create_group("best");
+  write_factors(best, "user_factors", c.best_user_factors);
+  write_factors(best, "anime_factors", c.best_anime_factors);
+  h5::write_array(best, "user_bias", c.best_user_bias);
+  h5::write_array(best, "anime_bias", c.best_anime_bias);
+}
+
+// Writes through a temporary file; `fill` creates the content.
+template <class Fill>
+void write_atomically(const std::string& path, bool overwrite, const std::string& what,
+                      Fill&& fill) {
+  AtomicOutput out(path, overwrite, what);
+  {
+    h5::File file = h5::File::create(out.temp_path(), path);
+    fill(file.root());
+    file.close();
+  }
+  out.commit();
+}
+
+// ---------------------------------------------------------------- reading
+
+h5::File open_file(const std::string& path, const char* format, const char* what, int version) {
+  h5::File file = h5::File::open_read(path);
+  const Group& root = file.root();
+  if (!root.has_attribute("format")) {
+    throw IoError(fmt::format("{} is not an animerec {} (no format attribute)", path, what));
+  }
+  std::string found = h5::read_string_attribute(root, "format");
+  if (found != format) {
+    throw IoError(
+        fmt::format("{} is not an animerec {} (format attribute is \"{}\")", path, what, found));
+  }
+  int64_t found_version = h5::read_int_attribute(root, "format_version");
+  if (found_version != version) {
+    throw IoError(fmt::format(
+        "{}: field /@format_version: version {} is not supported (this program reads version {})",
+        path, found_version, version));
+  }
+  return file;
+}
+
+int32_t read_int32(const Group& g, const char* name, int64_t lo, int64_t hi) {
+  int64_t value = h5::read_int_attribute(g, name);
+  check_int(g.file(), g.child_path(fmt::format("@{}", name)), value, lo, hi);
+  return static_cast<int32_t>(value);
+}
+
+void read_model_attributes(const Group& root, Model& m) {
+  m.feedback = h5::read_string_attribute(root, "feedback");
+  m.factors = read_int32(root, "factors", 1, kMaxModelFactors);
+  m.global_mean = h5::read_float_attribute(root, "global_mean");
+  m.score_min = h5::read_float_attribute(root, "score_min");
+  m.score_max = h5::read_float_attribute(root, "score_max");
+  m.best_iteration = read_int32(root, "best_iteration", 0, kInt32Max);
+  m.seed = h5::read_uint64_attribute(root, "seed");
+  m.ranks = read_int32(root, "ranks", 1, kInt32Max);
+  m.threads = read_int32(root, "threads", 1, kInt32Max);
+  m.dataset_sha256 = h5::read_string_attribute(root, "dataset_sha256");
+  m.program_version = h5::read_string_attribute(root, "program_version");
+  m.build_commit = h5::read_string_attribute(root, "build_commit");
+  m.created = h5::read_string_attribute(root, "created");
+  check_model_values(m, root.file());
+}
+
+// A 1-D array whose length the file alone determines: bounded by the data
+// the file really stores before anything is allocated.
+template <class T>
+std::vector<T> read_unbounded(const Group& g, const char* name) {
+  h5::array_length<T>(g, name);  // rank and type
+  h5::check_stored_size(g, name);
+  return h5::read_array<T>(g, name);
+}
+
+std::vector<std::string> read_unbounded_strings(const Group& g, const char* name) {
+  h5::strings_length(g, name);
+  h5::check_stored_size(g, name);
+  return h5::read_strings(g, name);
+}
+
+// A 1-D array that must have `n` elements.
+std::vector<float> read_floats(const Group& g, const char* name, hsize_t n, std::string_view why) {
+  hsize_t length = h5::array_length<float>(g, name);
+  if (length != n) g.fail(name, fmt::format("has {} elements, expected {} ({})", length, n, why));
+  h5::check_stored_size(g, name);
+  auto values = h5::read_array<float>(g, name, n, why);
+  check_finite(g.file(), g.child_path(name), values, 0);
+  return values;
+}
+
+std::vector<int64_t> read_ids(const Group& g) {
+  hsize_t n = h5::array_length<int64_t>(g, "ids");
+  check_row_count(g.file(), g.child_path("ids"), n);
+  auto ids = read_unbounded<int64_t>(g, "ids");
+  check_ascending(g.file(), g.child_path("ids"), ids);
+  return ids;
+}
+
+// Shape and stored size come from metadata, before the matrix is allocated.
+FactorMatrix read_factors(const Group& g, const char* name, hsize_t rows, int k,
+                          std::string_view rows_why) {
+  h5::Shape2 shape{rows, static_cast<hsize_t>(k)};
+  h5::check_matrix_shape<float>(g, name, shape, rows_why, kFactorsWhy);
+  h5::check_stored_size(g, name);
+  FactorMatrix m(static_cast<Eigen::Index>(rows), k);
+  h5::read_matrix<float>(g, name, shape, rows_why, kFactorsWhy,
+                         std::span<float>(m.data(), static_cast<size_t>(m.size())));
+  check_finite(g.file(), g.child_path(name), m);
+  return m;
+}
+
+std::vector<std::string> read_titles(const Group& g, hsize_t n) {
+  hsize_t length = h5::strings_length(g, "titles");
+  if (length != n) {
+    g.fail("titles", fmt::format("has {} elements, expected {} ({})", length, n, kAnimeWhy));
+  }
+  h5::check_stored_size(g, "titles");
+  return h5::read_strings(g, "titles", n, kAnimeWhy);
+}
+
+// The effective configuration: parallel name/value arrays, names sorted and unique.
+std::map<std::string, std::string> read_config(const Group& g) {
+  auto names = read_unbounded_strings(g, "name");
+  hsize_t n_values = h5::strings_length(g, "value");
+  if (n_values != names.size()) {
+    g.fail("value", fmt::format("has {} elements, expected {} (the length of {})", n_values,
+                                names.size(), g.child_path("name")));
+  }
+  h5::check_stored_size(g, "value");
+  auto values = h5::read_strings(g, "value", names.size(), "");
+  for (size_t i = 1; i < names.size(); ++i) {
+    if (names[i] <= names[i - 1]) {
+      g.fail("name", fmt::format("is not sorted and unique (\"{}\" at index {} after \"{}\")",
+                                 names[i], i, names[i - 1]));
+    }
+  }
+  std::map<std::string, std::string> config;
+  for (size_t i = 0; i < names.size(); ++i) {
+    config.emplace_hint(config.end(), std::move(names[i]), std::move(values[i]));
+  }
+  return config;
+}
+
+// Everything but the root attributes; groups this version does not know
+// (e.g. /content of a later version) are never opened, so they are ignored.
+void read_model_groups(const Group& root, Model& m) {
+  Group users = root.open_group("users");
+  m.user_ids = read_ids(users);
+  Group anime = root.open_group("anime");
+  m.anime_ids = read_ids(anime);
+  m.anime_titles = read_titles(anime, m.n_anime());
+  m.user_factors = read_factors(users, "factors", m.n_users(), m.factors, kUsersWhy);
+  m.user_bias = read_floats(users, "bias", m.n_users(), kUsersWhy);
+  m.anime_factors = read_factors(anime, "factors", m.n_anime(), m.factors, kAnimeWhy);
+  m.anime_bias = read_floats(anime, "bias", m.n_anime(), kAnimeWhy);
+  m.history = read_unbounded_strings(root.open_group("training"), "history");
+  m.config = read_config(root.open_group("config"));
+}
+
+void read_best(const Group& root, Checkpoint& c) {
+  const Model& m = c.current;
+  Group best = root.open_group("best");
+  c.best_user_factors = read_factors(best, "user_factors", m.n_users(), m.factors, kUsersWhy);
+  c.best_anime_factors = read_factors(best, "anime_factors", m.n_anime(), m.factors, kAnimeWhy);
+  c.best_user_bias = read_floats(best, "user_bias", m.n_users(), kUsersWhy);
+  c.best_anime_bias = read_floats(best, "anime_bias", m.n_anime(), kAnimeWhy);
+}
+
+}  // namespace
+
+void write_model(const model::Model& m, const std::string& path, bool overwrite) {
+  // Never put a model on disk that read_model would refuse.
+  validate_model(m, m.best_iteration, fmt::format("model to write to {}", path));
+  write_atomically(path, overwrite, "--out", [&](const Group& root) {
+    write_model_attributes(root, m, m.best_iteration, kModelFormatName, Model::kFormatVersion);
+    write_model_groups(root, m);
+  });
+}
+
+model::Model read_model(const std::string& path) {
+  h5::File file = open_file(path, kModelFormatName, "model", Model::kFormatVersion);
+  Model m;
+  read_model_attributes(file.root(), m);
+  read_model_groups(file.root(), m);
+  return m;
+}
+
+void write_checkpoint(const model::Checkpoint& c, const std::string& path) {
+  validate_checkpoint(c, fmt::format("checkpoint to write to {}", path));
+  write_atomically(path, /*overwrite=*/true, "checkpoint",
+                   [&](const Group& root) { write_checkpoint_file(root, c); });
+}
+
+model::Checkpoint read_checkpoint(const std::string& path) {
+  h5::File file = open_file(path, kCheckpointFormatName, "checkpoint", Checkpoint::kFormatVersion);
+  const Group& root = file.root();
+  Checkpoint c;
+  read_model_attributes(root, c.current);
+  c.best_iteration = c.current.best_iteration;
+  c.iteration = read_int32(root, "iteration", 0, kInt32Max);
+  c.bad_iterations = read_int32(root, "bad_iterations", 0, kInt32Max);
+  c.best_metric = h5::read_double_attribute(root, "best_metric");
+  check_counters(path, c.iteration, c.best_iteration, c.bad_iterations);
+  read_model_groups(root, c.current);
+  read_best(root, c);
+  return c;
+}
+
+}  // namespace animerec::io
