@@ -1,6 +1,9 @@
 #include "animerec/app/commands.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
 #include <fmt/format.h>
 #include <functional>
 #include <map>
@@ -16,13 +19,22 @@
 #include "animerec/data/prepare.h"
 #include "animerec/data/summary.h"
 #include "animerec/data/synth.h"
+#include "animerec/dist/comm.h"
 #include "animerec/io/dataset_file.h"
+#include "animerec/train/trainer.h"
 
 namespace animerec::app {
 
 namespace {
 
 using config::Params;
+
+// The job-wide communicator of a distributed command. It lives until run()
+// has handled any error, because an error on one rank must end every rank
+// (MPI_Abort), not leave the others waiting in a collective.
+std::unique_ptr<dist::Comm> g_comm;
+int* g_argc = nullptr;
+char*** g_argv = nullptr;
 
 // The command line as the user typed it, quoted where a shell would need it;
 // stored in every file's provenance.
@@ -120,6 +132,63 @@ int cmd_export(const Params& p, const std::string&) {
   return kExitOk;
 }
 
+train::ImplicitWeights implicit_weights(const Params& p) {
+  train::ImplicitWeights w;
+  w.scored = p.get_double("weight-scored");
+  auto at = [&](data::Status s) -> double& { return w.by_status[static_cast<size_t>(s)]; };
+  at(data::Status::kWatching) = p.get_double("weight-watching");
+  at(data::Status::kCompleted) = p.get_double("weight-completed");
+  at(data::Status::kOnHold) = p.get_double("weight-on-hold");
+  at(data::Status::kDropped) = p.get_double("weight-dropped");
+  at(data::Status::kPlanToWatch) = p.get_double("weight-plan-to-watch");
+  at(data::Status::kWatchedUnrated) = p.get_double("weight-watched");
+  return w;
+}
+
+train::TrainOptions train_options(const Params& p, const std::string& command_line) {
+  train::TrainOptions o;
+  o.dataset_path = p.get_string("dataset");
+  o.out_path = p.get_string("out");
+  o.overwrite = p.get_bool("overwrite");
+  o.als.factors = static_cast<int>(p.get_int("factors"));
+  o.als.feedback = p.get_string("feedback") == "implicit" ? als::Feedback::kImplicit : als::Feedback::kExplicit;
+  o.als.solver = p.get_string("solver") == "cg" ? als::SolverKind::kConjugateGradient : als::SolverKind::kCholesky;
+  o.als.cg_steps = static_cast<int>(p.get_int("cg-steps"));
+  o.als.lambda = p.get_double("lambda");
+  o.als.lambda_bias = p.get_double("lambda-bias");
+  o.als.alpha = p.get_double("alpha");
+  o.weights = implicit_weights(p);
+  o.iterations = static_cast<int>(p.get_int("iterations"));
+  o.early_stop_patience = static_cast<int>(p.get_int("early-stop-patience"));
+  o.tolerance = p.get_double("tolerance");
+  o.validation_users = static_cast<int>(p.get_int("validation-users"));
+  o.init_scale = p.get_double("init-scale");
+  o.seed = static_cast<uint64_t>(p.get_int("seed"));
+  o.threads = static_cast<int>(p.get_int("threads"));
+  o.checkpoint_every = static_cast<int>(p.get_int("checkpoint-every"));
+  o.checkpoint_dir = p.get_string("checkpoint-dir");
+  o.resume_path = p.get_string("resume");
+  o.metrics_out = p.get_string("metrics-out");
+  o.quiet = p.get_bool("quiet");
+  o.command_line = command_line;
+  o.config = p.values();
+  if (o.checkpoint_every > 0 && o.checkpoint_dir.empty()) {
+    throw ConfigError(fmt::format("--checkpoint-every {} needs --checkpoint-dir", o.checkpoint_every));
+  }
+  if (!o.checkpoint_dir.empty() && !std::filesystem::is_directory(o.checkpoint_dir)) {
+    throw ConfigError(fmt::format("--checkpoint-dir {}: not a directory", o.checkpoint_dir));
+  }
+  // Test hook (undocumented on purpose): behave as if SIGUSR1 arrived after N iterations.
+  if (const char* n = std::getenv("ANIMEREC_TEST_STOP_AFTER")) o.stop_after_iterations = std::atoi(n);
+  return o;
+}
+
+int cmd_train(const Params& p, const std::string& command_line) {
+  train::TrainOptions o = train_options(p, command_line);
+  g_comm = dist::make_world_comm(g_argc, g_argv);
+  return train::run_training(o, *g_comm);
+}
+
 int cmd_params_doc(const Params&, const std::string&) {
   std::fputs(config::params_markdown().c_str(), stdout);
   return kExitOk;
@@ -129,7 +198,7 @@ using Handler = std::function<int(const Params&, const std::string&)>;
 const std::map<std::string, Handler>& handlers() {
   static const std::map<std::string, Handler> kHandlers = {
       {"prepare", cmd_prepare}, {"synth", cmd_synth},           {"info", cmd_info},
-      {"export", cmd_export},   {"params-doc", cmd_params_doc},
+      {"export", cmd_export},   {"params-doc", cmd_params_doc}, {"train", cmd_train},
   };
   return kHandlers;
 }
@@ -159,19 +228,34 @@ int dispatch(int argc, char** argv) {
 
 }  // namespace
 
-int run(int argc, char** argv) {
-  try {
-    return dispatch(argc, argv);
-  } catch (const Error& e) {
-    std::fprintf(stderr, "animerec: error: %s\n", e.what());
-    return e.exit_code();
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "animerec: error: out of memory\n");
-    return kExitInternal;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "animerec: internal error: %s\n", e.what());
-    return kExitInternal;
+// Prints the message; under MPI with several ranks, names the rank and ends
+// the whole job with the exit code.
+int fail(const char* what, const std::string& message, int code) {
+  if (g_comm != nullptr && g_comm->size() > 1) {
+    std::fprintf(stderr, "animerec: %s (rank %d of %d): %s\n", what, g_comm->rank(), g_comm->size(),
+                 message.c_str());
+    std::fflush(stderr);
+    g_comm->abort(code);
   }
+  std::fprintf(stderr, "animerec: %s: %s\n", what, message.c_str());
+  return code;
+}
+
+int run(int argc, char** argv) {
+  g_argc = &argc;
+  g_argv = &argv;
+  int code = kExitOk;
+  try {
+    code = dispatch(argc, argv);
+  } catch (const Error& e) {
+    code = fail("error", e.what(), e.exit_code());
+  } catch (const std::bad_alloc&) {
+    code = fail("error", "out of memory", kExitInternal);
+  } catch (const std::exception& e) {
+    code = fail("internal error", e.what(), kExitInternal);
+  }
+  g_comm.reset();  // MPI_Finalize, once every rank got here
+  return code;
 }
 
 }  // namespace animerec::app

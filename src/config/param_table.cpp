@@ -168,15 +168,80 @@ std::vector<ParamSpec> build_param_table() {
           .doc("external: the source's user/anime ids; index: dense 0-based indices"),
       path("out").required().on({"export"}).doc("triplets file to write (user,anime,rating)"),
 
+      // ---- train
+      path("dataset").required().on({"train"}).doc("dataset file made by prepare"),
+      path("out").required().on({"train"}).doc("model file to write (model.h5)"),
+      choice("feedback", "explicit")
+          .one_of({"explicit", "implicit"})
+          .on({"train"})
+          .doc("explicit: fit the 1..10 scores with biases; implicit: fit who watched what "
+               "(Hu-Koren-Volinsky confidence weights)"),
+      integer("factors", "32").in(1, 1024).on({"train"}).doc("latent factors per user and anime (k)"),
+      choice("solver", "cholesky")
+          .one_of({"cholesky", "cg"})
+          .on({"train"})
+          .doc("per-row solver: exact Cholesky, or --cg-steps conjugate-gradient steps warm-started"),
+      integer("cg-steps", "3").in(1, 100).on({"train"}).doc("conjugate-gradient steps per row and half-sweep"),
+      number("lambda", "0.05")
+          .at_least(0)
+          .on({"train"})
+          .doc("factor regularisation, multiplied by the row's rating count (ALS-WR)"),
+      number("lambda-bias", "0.05")
+          .at_least(0)
+          .on({"train"})
+          .doc("explicit: bias regularisation, multiplied by the row's rating count"),
+      number("alpha", "40").at_least(0).on({"train"}).doc("implicit: confidence = 1 + alpha * weight"),
+      number("weight-scored", "1").at_least(0).on({"train"}).doc("implicit: weight of a scored row"),
+      number("weight-watched", "1")
+          .at_least(0)
+          .on({"train"})
+          .doc("implicit: weight of a watched-but-not-rated row (MAL 2016 rating -1)"),
+      number("weight-watching", "1").at_least(0).on({"train"}).doc("implicit: weight of status watching"),
+      number("weight-completed", "1").at_least(0).on({"train"}).doc("implicit: weight of status completed"),
+      number("weight-on-hold", "0.5").at_least(0).on({"train"}).doc("implicit: weight of status on hold"),
+      number("weight-dropped", "0.25").at_least(0).on({"train"}).doc("implicit: weight of status dropped"),
+      number("weight-plan-to-watch", "0.5")
+          .at_least(0)
+          .on({"train"})
+          .doc("implicit: weight of status plan to watch"),
+      integer("iterations", "15").in(1, 10000).on({"train"}).doc("full iterations (user + anime half-sweeps)"),
+      integer("early-stop-patience", "0")
+          .at_least(0)
+          .on({"train"})
+          .doc("stop after this many iterations without a validation gain over --tolerance (0 = off); "
+               "the model keeps the best iteration either way"),
+      number("tolerance", "0.0001")
+          .at_least(0)
+          .on({"train"})
+          .doc("smallest validation gain (RMSE drop, or NDCG@10 rise) that counts as progress"),
+      integer("validation-users", "1000")
+          .at_least(1)
+          .on({"train"})
+          .doc("implicit: users sampled (by a hash of their id) for validation NDCG@10"),
+      number("init-scale", "0.1").at_least(0).on({"train"}).doc("initial factors are uniform in +-init-scale/sqrt(k)"),
+      integer("threads", "0")
+          .at_least(0)
+          .on({"train"})
+          .doc("OpenMP threads per rank (0 = OMP_NUM_THREADS or all cores)"),
+      integer("checkpoint-every", "0")
+          .at_least(0)
+          .on({"train"})
+          .doc("write a checkpoint every N iterations into --checkpoint-dir (0 = only on a stop signal)"),
+      path("checkpoint-dir")
+          .on({"train"})
+          .doc("directory for checkpoint.h5 (written by rank 0, replaced atomically)"),
+      path("resume").on({"train"}).doc("continue from this checkpoint (same dataset and model parameters)"),
+      path("metrics-out").on({"train"}).doc("also write the per-iteration metrics as JSON lines to this file"),
+
       // ---- shared
       integer("seed", "42")
           .at_least(0)
-          .on({"prepare", "synth"})
+          .on({"prepare", "synth", "train"})
           .doc("random seed; the same inputs and seed give the same output"),
       flag("overwrite")
-          .on({"prepare", "synth", "export"})
+          .on({"prepare", "synth", "export", "train"})
           .doc("replace the output if it exists (otherwise that is an error)"),
-      flag("quiet").on({"prepare", "synth"}).doc("no progress output on stderr"),
+      flag("quiet").on({"prepare", "synth", "train"}).doc("no progress output on stderr"),
   };
 }
 
@@ -186,6 +251,7 @@ std::vector<CommandSpec> build_command_table() {
       {"synth", "write a synthetic MyAnimeList-shaped dataset", {}},
       {"info", "print a summary of a dataset.h5", {"dataset"}},
       {"export", "write a split of a dataset.h5 as triplets", {}},
+      {"train", "fit the ALS model on a dataset.h5 (mpirun -np P for P ranks)", {}},
       {"params-doc", "print docs/params.md", {}},
   };
 }

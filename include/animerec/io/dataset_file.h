@@ -47,6 +47,9 @@ struct DatasetHeader {
 };
 DatasetHeader read_dataset_header(const std::string& path);
 
+// The anime titles (index order) alone, for the model file.
+std::vector<std::string> read_anime_titles(const std::string& path);
+
 enum class Orientation { kByUser, kByAnime };
 const char* orientation_name(Orientation o);  // "by_user" | "by_anime"
 

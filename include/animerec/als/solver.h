@@ -1,0 +1,138 @@
+#pragma once
+// Per-row ALS solves: one row's normal equations, solved by Cholesky (LDLT
+// fallback) or by a few warm-started conjugate-gradient steps. No MPI, no
+// threads: sweep.h runs one RowSolver per OpenMP thread over a block.
+//
+// Notation for a row u with entries j (n_u = their count), the other side's
+// factor rows y_j (k floats), biases c_j, global mean mu:
+//
+// Explicit (ALS-WR with biases). Unknowns z = (x_u, b_u), dimension k + 1:
+//   minimise  sum_j (r_uj - mu - c_j - b_u - x_u.y_j)^2
+//             + lambda n_u |x_u|^2 + lambda_bias n_u b_u^2
+//   A = sum_j (y_j,1)(y_j,1)^T + diag(lambda n_u [k times], lambda_bias n_u)
+//   b = sum_j (r_uj - mu - c_j) (y_j,1)
+//
+// Implicit (Hu, Koren & Volinsky 2008). Unknowns x_u, dimension k. Preference
+// 1 on every entry of the row, 0 elsewhere; confidence c_uj = 1 + alpha w_uj on
+// the row's entries, 1 elsewhere:
+//   minimise  sum_{all j} c_uj (p_uj - x_u.y_j)^2 + lambda n_u |x_u|^2
+//   A = Y^T Y + sum_{j in row} (c_uj - 1) y_j y_j^T + lambda n_u I
+//   b = sum_{j in row} c_uj y_j
+// Regularisation scaling: ALS-WR, lambda times the row's entry count n_u (the
+// same rule as explicit, so one --lambda means the same thing per entry in both
+// modes; an empty row has x = 0 either way). Y^T Y is the precomputed gram
+// matrix (gram_matrix() in sweep.h), so a row costs O(n_u k^2 + k^3). Weights
+// must make alpha w >= 0 (confidence >= 1); a negative product counts as 0.
+// Biases are not used in implicit mode (the row's bias is written as 0).
+//
+// Solvers:
+//  kCholesky: forms A and b (gather the row's y_j into a contiguous buffer,
+//    one float rank-k update per 512 entries), factorises A in double with an
+//    in-place left-looking Cholesky (faster than Eigen::LLT at k ~ 64; same
+//    test: a pivot <= 0 means not positive definite) and falls back to
+//    Eigen::LDLT, counted in RowOutcome (only possible with lambda = 0).
+//  kConjugateGradient: opt.cg_steps CG iterations warm-started from the
+//    row's current values, never forming A: A p = reg p (+ Y^T Y p) +
+//    G^T (G p) with G the gathered buffer, O(n_u k) per step. It stops early
+//    on an exactly zero residual; a NaN/inf residual makes the row NaN so the
+//    sweep reports it rather than keeping the warm start.
+//
+// Precision: the other side's rows are gathered as float and the sum over the
+// row's entries is accumulated in float (one Eigen rank-k update per chunk of
+// 512 entries, always in entry order); the system is then formed and solved in
+// double. CG works in float throughout.
+//
+// Determinism: a row's result depends only on the row, the other side and the
+// options: entries are summed in column order in fixed 512-entry chunks, and
+// the only Eigen products used (rank-k updates, matrix-vector) are ones Eigen
+// never multithreads, so no result depends on the OpenMP thread count.
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <cstdint>
+
+#include "animerec/als/types.h"
+
+namespace animerec::als {
+
+// One row's training entries: a view into a RatingBlock (cols ascending).
+struct RowEntries {
+  const int32_t* cols = nullptr;
+  const float* values = nullptr;
+  int64_t count = 0;
+};
+
+// The entries of local row `local_row` of `block`.
+RowEntries row_entries(const RatingBlock& block, int32_t local_row);
+
+// Size of a row's linear system: k + 1 (factors and bias) for explicit
+// feedback, k for implicit.
+int system_size(const AlsOptions& opt);
+
+struct RowOutcome {
+  bool empty = false;          // no entries: factors and bias set to 0
+  bool ldlt_fallback = false;  // Cholesky: A was not positive definite, LDLT used
+  bool finite = true;          // every written value is finite
+};
+
+// Solves rows against one fixed other side. Holds per-thread scratch (gather
+// buffer, k x k matrices, factorisations) reused across rows, so solving a row
+// allocates nothing once the buffers have grown to the longest row (CG) or to
+// 512 entries (Cholesky). Not thread-safe: use one per thread. `other` and
+// `gram` are referenced and must outlive the solver; `opt` is copied.
+class RowSolver {
+ public:
+  // gram: Y^T Y of other.factors (k x k), required for implicit feedback and
+  // ignored for explicit. Throws std::invalid_argument on mismatched sizes.
+  RowSolver(const SideState& other, float global_mean, const Eigen::MatrixXd* gram,
+            const AlsOptions& opt);
+
+  // The row's normal equations A z = b (dimension system_size), regularisation
+  // included, exactly as solve() forms them for kCholesky, in the solver's
+  // scratch: valid until the next call. Only the lower triangle of `a` is
+  // meaningful (nothing reads more); a.selfadjointView<Eigen::Lower>() is A.
+  struct NormalEquations {
+    const Eigen::MatrixXd& a;
+    const Eigen::VectorXd& b;
+  };
+  NormalEquations build_normal_equations(const RowEntries& row);
+
+  // Solves one row. `factors` (k floats) and `*bias` hold the current values on
+  // entry (the CG warm start) and the solution on return. Implicit mode sets
+  // the bias to 0. `bias` may be null: no bias is written (explicit CG then
+  // starts the bias at 0).
+  RowOutcome solve(const RowEntries& row, float* factors, float* bias);
+
+ private:
+  using Buffer = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  void gather(const RowEntries& row, int64_t begin, int64_t count);
+  void accumulate_lower(const RowEntries& row);
+  void form_system(int64_t n);
+  RowOutcome solve_cholesky(const RowEntries& row, float* factors, float* bias);
+  RowOutcome solve_cg(const RowEntries& row, float* factors, float* bias);
+  void apply_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
+  void ensure_rows(int64_t n);
+
+  const FactorMatrix& y_;
+  const std::vector<float>& other_bias_;
+  const float mu_;
+  const Eigen::MatrixXd* gram_;
+  const AlsOptions opt_;
+  const int k_;
+  const int dim_;
+
+  Buffer buf_;             // gathered rows: (y_j, 1) explicit, sqrt(c-1) y_j implicit
+  Eigen::VectorXf t_;      // explicit: r_uj - mu - c_j of the gathered rows
+  Eigen::MatrixXf af_;     // float sum over entries (lower triangle)
+  Eigen::VectorXf bf_;     // float right-hand side
+  Eigen::VectorXf reg_;    // the diagonal regularisation of the current row
+  Eigen::MatrixXd a_;      // the system, lower triangle
+  Eigen::VectorXd b_, z_;  // right-hand side and solution
+  Eigen::MatrixXd l_;      // its Cholesky factor (lower)
+  Eigen::LDLT<Eigen::MatrixXd> ldlt_;
+  Eigen::MatrixXf gram_f_;  // implicit CG: Y^T Y in float
+  Eigen::VectorXf x_, r_, p_, ap_, q_;
+};
+
+}  // namespace animerec::als

@@ -1,0 +1,56 @@
+#pragma once
+// What one rank holds: its block of users (their ratings, by user) and its
+// block of anime (their ratings, by anime), read from dataset.h5 as two
+// hyperslabs. No rank ever holds the whole rating matrix.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "animerec/als/types.h"
+#include "animerec/dist/partition.h"
+#include "animerec/io/dataset_file.h"
+
+namespace animerec::train {
+
+// Weight w of each interaction kind in implicit mode (confidence 1 + alpha*w),
+// indexed by data::Status; scored rows use `scored` (added to the status weight
+// of their row when they have one).
+struct ImplicitWeights {
+  double scored = 1.0;
+  std::array<double, 8> by_status{};  // index = Status code
+};
+
+// The held-out rows of a block, for validation metrics.
+struct HeldOut {
+  std::vector<int32_t> row;    // global row index (user)
+  std::vector<int32_t> col;    // global column index (anime)
+  std::vector<float> score;    // 0 when unscored
+};
+
+struct LocalData {
+  dist::Block users;             // this rank's user rows
+  dist::Block anime;             // this rank's anime rows
+  als::RatingBlock user_block;   // training entries of `users`, CSR by user
+  als::RatingBlock anime_block;  // training entries of `anime`, CSR by anime
+  HeldOut validation;            // validation rows of `users`
+  int64_t train_score_sum_fixed = 0;  // sum of training scores in fixed point (kScoreScale)
+  int64_t train_scored = 0;           // count of training scored rows of `users`
+};
+
+// Fixed-point scale for exact, order-independent sums of scores: every score
+// of every supported layout (halves, integers, and triplets to 2^-20) is an
+// exact multiple of 1 / kScoreScale.
+inline constexpr double kScoreScale = 1048576.0;  // 2^20
+
+// Reads this rank's blocks. Explicit: training entries are the scored train
+// rows (value = score). Implicit: every train row (value = weight per
+// ImplicitWeights; rows of weight 0 are left out). Validates the slices
+// (indices in range, sorted, scores on the scale, codes known) and throws
+// IoError naming the dataset, the orientation and the row.
+LocalData read_local_data(const std::string& dataset_path, const io::DatasetHeader& header,
+                          const dist::Block& users, const dist::Block& anime, als::Feedback feedback,
+                          const ImplicitWeights& weights);
+
+}  // namespace animerec::train

@@ -1,0 +1,54 @@
+#pragma once
+// Training and validation metrics of one rank's blocks, as exact fixed-point
+// integer sums: adding them up across ranks gives the same total in any order,
+// so decisions taken on them (early stopping) cannot depend on the rank count.
+
+#include <Eigen/Core>
+#include <cstdint>
+
+#include "animerec/als/types.h"
+#include "animerec/train/local_data.h"
+
+namespace animerec::train {
+
+// 2^24: squared errors and NDCG terms are rounded to 6e-8 before summing,
+// which keeps 10^9 terms of up to 81 inside int64.
+inline constexpr double kMetricScale = 16777216.0;
+
+struct ExactSum {
+  int64_t fixed = 0;  // sum of round(term * kMetricScale)
+  int64_t count = 0;
+  void add(double term) {
+    fixed += static_cast<int64_t>(term * kMetricScale + (term >= 0 ? 0.5 : -0.5));
+    ++count;
+  }
+  double value() const { return static_cast<double>(fixed) / kMetricScale; }
+  double mean() const { return count > 0 ? value() / static_cast<double>(count) : 0.0; }
+};
+
+float predict(const als::SideState& users, const als::SideState& anime, float mu, int32_t u, int32_t a);
+
+// Explicit: squared errors of the block's training entries (rows = users).
+ExactSum squared_errors(const als::RatingBlock& block, const als::SideState& rows,
+                        const als::SideState& cols, float mu);
+
+// Explicit: squared errors of held-out scored rows.
+ExactSum squared_errors(const HeldOut& held, const als::SideState& users, const als::SideState& anime,
+                        float mu);
+
+// The ALS-WR penalty of a block's rows: sum over rows of n_row * (lambda |x|^2
+// + lambda_bias b^2).
+ExactSum penalty(const als::RatingBlock& block, const als::SideState& side, const als::AlsOptions& opt);
+
+// Implicit: the Hu-Koren-Volinsky loss of the block's rows (observed entries
+// with their confidence, every other entry with weight 1 and preference 0),
+// using gram = Y^T Y of the other side.
+ExactSum implicit_loss(const als::RatingBlock& block, const als::SideState& rows,
+                       const als::SideState& cols, const Eigen::MatrixXd& gram, const als::AlsOptions& opt);
+
+// Implicit: NDCG@10 of the held-out users selected by `sampled(user)`, ranking
+// every anime not in the user's training entries; relevant = held out.
+ExactSum ndcg_at_10(const HeldOut& held, const als::RatingBlock& user_block, const als::SideState& users,
+                    const als::SideState& anime, const std::vector<uint8_t>& sampled_user);
+
+}  // namespace animerec::train

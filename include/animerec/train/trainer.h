@@ -1,0 +1,58 @@
+#pragma once
+// `animerec train`: distributed ALS over the ranks of a Comm.
+//
+// Each rank reads its user block and its anime block of the training ratings
+// (blocks balanced by rating count, dist/partition.h). One iteration:
+//   1. users:  every rank solves its users against the replicated anime side,
+//              then Allgatherv gives every rank all user factors and biases;
+//   2. anime:  the same with the sides swapped.
+// Determinism: initial factors are a hash of (seed, side, external id, column);
+// each row is solved from its own entries in column order; sums that decide
+// anything (global mean, metrics for early stopping) are exact fixed-point
+// integer sums. The model is therefore bit-identical for any rank or thread count.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "animerec/als/types.h"
+#include "animerec/dist/comm.h"
+#include "animerec/train/local_data.h"
+
+namespace animerec::train {
+
+struct TrainOptions {
+  std::string dataset_path;
+  std::string out_path;
+  bool overwrite = false;
+  als::AlsOptions als;
+  ImplicitWeights weights;
+  int iterations = 15;
+  int early_stop_patience = 0;  // 0 = off
+  double tolerance = 1e-4;      // smallest improvement of the validation metric that counts
+  int validation_users = 1000;  // implicit: users sampled for validation NDCG@10
+  double init_scale = 0.1;
+  uint64_t seed = 42;
+  int threads = 0;              // 0 = OpenMP's default (OMP_NUM_THREADS)
+  int checkpoint_every = 0;     // 0 = no periodic checkpoints
+  std::string checkpoint_dir;
+  std::string resume_path;
+  std::string metrics_out;      // JSON lines, one per iteration ("" = none)
+  bool quiet = false;
+  std::string command_line;
+  std::map<std::string, std::string> config;  // effective parameters, stored in the model
+  // Test hook: stop as if SIGUSR1 arrived after this many completed
+  // iterations (0 = never). Lets tests interrupt at an exact point.
+  int stop_after_iterations = 0;
+};
+
+// Parameters that change the trained model: a checkpoint made with other
+// values (or another dataset) is refused on --resume.
+const std::vector<std::string>& model_shaping_params();
+
+// Runs the whole training on every rank of `comm`; rank 0 writes the model.
+// Returns kExitOk, or kExitInterrupted after a signal-triggered checkpoint.
+int run_training(const TrainOptions& options, dist::Comm& comm);
+
+}  // namespace animerec::train

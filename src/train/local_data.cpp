@@ -1,0 +1,125 @@
+#include "animerec/train/local_data.h"
+
+#include <cmath>
+#include <fmt/format.h>
+
+#include "animerec/core/error.h"
+#include "animerec/data/dataset.h"
+
+namespace animerec::train {
+
+namespace {
+
+using data::RatingArrays;
+using data::Split;
+using data::Status;
+
+bool known_status(uint8_t s) { return s <= 4 || s == 6 || s == 7; }
+
+// A slice is checked before use: a rank must reject a damaged file in the part
+// only it reads, with a message that says where.
+void check_slice(const std::string& path, io::Orientation o, const RatingArrays& r, int64_t first_row,
+                 const std::vector<int64_t>& key_offsets, int64_t key_begin, size_t n_other,
+                 const io::DatasetHeader& h) {
+  const std::vector<int32_t>& other = o == io::Orientation::kByUser ? r.anime : r.user;
+  auto fail = [&](size_t i, const std::string& what) {
+    throw IoError(fmt::format("{}: /ratings/{} row {}: {}", path, io::orientation_name(o),
+                              first_row + static_cast<int64_t>(i), what));
+  };
+  int64_t key = key_begin;
+  for (size_t i = 0; i < r.size(); ++i) {
+    int64_t row = first_row + static_cast<int64_t>(i);
+    while (key_offsets[static_cast<size_t>(key) + 1] <= row) ++key;
+    if (other[i] < 0 || static_cast<size_t>(other[i]) >= n_other) {
+      fail(i, fmt::format("index {} outside [0, {})", other[i], n_other));
+    }
+    if (row > key_offsets[static_cast<size_t>(key)] && other[i] <= other[i - 1]) {
+      fail(i, fmt::format("index {} not above the previous {} of the same row", other[i], other[i - 1]));
+    }
+    float s = r.score[i];
+    if (!std::isfinite(s) || (s != 0 && (s < h.score_min || s > h.score_max))) {
+      fail(i, fmt::format("score {} outside the scale [{}, {}]", s, h.score_min, h.score_max));
+    }
+    if (!known_status(r.status[i])) fail(i, fmt::format("unknown status code {}", r.status[i]));
+    if (r.split[i] > 2) fail(i, fmt::format("unknown split code {}", r.split[i]));
+  }
+}
+
+double implicit_weight(const ImplicitWeights& w, float score, uint8_t status) {
+  double v = w.by_status[status];
+  if (score > 0) v += w.scored;
+  return v;
+}
+
+// CSR of the training entries of rows [block.begin, block.end) from a slice
+// sorted by that key.
+als::RatingBlock training_block(const RatingArrays& r, const dist::Block& block,
+                                const std::vector<int64_t>& key_offsets, io::Orientation o,
+                                als::Feedback feedback, const ImplicitWeights& weights) {
+  const std::vector<int32_t>& other = o == io::Orientation::kByUser ? r.anime : r.user;
+  als::RatingBlock b;
+  b.first_row = static_cast<int32_t>(block.begin);
+  b.offsets.assign(1, 0);
+  int64_t base = key_offsets[static_cast<size_t>(block.begin)];
+  for (int64_t key = block.begin; key < block.end; ++key) {
+    for (int64_t row = key_offsets[static_cast<size_t>(key)]; row < key_offsets[static_cast<size_t>(key) + 1];
+         ++row) {
+      auto i = static_cast<size_t>(row - base);
+      if (r.split[i] != static_cast<uint8_t>(Split::kTrain)) continue;
+      float value = 0;
+      if (feedback == als::Feedback::kExplicit) {
+        value = r.score[i];
+      } else {
+        value = static_cast<float>(implicit_weight(weights, r.score[i], r.status[i]));
+      }
+      if (value <= 0) continue;
+      b.cols.push_back(other[i]);
+      b.values.push_back(value);
+    }
+    b.offsets.push_back(static_cast<int64_t>(b.cols.size()));
+  }
+  return b;
+}
+
+RatingArrays read_checked(const std::string& path, io::Orientation o, const std::vector<int64_t>& offsets,
+                          const dist::Block& block, size_t n_other, const io::DatasetHeader& h) {
+  int64_t begin = offsets[static_cast<size_t>(block.begin)];
+  int64_t end = offsets[static_cast<size_t>(block.end)];
+  RatingArrays r = io::read_rating_slice(path, o, begin, end);
+  check_slice(path, o, r, begin, offsets, block.begin, n_other, h);
+  return r;
+}
+
+}  // namespace
+
+LocalData read_local_data(const std::string& dataset_path, const io::DatasetHeader& header,
+                          const dist::Block& users, const dist::Block& anime, als::Feedback feedback,
+                          const ImplicitWeights& weights) {
+  LocalData local;
+  local.users = users;
+  local.anime = anime;
+  {
+    RatingArrays r = read_checked(dataset_path, io::Orientation::kByUser, header.user_offsets, users,
+                                  header.n_anime(), header);
+    local.user_block =
+        training_block(r, users, header.user_offsets, io::Orientation::kByUser, feedback, weights);
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (r.split[i] == static_cast<uint8_t>(Split::kTrain) && r.score[i] > 0) {
+        local.train_score_sum_fixed += std::llround(static_cast<double>(r.score[i]) * kScoreScale);
+        ++local.train_scored;
+      }
+      if (r.split[i] == static_cast<uint8_t>(Split::kValidation)) {
+        local.validation.row.push_back(r.user[i]);
+        local.validation.col.push_back(r.anime[i]);
+        local.validation.score.push_back(r.score[i]);
+      }
+    }
+  }
+  RatingArrays r = read_checked(dataset_path, io::Orientation::kByAnime, header.anime_offsets, anime,
+                                header.n_users(), header);
+  local.anime_block =
+      training_block(r, anime, header.anime_offsets, io::Orientation::kByAnime, feedback, weights);
+  return local;
+}
+
+}  // namespace animerec::train

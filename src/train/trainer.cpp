@@ -1,0 +1,432 @@
+#include "animerec/train/trainer.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "animerec/als/sweep.h"
+#include "animerec/core/atomic_file.h"
+#include "animerec/core/build_info.h"
+#include "animerec/core/error.h"
+#include "animerec/core/hash.h"
+#include "animerec/core/sha256.h"
+#include "animerec/io/dataset_file.h"
+#include "animerec/io/model_file.h"
+#include "animerec/train/metrics.h"
+
+namespace animerec::train {
+
+namespace {
+
+using als::FactorMatrix;
+using als::SideState;
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kSaltUsers = 0x7573657273ULL;        // "users"
+constexpr uint64_t kSaltAnime = 0x616e696d65ULL;        // "anime"
+constexpr uint64_t kSaltValidation = 0x76616c6964ULL;   // "valid"
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+// SIGTERM (scancel, mpirun's shutdown) and SIGUSR1 (SLURM --signal before the
+// time limit) ask for a checkpoint and a clean exit, not an abrupt death.
+void install_stop_handlers() {
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGUSR1, on_stop_signal);
+}
+
+// Uniform in [-scale, scale] / sqrt(k) from a hash of the row's external id:
+// the same values whatever the partition.
+FactorMatrix initial_factors(const std::vector<int64_t>& ids, int k, uint64_t seed, uint64_t salt,
+                             double scale) {
+  FactorMatrix f(static_cast<Eigen::Index>(ids.size()), k);
+  double s = scale / std::sqrt(static_cast<double>(k));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    for (int c = 0; c < k; ++c) {
+      uint64_t h = hash_combine(seed, salt, static_cast<uint64_t>(ids[i]), static_cast<uint64_t>(c));
+      f(static_cast<Eigen::Index>(i), c) = static_cast<float>((2.0 * unit_interval(h) - 1.0) * s);
+    }
+  }
+  return f;
+}
+
+SideState initial_side(const std::vector<int64_t>& ids, const TrainOptions& o, uint64_t salt) {
+  SideState s;
+  s.factors = initial_factors(ids, o.als.factors, o.seed, salt, o.init_scale);
+  s.bias.assign(ids.size(), 0.0f);
+  return s;
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Everything that changes from iteration to iteration.
+struct State {
+  SideState users, anime;
+  int iteration = 0;  // completed iterations
+  SideState best_users, best_anime;
+  int best_iteration = 0;
+  double best_metric = 0;
+  int bad_iterations = 0;
+  std::vector<std::string> history;
+};
+
+class Trainer {
+ public:
+  Trainer(const TrainOptions& o, dist::Comm& comm) : o_(o), comm_(comm) {}
+  int run();
+
+ private:
+  void load();
+  void start_or_resume();
+  void half_sweep(bool users_side);
+  void exchange(SideState& side, const std::vector<int64_t>& boundaries, const dist::Block& mine);
+  bool stop_requested(int completed);
+  double record_iteration(double seconds);
+  bool update_early_stopping(double metric);
+  void write_checkpoint(const std::string& why);
+  model::Model assemble_model(bool best) const;
+  model::Checkpoint assemble_checkpoint() const;
+  std::string checkpoint_path() const;
+  void check_finite(const als::SweepStats& stats, bool users_side);
+  void say(const std::string& line) const;
+
+  const TrainOptions& o_;
+  dist::Comm& comm_;
+  io::DatasetHeader header_;
+  std::string dataset_sha256_;
+  std::vector<int64_t> user_bounds_, anime_bounds_;
+  LocalData local_;
+  float mu_ = 0;
+  int64_t total_train_entries_ = 0;
+  int64_t validation_rows_ = 0;
+  std::vector<uint8_t> sampled_users_;
+  Eigen::MatrixXd gram_;
+  State st_;
+  int threads_ = 1;
+};
+
+void Trainer::say(const std::string& line) const {
+  if (comm_.rank() == 0 && !o_.quiet) std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+void Trainer::load() {
+  header_ = io::read_dataset_header(o_.dataset_path);
+  std::string sha = comm_.rank() == 0 ? sha256_file(o_.dataset_path) : std::string();
+  comm_.broadcast(sha, 0);
+  dataset_sha256_ = sha;
+  user_bounds_ = dist::balanced_blocks(header_.user_offsets, comm_.size());
+  anime_bounds_ = dist::balanced_blocks(header_.anime_offsets, comm_.size());
+  local_ = read_local_data(o_.dataset_path, header_, dist::block_of(user_bounds_, comm_.rank()),
+                           dist::block_of(anime_bounds_, comm_.rank()), o_.als.feedback, o_.weights);
+
+  std::vector<int64_t> sums{local_.train_score_sum_fixed, local_.train_scored, local_.user_block.nnz(),
+                            static_cast<int64_t>(local_.validation.row.size())};
+  comm_.allreduce_sum(sums);
+  if (o_.als.feedback == als::Feedback::kExplicit) {
+    if (sums[1] == 0) throw Error(fmt::format("{}: no scored training ratings", o_.dataset_path));
+    mu_ = static_cast<float>(static_cast<double>(sums[0]) / kScoreScale / static_cast<double>(sums[1]));
+  }
+  total_train_entries_ = sums[2];
+  validation_rows_ = sums[3];
+  if (total_train_entries_ == 0) throw Error(fmt::format("{}: no training ratings", o_.dataset_path));
+
+  // Implicit validation ranks every anime for a user: sample about
+  // validation_users users by a hash of their id, so the sample is the same
+  // for any rank count.
+  sampled_users_.assign(header_.n_users(), 0);
+  double share = std::min(1.0, static_cast<double>(o_.validation_users) /
+                                   std::max<double>(1.0, static_cast<double>(header_.n_users())));
+  for (size_t u = 0; u < header_.n_users(); ++u) {
+    uint64_t h = hash_combine(o_.seed, kSaltValidation, static_cast<uint64_t>(header_.user_ids[u]));
+    sampled_users_[u] = unit_interval(h) < share;
+  }
+}
+
+void Trainer::start_or_resume() {
+  st_.users = initial_side(header_.user_ids, o_, kSaltUsers);
+  st_.anime = initial_side(header_.anime_ids, o_, kSaltAnime);
+  st_.best_metric = o_.als.feedback == als::Feedback::kExplicit ? INFINITY : -INFINITY;
+  if (o_.resume_path.empty()) return;
+
+  model::Checkpoint c = io::read_checkpoint(o_.resume_path);
+  if (c.current.dataset_sha256 != dataset_sha256_) {
+    throw ConfigError(fmt::format("--resume {}: the checkpoint was made from another dataset (sha256 {}, "
+                                  "{} has {})",
+                                  o_.resume_path, c.current.dataset_sha256, o_.dataset_path, dataset_sha256_));
+  }
+  for (const auto& name : model_shaping_params()) {
+    auto was = c.current.config.find(name);
+    auto now = o_.config.find(name);
+    std::string a = was == c.current.config.end() ? "(unset)" : was->second;
+    std::string b = now == o_.config.end() ? "(unset)" : now->second;
+    if (a != b) {
+      throw ConfigError(fmt::format("--resume {}: --{} was {} in the checkpoint but is {} now; a resumed "
+                                    "run must use the parameters that shaped the checkpoint",
+                                    o_.resume_path, name, a, b));
+    }
+  }
+  if (c.current.user_factors.rows() != st_.users.factors.rows() ||
+      c.current.anime_factors.rows() != st_.anime.factors.rows()) {
+    throw ConfigError(fmt::format("--resume {}: factor shapes do not match the dataset", o_.resume_path));
+  }
+  st_.users = SideState{c.current.user_factors, c.current.user_bias};
+  st_.anime = SideState{c.current.anime_factors, c.current.anime_bias};
+  st_.iteration = c.iteration;
+  st_.best_users = SideState{c.best_user_factors, c.best_user_bias};
+  st_.best_anime = SideState{c.best_anime_factors, c.best_anime_bias};
+  st_.best_iteration = c.best_iteration;
+  st_.best_metric = c.best_metric;
+  st_.bad_iterations = c.bad_iterations;
+  st_.history = c.current.history;
+  say(fmt::format("resumed from {} after iteration {}", o_.resume_path, c.iteration));
+}
+
+void Trainer::exchange(SideState& side, const std::vector<int64_t>& boundaries, const dist::Block& mine) {
+  const int k = o_.als.factors;
+  std::vector<int64_t> counts = dist::block_counts(boundaries, k);
+  std::vector<float> gathered(static_cast<size_t>(side.factors.size()));
+  comm_.allgatherv(std::span<const float>(side.factors.data() + mine.begin * k, static_cast<size_t>(mine.size() * k)),
+                   gathered, counts);
+  std::copy(gathered.begin(), gathered.end(), side.factors.data());
+  std::vector<int64_t> bias_counts = dist::block_counts(boundaries, 1);
+  std::vector<float> bias(side.bias.size());
+  comm_.allgatherv(std::span<const float>(side.bias.data() + mine.begin, static_cast<size_t>(mine.size())), bias,
+                   bias_counts);
+  side.bias = std::move(bias);
+}
+
+void Trainer::check_finite(const als::SweepStats& stats, bool users_side) {
+  // The first non-finite row of the whole job: every rank contributes its own.
+  std::vector<int64_t> firsts(static_cast<size_t>(comm_.size()), -1);
+  std::vector<int64_t> mine{stats.first_nonfinite_row};
+  comm_.allgatherv(std::span<const int64_t>(mine), firsts, std::vector<int64_t>(firsts.size(), 1));
+  for (int64_t row : firsts) {
+    if (row < 0) continue;
+    const auto& ids = users_side ? header_.user_ids : header_.anime_ids;
+    throw Error(fmt::format("training diverged: a non-finite factor or bias in iteration {}, {} side, "
+                            "row {} (external id {}); try a larger --lambda",
+                            st_.iteration + 1, users_side ? "user" : "anime", row, ids[static_cast<size_t>(row)]),
+                kExitInternal);
+  }
+  std::vector<int64_t> fallbacks{stats.ldlt_fallbacks};
+  if (stats.ldlt_fallbacks > 0 && !o_.quiet) {
+    std::fprintf(stderr, "animerec: warning (rank %d): %lld %s rows were not positive definite; solved with LDLT\n",
+                 comm_.rank(), static_cast<long long>(stats.ldlt_fallbacks), users_side ? "user" : "anime");
+  }
+}
+
+void Trainer::half_sweep(bool users_side) {
+  SideState& self = users_side ? st_.users : st_.anime;
+  const SideState& other = users_side ? st_.anime : st_.users;
+  const als::RatingBlock& block = users_side ? local_.user_block : local_.anime_block;
+  const Eigen::MatrixXd* gram = nullptr;
+  if (o_.als.feedback == als::Feedback::kImplicit) {
+    gram_ = als::gram_matrix(other.factors);
+    gram = &gram_;
+  }
+  als::SweepStats stats = als::solve_block(block, other, mu_, gram, o_.als, self);
+  check_finite(stats, users_side);
+  exchange(self, users_side ? user_bounds_ : anime_bounds_, users_side ? local_.users : local_.anime);
+}
+
+bool Trainer::stop_requested(int completed) {
+  int local = g_stop_signal != 0 || (o_.stop_after_iterations > 0 && completed >= o_.stop_after_iterations);
+  return comm_.allreduce_max(local) != 0;
+}
+
+// Metrics of the iteration just finished, summed exactly across ranks.
+double Trainer::record_iteration(double seconds) {
+  bool explicit_fb = o_.als.feedback == als::Feedback::kExplicit;
+  ExactSum train, valid;
+  if (explicit_fb) {
+    train = squared_errors(local_.user_block, st_.users, st_.anime, mu_);
+    valid = squared_errors(local_.validation, st_.users, st_.anime, mu_);
+  } else {
+    gram_ = als::gram_matrix(st_.anime.factors);
+    train = implicit_loss(local_.user_block, st_.users, st_.anime, gram_, o_.als);
+    valid = ndcg_at_10(local_.validation, local_.user_block, st_.users, st_.anime, sampled_users_);
+  }
+  std::vector<int64_t> sums{train.fixed, train.count, valid.fixed, valid.count};
+  comm_.allreduce_sum(sums);
+  train = ExactSum{sums[0], sums[1]};
+  valid = ExactSum{sums[2], sums[3]};
+  double train_metric = explicit_fb ? std::sqrt(train.mean()) : train.value();
+  double valid_metric = valid.count == 0 ? NAN : (explicit_fb ? std::sqrt(valid.mean()) : valid.mean());
+  double rate = 2.0 * static_cast<double>(total_train_entries_) / seconds;
+  int remaining = o_.iterations - st_.iteration;
+  const char* train_name = explicit_fb ? "train_rmse" : "train_loss";
+  const char* valid_name = explicit_fb ? "validation_rmse" : "validation_ndcg10";
+  std::string json = fmt::format(
+      "{{\"iteration\": {}, \"{}\": {:.6f}, \"{}\": {}, \"seconds\": {:.3f}, \"ratings_per_second\": {:.0f}, "
+      "\"eta_seconds\": {:.1f}}}",
+      st_.iteration, train_name, train_metric, valid_name,
+      std::isnan(valid_metric) ? std::string("null") : fmt::format("{:.6f}", valid_metric), seconds, rate,
+      remaining * seconds);
+  st_.history.push_back(json);
+  std::string valid_text = std::isnan(valid_metric) ? "-" : fmt::format("{:.4f}", valid_metric);
+  say(fmt::format("iter {:>3}/{}  {} {:.4f}  {} {}  {:.2f} s  {:.1f}M ratings/s  ETA {:.0f} s", st_.iteration,
+                  o_.iterations, train_name, train_metric, valid_name, valid_text, seconds, rate / 1e6,
+                  remaining * seconds));
+  if (comm_.rank() == 0 && !o_.metrics_out.empty()) {
+    FILE* f = std::fopen(o_.metrics_out.c_str(), st_.iteration == 1 && o_.resume_path.empty() ? "w" : "a");
+    if (f == nullptr) throw IoError(fmt::format("--metrics-out {}: cannot write", o_.metrics_out));
+    std::fprintf(f, "%s\n", json.c_str());
+    std::fclose(f);
+  }
+  return valid_metric;
+}
+
+// Returns true when training should stop early.
+bool Trainer::update_early_stopping(double metric) {
+  bool explicit_fb = o_.als.feedback == als::Feedback::kExplicit;
+  if (std::isnan(metric)) {
+    st_.best_iteration = st_.iteration;
+    return false;
+  }
+  double gain = explicit_fb ? st_.best_metric - metric : metric - st_.best_metric;
+  if (st_.best_iteration == 0 || gain > o_.tolerance) {
+    st_.best_users = st_.users;
+    st_.best_anime = st_.anime;
+    st_.best_iteration = st_.iteration;
+    st_.best_metric = metric;
+    st_.bad_iterations = 0;
+    return false;
+  }
+  ++st_.bad_iterations;
+  return o_.early_stop_patience > 0 && st_.bad_iterations >= o_.early_stop_patience;
+}
+
+std::string Trainer::checkpoint_path() const {
+  return (std::filesystem::path(o_.checkpoint_dir) / "checkpoint.h5").string();
+}
+
+void Trainer::write_checkpoint(const std::string& why) {
+  if (o_.checkpoint_dir.empty()) return;
+  if (comm_.rank() == 0) {
+    io::write_checkpoint(assemble_checkpoint(), checkpoint_path());
+    say(fmt::format("checkpoint after iteration {} ({}): {}", st_.iteration, why, checkpoint_path()));
+  }
+  comm_.barrier();
+}
+
+model::Model Trainer::assemble_model(bool best) const {
+  model::Model m;
+  bool use_best = best && st_.best_iteration > 0 && st_.best_users.factors.size() > 0;
+  m.feedback = o_.als.feedback == als::Feedback::kExplicit ? "explicit" : "implicit";
+  m.factors = o_.als.factors;
+  m.global_mean = mu_;
+  m.score_min = header_.score_min;
+  m.score_max = header_.score_max;
+  m.user_ids = header_.user_ids;
+  m.anime_ids = header_.anime_ids;
+  m.anime_titles = io::read_anime_titles(o_.dataset_path);
+  const SideState& u = use_best ? st_.best_users : st_.users;
+  const SideState& a = use_best ? st_.best_anime : st_.anime;
+  m.user_factors = u.factors;
+  m.anime_factors = a.factors;
+  m.user_bias = u.bias;
+  m.anime_bias = a.bias;
+  m.history = st_.history;
+  m.best_iteration = use_best ? st_.best_iteration : st_.iteration;
+  m.config = o_.config;
+  m.seed = o_.seed;
+  m.ranks = comm_.size();
+  m.threads = threads_;
+  m.dataset_sha256 = dataset_sha256_;
+  m.program_version = program_version();
+  m.build_commit = build_commit();
+  m.created = utc_now();
+  return m;
+}
+
+model::Checkpoint Trainer::assemble_checkpoint() const {
+  model::Checkpoint c;
+  c.current = assemble_model(false);
+  c.iteration = st_.iteration;
+  const SideState& bu = st_.best_users.factors.size() > 0 ? st_.best_users : st_.users;
+  const SideState& ba = st_.best_anime.factors.size() > 0 ? st_.best_anime : st_.anime;
+  c.best_user_factors = bu.factors;
+  c.best_anime_factors = ba.factors;
+  c.best_user_bias = bu.bias;
+  c.best_anime_bias = ba.bias;
+  c.best_iteration = st_.best_iteration;
+  c.best_metric = st_.best_metric;
+  c.bad_iterations = st_.bad_iterations;
+  return c;
+}
+
+int Trainer::run() {
+  if (o_.threads > 0) omp_set_num_threads(o_.threads);
+  threads_ = omp_get_max_threads();
+  refuse_existing(o_.out_path, o_.overwrite, "--out");
+  install_stop_handlers();
+  load();
+  start_or_resume();
+  say(fmt::format("training {} ALS, k = {}, on {} ratings ({} users, {} anime), {} rank(s) x {} thread(s)",
+                  o_.als.feedback == als::Feedback::kExplicit ? "explicit" : "implicit", o_.als.factors,
+                  total_train_entries_, header_.n_users(), header_.n_anime(), comm_.size(), threads_));
+  if (o_.early_stop_patience > 0 && validation_rows_ == 0) {
+    say("warning: --early-stop-patience is set but the dataset has no validation split; running all iterations");
+  }
+  while (st_.iteration < o_.iterations) {
+    auto start = Clock::now();
+    half_sweep(true);
+    bool stop = stop_requested(st_.iteration);  // after a user half-sweep: finish the iteration first
+    half_sweep(false);
+    ++st_.iteration;
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    bool converged = update_early_stopping(record_iteration(seconds));
+    stop = stop_requested(st_.iteration) || stop;
+    if (stop && st_.iteration < o_.iterations && !converged) {
+      if (o_.checkpoint_dir.empty()) {
+        say("stop requested; no --checkpoint-dir, so nothing is saved");
+      } else {
+        write_checkpoint("stop requested");
+      }
+      return kExitInterrupted;
+    }
+    if (converged) {
+      say(fmt::format("early stop: no gain over {} for {} iterations; keeping iteration {}", o_.tolerance,
+                      st_.bad_iterations, st_.best_iteration));
+      break;
+    }
+    if (o_.checkpoint_every > 0 && st_.iteration % o_.checkpoint_every == 0 && st_.iteration < o_.iterations) {
+      write_checkpoint("periodic");
+    }
+  }
+  if (comm_.rank() == 0) {
+    io::write_model(assemble_model(true), o_.out_path, o_.overwrite);
+    say(fmt::format("wrote {} (iteration {})", o_.out_path,
+                    st_.best_iteration > 0 ? st_.best_iteration : st_.iteration));
+  }
+  comm_.barrier();
+  return kExitOk;
+}
+
+}  // namespace
+
+const std::vector<std::string>& model_shaping_params() {
+  static const std::vector<std::string> kNames = {
+      "factors",        "feedback",          "solver",         "cg-steps",          "lambda",
+      "lambda-bias",    "alpha",             "seed",           "init-scale",        "weight-scored",
+      "weight-watched", "weight-watching",   "weight-completed", "weight-on-hold", "weight-dropped",
+      "weight-plan-to-watch", "early-stop-patience", "tolerance", "validation-users"};
+  return kNames;
+}
+
+int run_training(const TrainOptions& options, dist::Comm& comm) { return Trainer(options, comm).run(); }
+
+}  // namespace animerec::train

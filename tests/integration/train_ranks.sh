@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The trainer as users run it: under mpiexec with 1..4 ranks and 1..2 threads
+# the model arrays are bit-identical; an interrupted run resumed from its
+# checkpoint equals an uninterrupted one; a bad dataset part read by one rank
+# ends the whole job with that rank's message.
+# Usage: train_ranks.sh ANIMEREC_BINARY SOURCE_DIR
+set -uo pipefail
+bin=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+mpiexec=$(command -v mpiexec || command -v mpirun) || { echo "no mpiexec"; exit 77; }
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+arrays=(/users/factors /users/bias /anime/factors /anime/bias)
+same_arrays() {  # a.h5 b.h5: every model array bit-identical
+  local a
+  for a in "${arrays[@]}"; do
+    h5diff -q "$1" "$2" "$a" "$a" >/dev/null 2>&1 || { echo "  $a differs: $1 vs $2"; return 1; }
+  done
+}
+
+"$bin" synth --out "$work/s" --users 400 --anime 150 --ratings 20000 --seed 11 --quiet
+"$bin" prepare --ratings "$work/s/users-score-2023.csv" --anime "$work/s/anime-dataset-2023.csv" \
+  --out "$work/d.h5" --validation-fraction 0.1 --quiet
+model_args=(--factors 8 --iterations 6 --lambda 0.05 --quiet)
+common=(train --dataset "$work/d.h5" "${model_args[@]}")
+
+for feedback in explicit implicit; do
+  for solver in cholesky cg; do
+    ref="$work/ref-$feedback-$solver.h5"
+    "$bin" "${common[@]}" --feedback "$feedback" --solver "$solver" --threads 1 --out "$ref" ||
+      fail "train $feedback $solver with 1 rank"
+    for np in 2 3 4; do
+      out="$work/np$np-$feedback-$solver.h5"
+      "$mpiexec" -n "$np" "$bin" "${common[@]}" --feedback "$feedback" --solver "$solver" --threads 1 \
+        --out "$out" || fail "mpiexec -n $np train $feedback $solver"
+      same_arrays "$ref" "$out" || fail "$feedback $solver: -np $np differs from -np 1"
+    done
+    out="$work/t2-$feedback-$solver.h5"
+    "$mpiexec" -n 2 "$bin" "${common[@]}" --feedback "$feedback" --solver "$solver" --threads 2 --out "$out" ||
+      fail "train with 2 threads"
+    same_arrays "$ref" "$out" || fail "$feedback $solver: 2 ranks x 2 threads differs from 1 x 1"
+  done
+done
+
+# Interrupted after 3 iterations (as SIGUSR1 would), then resumed: same model.
+"$bin" "${common[@]}" --out "$work/full.h5"
+mkdir -p "$work/ck"
+ANIMEREC_TEST_STOP_AFTER=3 "$mpiexec" -n 2 "$bin" "${common[@]}" --out "$work/part.h5" --checkpoint-dir "$work/ck"
+rc=$?
+[[ $rc -eq 3 ]] || fail "an interrupted run exits 3 (got $rc)"
+[[ -e "$work/part.h5" ]] && fail "an interrupted run must not write the model"
+[[ -e "$work/ck/checkpoint.h5" ]] || fail "an interrupted run writes a checkpoint"
+"$mpiexec" -n 3 "$bin" "${common[@]}" --out "$work/resumed.h5" --resume "$work/ck/checkpoint.h5" ||
+  fail "resume"
+same_arrays "$work/full.h5" "$work/resumed.h5" || fail "resumed model differs from the uninterrupted one"
+
+# Resuming against another dataset is refused.
+"$bin" prepare --ratings "$work/s/users-score-2023.csv" --out "$work/d2.h5" --seed 9 --quiet
+"$bin" train --dataset "$work/d2.h5" --factors 8 --iterations 6 --quiet --out "$work/x.h5" \
+  --resume "$work/ck/checkpoint.h5" >"$work/log" 2>&1
+rc=$?
+[[ $rc -eq 2 ]] && grep -q "made from another dataset" "$work/log" || { fail "resume of another dataset"; cat "$work/log"; }
+
+# A part of the dataset only rank 1 reads is damaged: the job ends with that
+# rank's message, promptly, non-zero.
+cp "$work/d.h5" "$work/bad.h5"
+/usr/bin/python3 - "$work/bad.h5" <<'PY' || fail "could not damage the file"
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    s = f["ratings/by_user/score"]
+    s[len(s) - 1] = 99.0
+PY
+start=$SECONDS
+timeout 60 "$mpiexec" -n 2 "$bin" train --dataset "$work/bad.h5" "${model_args[@]}" --out "$work/bad-model.h5" \
+  >"$work/log" 2>&1
+rc=$?
+[[ $rc -ne 0 && $rc -ne 124 ]] || fail "a damaged part must fail the job (rc $rc)"
+grep -q "rank 1 of 2" "$work/log" && grep -q "score 99 outside the scale" "$work/log" ||
+  { fail "the failing rank's message"; cat "$work/log"; }
+(( SECONDS - start < 30 )) || fail "the failing job took $((SECONDS - start)) s"
+[[ -e "$work/bad-model.h5" ]] && fail "no model after a failure"
+
+if [[ $failures -gt 0 ]]; then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all trainer checks passed"

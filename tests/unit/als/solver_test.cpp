@@ -1,0 +1,248 @@
+#include "animerec/als/solver.h"
+
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "animerec/als/sweep.h"
+#include "animerec/als/types.h"
+
+namespace animerec::als {
+namespace {
+
+// A side with normal(0, scale) factors and biases.
+SideState random_side(int rows, int k, std::mt19937_64& rng, float scale = 1.0f) {
+  std::normal_distribution<float> normal(0.0f, scale);
+  SideState side;
+  side.factors.resize(rows, k);
+  for (Eigen::Index i = 0; i < side.factors.size(); ++i) side.factors.data()[i] = normal(rng);
+  side.bias.resize(static_cast<size_t>(rows));
+  for (float& b : side.bias) b = normal(rng);
+  return side;
+}
+
+// One row: `count` distinct ascending columns of [0, other_rows) and values.
+struct Row {
+  std::vector<int32_t> cols;
+  std::vector<float> values;
+  RowEntries entries() const {
+    return {cols.data(), values.data(), static_cast<int64_t>(cols.size())};
+  }
+};
+
+Row random_row(int count, int other_rows, std::mt19937_64& rng, float low, float high) {
+  std::vector<int32_t> all(static_cast<size_t>(other_rows));
+  for (int i = 0; i < other_rows; ++i) all[static_cast<size_t>(i)] = i;
+  std::shuffle(all.begin(), all.end(), rng);
+  Row row;
+  row.cols.assign(all.begin(), all.begin() + count);
+  std::sort(row.cols.begin(), row.cols.end());
+  std::uniform_real_distribution<float> value(low, high);
+  for (int i = 0; i < count; ++i) row.values.push_back(value(rng));
+  return row;
+}
+
+AlsOptions options(int k, Feedback feedback, SolverKind solver) {
+  AlsOptions o;
+  o.factors = k;
+  o.feedback = feedback;
+  o.solver = solver;
+  o.cg_steps = 4 * (k + 1);  // float CG needs some steps beyond the exact k + 1
+  o.lambda = 0.1;
+  o.lambda_bias = 0.03;
+  o.alpha = 5.0;
+  return o;
+}
+
+// Explicit reference: least squares on the augmented design [Y_u 1] with the
+// ridge as extra rows sqrt(reg) e_i, solved by QR in double.
+Eigen::VectorXd explicit_reference(const Row& row, const SideState& other, float mu,
+                                   const AlsOptions& o) {
+  const int k = o.factors;
+  const auto n = static_cast<Eigen::Index>(row.cols.size());
+  Eigen::MatrixXd design = Eigen::MatrixXd::Zero(n + k + 1, k + 1);
+  Eigen::VectorXd target = Eigen::VectorXd::Zero(n + k + 1);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int32_t j = row.cols[static_cast<size_t>(i)];
+    design.row(i).head(k) = other.factors.row(j).cast<double>();
+    design(i, k) = 1.0;
+    target(i) =
+        double{row.values[static_cast<size_t>(i)]} - mu - other.bias[static_cast<size_t>(j)];
+  }
+  for (int i = 0; i < k; ++i) design(n + i, i) = std::sqrt(o.lambda * static_cast<double>(n));
+  design(n + k, k) = std::sqrt(o.lambda_bias * static_cast<double>(n));
+  return design.colPivHouseholderQr().solve(target);
+}
+
+// Implicit reference: the dense Hu-Koren-Volinsky formula over every column,
+// x = (Y^T C Y + lambda n I)^-1 Y^T C p.
+Eigen::VectorXd implicit_reference(const Row& row, const SideState& other, const AlsOptions& o) {
+  const Eigen::MatrixXd y = other.factors.cast<double>();
+  Eigen::VectorXd confidence = Eigen::VectorXd::Ones(y.rows());
+  Eigen::VectorXd preference = Eigen::VectorXd::Zero(y.rows());
+  for (size_t i = 0; i < row.cols.size(); ++i) {
+    confidence(row.cols[i]) = 1.0 + o.alpha * row.values[i];
+    preference(row.cols[i]) = 1.0;
+  }
+  Eigen::MatrixXd a = y.transpose() * confidence.asDiagonal() * y;
+  a.diagonal().array() += o.lambda * static_cast<double>(row.cols.size());
+  const Eigen::VectorXd b = y.transpose() * confidence.cwiseProduct(preference);
+  return a.ldlt().solve(b);
+}
+
+struct Solved {
+  Eigen::VectorXf factors;
+  float bias = 0;
+  RowOutcome outcome;
+};
+
+Solved solve_row(const Row& row, const SideState& other, float mu, const Eigen::MatrixXd* gram,
+                 const AlsOptions& o, float warm = 0.3f) {
+  RowSolver solver(other, mu, gram, o);
+  Solved s;
+  s.factors = Eigen::VectorXf::Constant(o.factors, warm);
+  s.bias = warm;
+  s.outcome = solver.solve(row.entries(), s.factors.data(), &s.bias);
+  return s;
+}
+
+void expect_close(const Eigen::VectorXf& actual, const Eigen::VectorXd& expected,
+                  double tolerance) {
+  ASSERT_EQ(actual.size(), expected.size());
+  const double scale = std::max(1.0, expected.cwiseAbs().maxCoeff());
+  for (Eigen::Index i = 0; i < actual.size(); ++i) {
+    EXPECT_NEAR(actual(i), expected(i), tolerance * scale) << "component " << i;
+  }
+}
+
+class SolverExplicitTest : public ::testing::TestWithParam<SolverKind> {};
+
+TEST_P(SolverExplicitTest, MatchesDenseLeastSquaresOfAugmentedSystem) {
+  std::mt19937_64 rng(11);
+  const int k = 6;
+  const SideState other = random_side(40, k, rng);
+  const AlsOptions o = options(k, Feedback::kExplicit, GetParam());
+  const Row row = random_row(25, 40, rng, 1.0f, 10.0f);
+  const Eigen::VectorXd expected = explicit_reference(row, other, 7.0f, o);
+  const Solved s = solve_row(row, other, 7.0f, nullptr, o);
+  EXPECT_FALSE(s.outcome.ldlt_fallback);
+  EXPECT_TRUE(s.outcome.finite);
+  EXPECT_FALSE(s.outcome.empty);
+  Eigen::VectorXf got(k + 1);
+  got << s.factors, s.bias;
+  expect_close(got, expected, 1e-4);
+}
+
+// Rows longer than the 512-entry accumulation chunk (and the initial CG buffer).
+TEST_P(SolverExplicitTest, LongRowSpanningSeveralChunks) {
+  std::mt19937_64 rng(12);
+  const int k = 8;
+  const SideState other = random_side(3000, k, rng, 0.5f);
+  const AlsOptions o = options(k, Feedback::kExplicit, GetParam());
+  const Row row = random_row(1300, 3000, rng, 1.0f, 10.0f);
+  const Solved s = solve_row(row, other, 7.0f, nullptr, o);
+  Eigen::VectorXf got(k + 1);
+  got << s.factors, s.bias;
+  expect_close(got, explicit_reference(row, other, 7.0f, o), 2e-4);
+}
+
+INSTANTIATE_TEST_SUITE_P(Solvers, SolverExplicitTest,
+                         ::testing::Values(SolverKind::kCholesky, SolverKind::kConjugateGradient));
+
+class SolverImplicitTest : public ::testing::TestWithParam<SolverKind> {};
+
+TEST_P(SolverImplicitTest, MatchesDenseHuKorenVolinskyFormula) {
+  std::mt19937_64 rng(21);
+  const int k = 5;
+  const SideState other = random_side(60, k, rng, 0.7f);
+  const Eigen::MatrixXd gram = gram_matrix(other.factors);
+  const AlsOptions o = options(k, Feedback::kImplicit, GetParam());
+  const Row row = random_row(12, 60, rng, 0.5f, 2.0f);
+  const Solved s = solve_row(row, other, 7.0f, &gram, o);
+  EXPECT_TRUE(s.outcome.finite);
+  EXPECT_EQ(s.bias, 0.0f);
+  expect_close(s.factors, implicit_reference(row, other, o), 1e-4);
+}
+
+INSTANTIATE_TEST_SUITE_P(Solvers, SolverImplicitTest,
+                         ::testing::Values(SolverKind::kCholesky, SolverKind::kConjugateGradient));
+
+TEST(SolverTest, NormalEquationsAreTheAugmentedSystem) {
+  std::mt19937_64 rng(31);
+  const int k = 4;
+  const SideState other = random_side(20, k, rng);
+  const AlsOptions o = options(k, Feedback::kExplicit, SolverKind::kCholesky);
+  const Row row = random_row(9, 20, rng, 1.0f, 10.0f);
+  RowSolver solver(other, 6.5f, nullptr, o);
+  const RowSolver::NormalEquations ne = solver.build_normal_equations(row.entries());
+  const Eigen::MatrixXd a = ne.a.selfadjointView<Eigen::Lower>();
+  const Eigen::VectorXd b = ne.b;
+
+  Eigen::MatrixXd expected_a = Eigen::MatrixXd::Zero(k + 1, k + 1);
+  Eigen::VectorXd expected_b = Eigen::VectorXd::Zero(k + 1);
+  for (size_t i = 0; i < row.cols.size(); ++i) {
+    Eigen::VectorXd g(k + 1);
+    g << other.factors.row(row.cols[i]).cast<double>().transpose(), 1.0;
+    expected_a += g * g.transpose();
+    expected_b += (row.values[i] - 6.5 - other.bias[static_cast<size_t>(row.cols[i])]) * g;
+  }
+  expected_a.diagonal().head(k).array() += o.lambda * 9;
+  expected_a(k, k) += o.lambda_bias * 9;
+  EXPECT_TRUE(a.isApprox(expected_a, 1e-5));
+  EXPECT_TRUE(b.isApprox(expected_b, 1e-5));
+  EXPECT_EQ(system_size(o), k + 1);
+}
+
+TEST(SolverTest, EmptyRowGivesZeroFactorsAndBias) {
+  std::mt19937_64 rng(41);
+  const int k = 3;
+  const SideState other = random_side(10, k, rng);
+  const Eigen::MatrixXd gram = gram_matrix(other.factors);
+  for (Feedback f : {Feedback::kExplicit, Feedback::kImplicit}) {
+    for (SolverKind kind : {SolverKind::kCholesky, SolverKind::kConjugateGradient}) {
+      const Solved s = solve_row(Row{}, other, 7.0f, &gram, options(k, f, kind), 0.9f);
+      EXPECT_TRUE(s.outcome.empty);
+      EXPECT_TRUE(s.outcome.finite);
+      EXPECT_EQ(s.factors, Eigen::VectorXf::Zero(k));
+      EXPECT_EQ(s.bias, 0.0f);
+    }
+  }
+}
+
+// lambda = 0 and a single entry: the augmented 3 x 3 system has rank 1, so
+// LLT meets an exactly zero pivot. LDLT must give a finite solution that still
+// fits the entry exactly.
+TEST(SolverTest, RankDeficientRowFallsBackToLdltWithoutNaN) {
+  SideState other;
+  other.factors.resize(2, 2);
+  other.factors << 1.0f, 0.0f, 0.0f, 1.0f;
+  other.bias = {0.5f, 0.0f};
+  AlsOptions o = options(2, Feedback::kExplicit, SolverKind::kCholesky);
+  o.lambda = 0;
+  o.lambda_bias = 0;
+  Row row;
+  row.cols = {0};
+  row.values = {8.0f};
+  const Solved s = solve_row(row, other, 7.0f, nullptr, o);
+  EXPECT_TRUE(s.outcome.ldlt_fallback);
+  EXPECT_TRUE(s.outcome.finite);
+  EXPECT_TRUE(s.factors.allFinite());
+  EXPECT_NEAR(7.0f + 0.5f + s.bias + s.factors(0), 8.0f, 1e-5);
+}
+
+TEST(SolverTest, RejectsMismatchedShapes) {
+  std::mt19937_64 rng(51);
+  const SideState other = random_side(10, 4, rng);
+  EXPECT_THROW(
+      RowSolver(other, 0.0f, nullptr, options(5, Feedback::kExplicit, SolverKind::kCholesky)),
+      std::invalid_argument);
+  EXPECT_THROW(
+      RowSolver(other, 0.0f, nullptr, options(4, Feedback::kImplicit, SolverKind::kCholesky)),
+      std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace animerec::als
