@@ -63,6 +63,17 @@ SideState initial_side(const std::vector<int64_t>& ids, const TrainOptions& o, u
   return s;
 }
 
+// Bytes the rank holds for its ratings, per rating of its user block (the
+// anime block holds the same number on average).
+double storage_bytes_per_rating(const LocalData& l) {
+  auto bytes = [](const als::RatingBlock& b) {
+    return static_cast<double>(b.cols.size() * sizeof(int32_t) + b.values.size() * sizeof(float) +
+                               b.offsets.size() * sizeof(int64_t));
+  };
+  double entries = static_cast<double>(l.user_block.nnz() + l.anime_block.nnz()) / 2.0;
+  return entries > 0 ? (bytes(l.user_block) + bytes(l.anime_block)) / entries : 0.0;
+}
+
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -378,6 +389,8 @@ int Trainer::run() {
   say(fmt::format("training {} ALS, k = {}, on {} ratings ({} users, {} anime), {} rank(s) x {} thread(s)",
                   o_.als.feedback == als::Feedback::kExplicit ? "explicit" : "implicit", o_.als.factors,
                   total_train_entries_, header_.n_users(), header_.n_anime(), comm_.size(), threads_));
+  say(fmt::format("rating storage on rank 0: {:.1f} bytes per rating (both orientations)",
+                  storage_bytes_per_rating(local_)));
   if (o_.early_stop_patience > 0 && validation_rows_ == 0) {
     say("warning: --early-stop-patience is set but the dataset has no validation split; running all iterations");
   }

@@ -56,6 +56,19 @@ rc=$?
   fail "resume"
 same_arrays "$work/full.h5" "$work/resumed.h5" || fail "resumed model differs from the uninterrupted one"
 
+# A real SIGUSR1 (what SLURM sends before the time limit) to a running job:
+# the ranks finish the iteration, write a checkpoint and exit 3.
+rm -rf "$work/ck2" && mkdir -p "$work/ck2"
+"$mpiexec" -n 2 "$bin" train --dataset "$work/d.h5" --factors 32 --iterations 10000 --quiet \
+  --out "$work/sig.h5" --checkpoint-dir "$work/ck2" &
+job=$!
+sleep 3
+kill -USR1 "$job"  # mpirun forwards SIGUSR1 to every rank
+wait "$job"
+rc=$?
+[[ $rc -eq 3 ]] || fail "SIGUSR1 ends the job with exit 3 (got $rc)"
+[[ -e "$work/ck2/checkpoint.h5" ]] || fail "SIGUSR1 writes a checkpoint"
+
 # Resuming against another dataset is refused.
 "$bin" prepare --ratings "$work/s/users-score-2023.csv" --out "$work/d2.h5" --seed 9 --quiet
 "$bin" train --dataset "$work/d2.h5" --factors 8 --iterations 6 --quiet --out "$work/x.h5" \
