@@ -102,7 +102,7 @@ RowSolver::RowSolver(const SideState& other, float global_mean, const Eigen::Mat
       opt_(opt),
       k_(opt.factors),
       dim_(system_size(opt)),
-      ldlt_(dim_) {
+      ldlt_(std::max(dim_, 0)) {
   require(k_ > 0, "factors must be positive");
   require(y_.cols() == k_, "other side has " + std::to_string(y_.cols()) +
                                " factors, options say " + std::to_string(k_));
@@ -187,9 +187,9 @@ void RowSolver::accumulate_lower(const RowEntries& row) {
 void RowSolver::form_system(int64_t n) {
   a_.triangularView<Eigen::Lower>() = af_.cast<double>();
   if (!is_explicit(opt_)) a_.triangularView<Eigen::Lower>() += *gram_;
-  const double count = static_cast<double>(n);
-  for (int i = 0; i < k_; ++i) a_(i, i) += opt_.lambda * count;
-  if (is_explicit(opt_)) a_(k_, k_) += opt_.lambda_bias * count;
+  const double ridge = factor_ridge(opt_, n);
+  for (int i = 0; i < k_; ++i) a_(i, i) += ridge;
+  if (is_explicit(opt_)) a_(k_, k_) += opt_.lambda_bias;  // a damped mean: not scaled by n
   b_ = bf_.cast<double>();
 }
 
@@ -240,8 +240,9 @@ RowOutcome RowSolver::solve_cholesky(const RowEntries& row, float* factors, floa
     z_ = b_;
     cholesky_solve(l_.data(), dim_, z_.data());
   } else {
-    // Only without regularisation (lambda = 0) on a rank-deficient row: LDLT
-    // with pivoting zeroes the null-space components instead of failing.
+    // Only without regularisation (lambda = 0) on a rank-deficient row, or
+    // with NaN inputs (then the result is NaN and reported): LDLT with
+    // pivoting zeroes the null-space components instead of failing.
     ldlt_.compute(a_);
     z_ = ldlt_.solve(b_);
     out.ldlt_fallback = true;
@@ -270,8 +271,8 @@ RowOutcome RowSolver::solve_cg(const RowEntries& row, float* factors, float* bia
   bf_.setZero();
   gather(row, 0, n);
   if (is_explicit(opt_)) bf_.noalias() = buf_.topRows(n).transpose() * t_.head(n);
-  reg_.setConstant(static_cast<float>(opt_.lambda * static_cast<double>(n)));
-  if (is_explicit(opt_)) reg_[k_] = static_cast<float>(opt_.lambda_bias * static_cast<double>(n));
+  reg_.setConstant(static_cast<float>(factor_ridge(opt_, n)));
+  if (is_explicit(opt_)) reg_[k_] = static_cast<float>(opt_.lambda_bias);
 
   x_.head(k_) = Eigen::Map<const Eigen::VectorXf>(factors, k_);
   if (is_explicit(opt_)) x_[k_] = bias != nullptr ? *bias : 0.0f;

@@ -190,7 +190,7 @@ ExplicitLoss explicit_block_loss(const RatingBlock& block, const SideState& self
       }
       const auto n = static_cast<double>(e.count);
       s.regularization +=
-          n * (opt.lambda * x.cast<double>().squaredNorm() + opt.lambda_bias * b * b);
+          factor_ridge(opt, e.count) * x.cast<double>().squaredNorm() + opt.lambda_bias * b * b;
       s.count += e.count;
     }
     return s;
@@ -219,7 +219,7 @@ ImplicitLoss implicit_block_loss(const RatingBlock& block, const SideState& self
         s.observed += c * (1.0 - score) * (1.0 - score);
         s.unobserved -= score * score;
       }
-      s.regularization += opt.lambda * static_cast<double>(e.count) * xd.squaredNorm();
+      s.regularization += factor_ridge(opt, e.count) * xd.squaredNorm();
       s.count += e.count;
     }
     return s;

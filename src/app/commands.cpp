@@ -156,6 +156,7 @@ train::TrainOptions train_options(const Params& p, const std::string& command_li
   o.als.cg_steps = static_cast<int>(p.get_int("cg-steps"));
   o.als.lambda = p.get_double("lambda");
   o.als.lambda_bias = p.get_double("lambda-bias");
+  o.als.lambda_exponent = p.get_double("lambda-exponent");
   o.als.alpha = p.get_double("alpha");
   o.weights = implicit_weights(p);
   o.iterations = static_cast<int>(p.get_int("iterations"));

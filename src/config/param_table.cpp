@@ -186,10 +186,16 @@ std::vector<ParamSpec> build_param_table() {
           .at_least(0)
           .on({"train"})
           .doc("factor regularisation, multiplied by the row's rating count (ALS-WR)"),
-      number("lambda-bias", "0.05")
+      number("lambda-exponent", "1")
+          .in(0, 1)
+          .on({"train"})
+          .doc("the factor penalty is lambda * n^exponent for a row with n ratings: 1 = ALS-WR, "
+               "0.5 shrinks heavy raters less"),
+      number("lambda-bias", "10")
           .at_least(0)
           .on({"train"})
-          .doc("explicit: bias regularisation, multiplied by the row's rating count"),
+          .doc("explicit: bias regularisation (not scaled by the count: a bias is a mean damped by "
+               "this many pseudo-ratings of 0)"),
       number("alpha", "40").at_least(0).on({"train"}).doc("implicit: confidence = 1 + alpha * weight"),
       number("weight-scored", "1").at_least(0).on({"train"}).doc("implicit: weight of a scored row"),
       number("weight-watched", "1")

@@ -40,7 +40,8 @@ ExactSum penalty(const als::RatingBlock& block, const als::SideState& side, cons
     int32_t row = block.first_row + r;
     auto n = static_cast<double>(block.offsets[r + 1] - block.offsets[r]);
     double b = side.bias.empty() ? 0.0 : side.bias[row];
-    s.add(n * (opt.lambda * side.factors.row(row).squaredNorm() + opt.lambda_bias * b * b));
+    s.add(als::factor_ridge(opt, block.offsets[r + 1] - block.offsets[r]) * side.factors.row(row).squaredNorm() +
+          opt.lambda_bias * b * b);
   }
   return s;
 }

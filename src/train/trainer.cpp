@@ -433,7 +433,7 @@ int Trainer::run() {
 
 const std::vector<std::string>& model_shaping_params() {
   static const std::vector<std::string> kNames = {
-      "factors",        "feedback",          "solver",         "cg-steps",          "lambda",
+      "factors",        "feedback",          "solver",         "cg-steps",          "lambda",  "lambda-exponent",
       "lambda-bias",    "alpha",             "seed",           "init-scale",        "weight-scored",
       "weight-watched", "weight-watching",   "weight-completed", "weight-on-hold", "weight-dropped",
       "weight-plan-to-watch", "early-stop-patience", "tolerance", "validation-users"};

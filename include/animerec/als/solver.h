@@ -8,8 +8,12 @@
 //
 // Explicit (ALS-WR with biases). Unknowns z = (x_u, b_u), dimension k + 1:
 //   minimise  sum_j (r_uj - mu - c_j - b_u - x_u.y_j)^2
-//             + lambda n_u |x_u|^2 + lambda_bias n_u b_u^2
-//   A = sum_j (y_j,1)(y_j,1)^T + diag(lambda n_u [k times], lambda_bias n_u)
+//             + lambda n_u^e |x_u|^2 + lambda_bias b_u^2      (e = lambda_exponent, 1 = ALS-WR)
+//   A = sum_j (y_j,1)(y_j,1)^T + diag(lambda n_u^e [k times], lambda_bias)
+// The bias penalty is not scaled by n_u: with factors at zero the bias is the
+// damped mean sum(residual) / (n_u + lambda_bias), which shrinks rows with few
+// ratings toward zero and leaves well-rated rows alone. (Scaled by n_u it
+// would shrink every row by the same factor 1 / (1 + lambda_bias).)
 //   b = sum_j (r_uj - mu - c_j) (y_j,1)
 //
 // Implicit (Hu, Koren & Volinsky 2008). Unknowns x_u, dimension k. Preference

@@ -34,7 +34,8 @@ struct SweepStats {
 // implicit feedback (may be null for explicit). Explicit uses
 // other.bias and global_mean; implicit ignores both and writes self.bias = 0
 // (when self.bias is not empty). Rows run in parallel (OpenMP, dynamic
-// schedule of 64 rows). Throws std::invalid_argument on mismatched sizes.
+// schedule of 64 rows). Throws std::invalid_argument on mismatched sizes;
+// block.cols must index rows of `other` (not checked: O(nnz)).
 SweepStats solve_block(const RatingBlock& block, const SideState& other, float global_mean,
                        const Eigen::MatrixXd* gram, const AlsOptions& opt, SideState& self);
 
@@ -51,7 +52,7 @@ struct ExplicitLoss {
   double squared_error = 0;  // sum over the block's entries of (r - mu - b_u - c_j - x_u.y_j)^2
   int64_t count = 0;         // entries
   double regularization =
-      0;  // sum over the block's rows of n_u (lambda |x_u|^2 + lambda_bias b_u^2)
+      0;  // sum over the block's rows of lambda n_u |x_u|^2 + lambda_bias b_u^2
   double objective() const { return squared_error + regularization; }
 };
 ExplicitLoss explicit_block_loss(const RatingBlock& block, const SideState& self,

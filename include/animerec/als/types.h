@@ -5,6 +5,7 @@
 // matches the n x k datasets of model.h5.
 
 #include <Eigen/Core>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -35,13 +36,22 @@ struct AlsOptions {
   Feedback feedback = Feedback::kExplicit;
   SolverKind solver = SolverKind::kCholesky;
   int cg_steps = 3;
-  // ALS-WR: the factor penalty of a row is lambda * (its rating count) * |x|^2.
+  // The factor penalty of a row with n ratings is lambda * n^lambda_exponent * |x|^2:
+  // exponent 1 is ALS-WR (Zhou et al. 2008); 0.5 shrinks heavy raters less.
   double lambda = 0.05;
-  // Explicit only: the bias penalty is lambda_bias * (rating count) * b^2.
-  double lambda_bias = 0.05;
+  double lambda_exponent = 1.0;
+  // Explicit only: the bias penalty is lambda_bias * b^2, not scaled by the
+  // rating count, so a bias is a damped mean (lambda_bias pseudo-ratings at 0).
+  double lambda_bias = 10.0;
   // Implicit only: confidence c = 1 + alpha * w.
   double alpha = 40.0;
 };
+
+// lambda * n^lambda_exponent: the factor ridge of a row with n entries.
+inline double factor_ridge(const AlsOptions& opt, int64_t n) {
+  const double count = static_cast<double>(n);
+  return opt.lambda * (opt.lambda_exponent == 1.0 ? count : std::pow(count, opt.lambda_exponent));
+}
 
 // One side's parameters for all its rows (replicated on every rank).
 struct SideState {

@@ -36,8 +36,7 @@ ExactSum squared_errors(const als::RatingBlock& block, const als::SideState& row
 ExactSum squared_errors(const HeldOut& held, const als::SideState& users, const als::SideState& anime,
                         float mu);
 
-// The ALS-WR penalty of a block's rows: sum over rows of n_row * (lambda |x|^2
-// + lambda_bias b^2).
+// The penalty of a block's rows: sum over rows of factor_ridge(n_row) |x|^2 + lambda_bias b^2.
 ExactSum penalty(const als::RatingBlock& block, const als::SideState& side, const als::AlsOptions& opt);
 
 // Implicit: the Hu-Koren-Volinsky loss of the block's rows (observed entries

@@ -72,8 +72,9 @@ Eigen::VectorXd explicit_reference(const Row& row, const SideState& other, float
     target(i) =
         double{row.values[static_cast<size_t>(i)]} - mu - other.bias[static_cast<size_t>(j)];
   }
-  for (int i = 0; i < k; ++i) design(n + i, i) = std::sqrt(o.lambda * static_cast<double>(n));
-  design(n + k, k) = std::sqrt(o.lambda_bias * static_cast<double>(n));
+  const double ridge = o.lambda * std::pow(static_cast<double>(n), o.lambda_exponent);
+  for (int i = 0; i < k; ++i) design(n + i, i) = std::sqrt(ridge);
+  design(n + k, k) = std::sqrt(o.lambda_bias);
   return design.colPivHouseholderQr().solve(target);
 }
 
@@ -88,7 +89,7 @@ Eigen::VectorXd implicit_reference(const Row& row, const SideState& other, const
     preference(row.cols[i]) = 1.0;
   }
   Eigen::MatrixXd a = y.transpose() * confidence.asDiagonal() * y;
-  a.diagonal().array() += o.lambda * static_cast<double>(row.cols.size());
+  a.diagonal().array() += o.lambda * std::pow(static_cast<double>(row.cols.size()), o.lambda_exponent);
   const Eigen::VectorXd b = y.transpose() * confidence.cwiseProduct(preference);
   return a.ldlt().solve(b);
 }
@@ -134,6 +135,24 @@ TEST_P(SolverExplicitTest, MatchesDenseLeastSquaresOfAugmentedSystem) {
   Eigen::VectorXf got(k + 1);
   got << s.factors, s.bias;
   expect_close(got, expected, 1e-4);
+}
+
+// The penalty lambda * n^e with e < 1 (lambda_exponent) is the one solved.
+TEST_P(SolverExplicitTest, LambdaExponentScalesTheRidge) {
+  std::mt19937_64 rng(13);
+  const int k = 6;
+  const SideState other = random_side(40, k, rng);
+  AlsOptions o = options(k, Feedback::kExplicit, GetParam());
+  o.lambda = 1.5;
+  o.lambda_exponent = 0.5;
+  const Row row = random_row(25, 40, rng, 1.0f, 10.0f);
+  const Solved s = solve_row(row, other, 7.0f, nullptr, o);
+  Eigen::VectorXf got(k + 1);
+  got << s.factors, s.bias;
+  expect_close(got, explicit_reference(row, other, 7.0f, o), 1e-4);
+  o.lambda_exponent = 1.0;  // and it matters
+  const Solved wr = solve_row(row, other, 7.0f, nullptr, o);
+  EXPECT_GT((wr.factors - s.factors).norm(), 1e-3);
 }
 
 // Rows longer than the 512-entry accumulation chunk (and the initial CG buffer).
@@ -190,7 +209,7 @@ TEST(SolverTest, NormalEquationsAreTheAugmentedSystem) {
     expected_b += (row.values[i] - 6.5 - other.bias[static_cast<size_t>(row.cols[i])]) * g;
   }
   expected_a.diagonal().head(k).array() += o.lambda * 9;
-  expected_a(k, k) += o.lambda_bias * 9;
+  expected_a(k, k) += o.lambda_bias;
   EXPECT_TRUE(a.isApprox(expected_a, 1e-5));
   EXPECT_TRUE(b.isApprox(expected_b, 1e-5));
   EXPECT_EQ(system_size(o), k + 1);

@@ -187,8 +187,7 @@ TEST(SweepLossTest, ExplicitLossMatchesDirectSums) {
   for (int32_t u = 0; u < p.users; ++u) {
     const double n = static_cast<double>(p.by_user.offsets[u + 1] - p.by_user.offsets[u]);
     const double b = users.bias[static_cast<size_t>(u)];
-    reg +=
-        n * (o.lambda * users.factors.row(u).cast<double>().squaredNorm() + o.lambda_bias * b * b);
+    reg += n * o.lambda * users.factors.row(u).cast<double>().squaredNorm() + o.lambda_bias * b * b;
   }
   EXPECT_NEAR(loss.regularization, reg, 1e-9 * reg);
 }
