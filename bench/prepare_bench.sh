@@ -5,7 +5,7 @@
 #   bench/prepare_bench.sh [ANIMEREC_BINARY]     (default build/animerec)
 #
 # Environment: USERS, ANIME, RATINGS (defaults 270000, 25000, 24000000) size the
-# synthetic set; SEED (default 42); PYTHON picks the interpreter for pandas
+# synthetic set; SEED (default 42); REPEAT (default 3) runs of each, the median reported; PYTHON picks the interpreter for pandas
 # (default: the first of python3, /usr/bin/python3 that can import pandas).
 # Everything is written to a scratch directory under ${TMPDIR:-/tmp} that is
 # removed at exit. Needs ~1.1 GB of scratch space at the default size.
@@ -22,6 +22,7 @@ USERS=${USERS:-270000}
 ANIME=${ANIME:-25000}
 RATINGS=${RATINGS:-24000000}
 SEED=${SEED:-42}
+REPEAT=${REPEAT:-3}
 
 die() {
   echo "prepare_bench: $*" >&2
@@ -95,33 +96,51 @@ synth_s=$(elapsed "$t0" "$t1")
 awk -v s="$synth_s" -v b="$bytes" -v a="$anime_bytes" -v r="$RATINGS" 'BEGIN {
   printf "synth: %d rating rows, %.1f MB + %.1f MB metadata in %.2f s (%.2fM rows/s)\n", r, b / 1e6, a / 1e6, s, r / s / 1e6 }'
 
-# --- prepare -----------------------------------------------------------------
-prepare_ok=1
-t0=$(now)
-if ! run_measured prepare "$ANIMEREC" prepare --ratings "$ratings_csv" --anime "$anime_csv" \
-  --out "$scratch/dataset.h5" --quiet; then
-  prepare_ok=0
-  echo "prepare_bench: animerec prepare failed" >&2
-fi
-t1=$(now)
-prepare_s=$(elapsed "$t0" "$t1")
-prepare_rss=$(cat "$scratch/prepare.rss" 2>/dev/null || echo n/a)
+# Flush synth's gigabyte of dirty pages first: their writeback is not prepare's cost.
+sync
 
-# --- pandas ------------------------------------------------------------------
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# --- prepare (REPEAT runs, median; peak RSS of the last) ---------------------
+prepare_ok=1
+prepare_times=""
+for ((i = 1; i <= REPEAT; i++)); do
+  rm -f "$scratch/dataset.h5"
+  t0=$(now)
+  if ! run_measured prepare "$ANIMEREC" prepare --ratings "$ratings_csv" --anime "$anime_csv" \
+    --out "$scratch/dataset.h5" --quiet; then
+    prepare_ok=0
+    echo "prepare_bench: animerec prepare failed" >&2
+    break
+  fi
+  t1=$(now)
+  prepare_times="$prepare_times $(elapsed "$t0" "$t1")"
+done
+prepare_s=$(echo "$prepare_times" | median)
+prepare_rss=$(cat "$scratch/prepare.rss" 2>/dev/null || echo n/a)
+echo "prepare runs (s):$prepare_times"
+
+# --- pandas (REPEAT runs in one interpreter, median) --------------------------
 pandas_ok=0
 pandas_s="" pandas_rows="" pandas_rss=""
 if py=$(find_python); then
   # Times read_csv alone (import and interpreter start-up excluded).
-  if out=$("$py" - "$ratings_csv" <<'EOF'
-import resource, sys, time
+  if out=$("$py" - "$ratings_csv" "$REPEAT" <<'EOF'
+import resource, statistics, sys, time
 import pandas as pd
-t = time.perf_counter()
-df = pd.read_csv(sys.argv[1])
-s = time.perf_counter() - t
-print(f"{s:.3f} {len(df)} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
+times = []
+for _ in range(int(sys.argv[2])):
+    t = time.perf_counter()
+    df = pd.read_csv(sys.argv[1])
+    times.append(time.perf_counter() - t)
+    rows = len(df)
+    del df
+print(f"{statistics.median(times):.3f} {rows} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} "
+      + " ".join(f"{t:.2f}" for t in times))
 EOF
   ); then
-    read -r pandas_s pandas_rows pandas_rss <<<"$out"
+    read -r pandas_s pandas_rows pandas_rss pandas_times <<<"$out"
+    echo "pandas.read_csv runs (s): $pandas_times"
     pandas_ok=1
   else
     echo "prepare_bench: pandas.read_csv failed" >&2

@@ -69,14 +69,12 @@ struct RowTable {
   std::vector<int32_t> user, anime;  // dense indices from IdMap
   std::vector<float> score;
   std::vector<uint8_t> status;
-  std::vector<uint8_t> from_test_file;
   size_t size() const { return user.size(); }
   void reserve(size_t n) {
     reserve_huge(user, n);
     reserve_huge(anime, n);
     reserve_huge(score, n);
     reserve_huge(status, n);
-    reserve_huge(from_test_file, n);
   }
 };
 
@@ -86,7 +84,7 @@ struct ReadStats {
   InputFile file;
 };
 
-ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char* role, bool is_test,
+ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char* role,
                        IdMap& users, IdMap& anime, RowTable& rows, BadRowLog& log, bool quiet) {
   // The checksum is computed by a second sequential read on another core
   // while this one parses (the file is then in the page cache for both).
@@ -101,7 +99,6 @@ ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char
     rows.anime.push_back(anime.index(rec.anime));
     rows.score.push_back(rec.score);
     rows.status.push_back(rec.status);
-    rows.from_test_file.push_back(is_test ? 1 : 0);
     ++st.rows;
     if ((st.rows & (kSampleRows - 1)) == 0) {
       progress.update(src.reader().bytes_consumed(), st.rows);
@@ -271,12 +268,12 @@ void split_user(Dataset& d, size_t u, const PrepareOptions& o, bool has_test_fil
   }
 }
 
-void assign_splits(Dataset& d, const std::vector<uint8_t>& from_test_file, const PrepareOptions& o) {
+// Expects r.split to mark the rows of a --test-ratings file as test, the rest train.
+void assign_splits(Dataset& d, const PrepareOptions& o) {
   mark_cold_anime(d, o);
   RatingArrays& r = d.by_user;
   for (size_t i = 0; i < r.size(); ++i) {
-    bool test = from_test_file[i] != 0 || d.cold_anime[r.anime[i]] != 0;
-    r.split[i] = static_cast<uint8_t>(test ? Split::kTest : Split::kTrain);
+    if (d.cold_anime[r.anime[i]] != 0) r.split[i] = static_cast<uint8_t>(Split::kTest);
   }
   bool has_test_file = !o.test_ratings_path.empty();
   // Users are independent and each writes only its own rows: the result does
@@ -387,15 +384,17 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   IdMap users, anime;
   RowTable rows;
 
-  ReadStats main = read_ratings(o.ratings_path, o.ratings_layout, "ratings", false, users, anime, rows,
-                                log, o.quiet);
+  ReadStats main = read_ratings(o.ratings_path, o.ratings_layout, "ratings", users, anime, rows, log,
+                                o.quiet);
+  // Rows from here on come from the --test-ratings file.
+  const size_t first_test_row = rows.size();
   counts["rows_read"] = main.rows;
   phases.done("read ratings");
   d.provenance.inputs.push_back(main.file);
   float score_min = main.score_min, score_max = main.score_max;
   if (!o.test_ratings_path.empty()) {
-    ReadStats test = read_ratings(o.test_ratings_path, o.ratings_layout, "test-ratings", true, users,
-                                  anime, rows, log, o.quiet);
+    ReadStats test = read_ratings(o.test_ratings_path, o.ratings_layout, "test-ratings", users, anime,
+                                  rows, log, o.quiet);
     counts["test_rows_read"] = test.rows;
     d.provenance.inputs.push_back(test.file);
     score_min = std::min(score_min, test.score_min);
@@ -439,8 +438,6 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
 
   RatingArrays& r = d.by_user;
   r.resize(order.size());
-  std::vector<uint8_t> from_test_file;
-  resize_huge(from_test_file, order.size());
   d.user_offsets.assign(d.n_users() + 1, 0);
   for (size_t i = 0; i < order.size(); ++i) {
     uint32_t src = order[i];
@@ -448,7 +445,7 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
     r.anime[i] = anime_remap[rows.anime[src]];
     r.score[i] = rows.score[src];
     r.status[i] = rows.status[src];
-    from_test_file[i] = rows.from_test_file[src];
+    r.split[i] = static_cast<uint8_t>(src >= first_test_row ? Split::kTest : Split::kTrain);
     ++d.user_offsets[static_cast<size_t>(r.user[i]) + 1];
   }
   std::partial_sum(d.user_offsets.begin(), d.user_offsets.end(), d.user_offsets.begin());
@@ -458,8 +455,7 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   d.score_min = score_min;
   d.score_max = score_max;
   phases.done("filter and renumber");
-  assign_splits(d, from_test_file, o);
-  from_test_file = {};
+  assign_splits(d, o);
   phases.done("split");
   build_anime_orientation(d);
   phases.done("order by anime");
