@@ -17,7 +17,22 @@ void BadRowLog::report(const std::string& file, int64_t line, const std::string&
   if (policy_ == BadRowPolicy::kError) throw InputError(file, line, message);
   Entry& e = entries_[reason];
   ++e.count;
-  if (e.first.size() < kLinesKept) e.first.push_back(fmt::format("{}:{}: {}", file, line, message));
+  if (e.first.size() < kLinesKept) {
+    e.first.push_back(fmt::format("{}:{}: {}", file, line, message));
+    e.first_where.push_back({file, line, message});
+  }
+}
+
+void BadRowLog::merge(const BadRowLog& other, int64_t line_offset) {
+  for (const auto& [reason, theirs] : other.entries_) {
+    Entry& e = entries_[reason];
+    e.count += theirs.count;
+    for (const auto& w : theirs.first_where) {
+      if (e.first.size() >= kLinesKept) break;
+      e.first.push_back(fmt::format("{}:{}: {}", w.file, w.line + line_offset, w.message));
+      e.first_where.push_back({w.file, w.line + line_offset, w.message});
+    }
+  }
 }
 
 int64_t BadRowLog::total() const {

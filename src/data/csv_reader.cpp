@@ -32,6 +32,18 @@ CsvReader::CsvReader(std::string path, CsvDialect dialect, bool hash_bytes)
 #endif
 }
 
+CsvReader::CsvReader(std::string path, CsvDialect dialect, uint64_t begin, uint64_t end)
+    : CsvReader(std::move(path), dialect, false) {
+  if (begin > 0) {
+    if (::lseek(fd_, static_cast<off_t>(begin), SEEK_SET) < 0) {
+      throw IoError(fmt::format("cannot seek in {}: {}", path_, std::strerror(errno)));
+    }
+    first_block_ = false;  // a BOM can only be at byte 0
+  }
+  start_offset_ = begin;
+  end_limit_ = end;
+}
+
 CsvReader::~CsvReader() {
   if (fd_ >= 0) ::close(fd_);
 }
@@ -135,6 +147,7 @@ size_t CsvReader::find_record_end(size_t& newlines) {
 
 bool CsvReader::next() {
   for (;;) {
+    if (start_offset_ + consumed_ >= end_limit_) return false;
     if (pos_ >= end_ && !fill()) return false;
     size_t newlines = 0;
     size_t rec_end = find_record_end(newlines);
@@ -151,6 +164,7 @@ bool CsvReader::next() {
     size_t consumed = (has_newline ? rec_end + 1 : rec_end) - pos_;
     pos_ += consumed;
     consumed_ += consumed;
+    if (start_offset_ + consumed_ > end_limit_) crossed_end_ = true;
     if (content_end == begin) continue;  // blank line
     bool quoted = dialect_.kind == CsvDialect::Kind::kDelimited && dialect_.quoting &&
                   std::memchr(buf_.data() + begin, '"', content_end - begin) != nullptr;

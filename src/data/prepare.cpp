@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <cmath>
 #include <fmt/format.h>
+#include <fstream>
 #include <future>
+#include <thread>
 #include <numeric>
 #include <unordered_map>
 
@@ -84,38 +86,147 @@ struct ReadStats {
   InputFile file;
 };
 
-ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char* role,
-                       IdMap& users, IdMap& anime, RowTable& rows, BadRowLog& log, bool quiet) {
-  // The checksum is computed by a second sequential read on another core
-  // while this one parses (the file is then in the page cache for both).
-  std::future<std::string> sha256 = std::async(std::launch::async, sha256_file, path);
-  RatingsSource src(path, layout);
-  Progress progress(fmt::format("reading {}", path), src.reader().file_size(), "bytes", quiet);
-  RatingRecord rec;
-  ReadStats st;
+// Parses every row of `src` into the id maps and the row table. `total_bytes`
+// sizes the one reservation made after the first 65,536 rows (so the arrays
+// never double past the memory bound); progress counts `progress_factor`
+// bytes per byte read (2 when another thread reads the other half).
+int64_t parse_rows(RatingsSource& src, IdMap& users, IdMap& anime, RowTable& rows, BadRowLog& log,
+                   uint64_t total_bytes, Progress* progress, double progress_factor) {
   constexpr int64_t kSampleRows = 1 << 16;
+  RatingRecord rec;
+  int64_t n = 0;
   while (src.next(rec, log)) {
     rows.user.push_back(users.index(rec.user));
     rows.anime.push_back(anime.index(rec.anime));
     rows.score.push_back(rec.score);
     rows.status.push_back(rec.status);
-    ++st.rows;
-    if ((st.rows & (kSampleRows - 1)) == 0) {
-      progress.update(src.reader().bytes_consumed(), st.rows);
-      if (st.rows == kSampleRows) {
-        // Reserve once from the observed bytes per row, so the arrays do not
-        // double past the memory bound on a multi-GB file.
-        double per_row = static_cast<double>(src.reader().bytes_consumed()) / kSampleRows;
-        auto expected = static_cast<size_t>(static_cast<double>(src.reader().file_size()) / per_row * 1.02);
-        rows.reserve(rows.size() + expected);
-      }
+    ++n;
+    if ((n & (kSampleRows - 1)) != 0) continue;
+    uint64_t done = src.reader().bytes_consumed();
+    if (progress != nullptr) progress->update(static_cast<uint64_t>(static_cast<double>(done) * progress_factor), -1);
+    if (n == kSampleRows) {
+      double per_row = static_cast<double>(done) / kSampleRows;
+      rows.reserve(rows.size() + static_cast<size_t>(static_cast<double>(total_bytes) / per_row * 1.02));
     }
   }
-  progress.finish(src.reader().bytes_consumed(), st.rows);
-  st.score_min = src.score_min();
-  st.score_max = src.score_max();
-  st.file = InputFile{role, path, ratings_layout_name(src.layout()), src.reader().file_size(),
-                      sha256.get()};
+  return n;
+}
+
+// One half of a file parsed on its own thread.
+struct Part {
+  IdMap users, anime;
+  RowTable rows;
+  BadRowLog log{BadRowPolicy::kError};
+  int64_t count = 0;
+  int64_t lines = 0;
+  bool crossed = false;
+  std::exception_ptr error;
+};
+
+void parse_part(RatingsSource& src, Part& part, uint64_t total_bytes, Progress* progress) {
+  try {
+    part.count = parse_rows(src, part.users, part.anime, part.rows, part.log, total_bytes, progress, 2.0);
+  } catch (...) {
+    part.error = std::current_exception();
+  }
+  part.lines = src.reader().lines_consumed();
+  part.crossed = src.reader().crossed_end();
+}
+
+// The first line start at or after `offset`: where the second half begins.
+uint64_t line_start_after(const std::string& path, uint64_t offset, uint64_t file_size) {
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string chunk(1 << 16, '\0');
+  while (offset < file_size) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    auto got = static_cast<size_t>(in.gcount());
+    if (got == 0) break;
+    size_t nl = chunk.find('\n');
+    if (nl < got) return offset + nl + 1;
+    offset += got;
+  }
+  return file_size;
+}
+
+// Appends part 1's rows to part 0's, mapping part 1's dense ids through part
+// 0's id maps (first-seen order does not matter: ids are renumbered by
+// external id afterwards).
+void append_part(Part& into, Part& from) {
+  std::vector<int32_t> user_map(from.users.external().size()), anime_map(from.anime.external().size());
+  for (size_t i = 0; i < user_map.size(); ++i) user_map[i] = into.users.index(from.users.external()[i]);
+  for (size_t i = 0; i < anime_map.size(); ++i) anime_map[i] = into.anime.index(from.anime.external()[i]);
+  into.rows.reserve(into.rows.size() + from.rows.size());
+  for (size_t i = 0; i < from.rows.size(); ++i) {
+    into.rows.user.push_back(user_map[from.rows.user[i]]);
+    into.rows.anime.push_back(anime_map[from.rows.anime[i]]);
+  }
+  into.rows.score.insert(into.rows.score.end(), from.rows.score.begin(), from.rows.score.end());
+  into.rows.status.insert(into.rows.status.end(), from.rows.status.begin(), from.rows.status.end());
+  from.rows = RowTable();
+}
+
+// Rethrows a part's error; an InputError of the second part gets its line
+// number counted from the start of the file.
+void rethrow(const Part& part, int64_t line_offset) {
+  try {
+    std::rethrow_exception(part.error);
+  } catch (const InputError& e) {
+    if (line_offset == 0) throw;
+    throw InputError(e.file(), e.line() + line_offset, e.what_wrong());
+  }
+}
+
+// Parses a large file in two halves on two threads. Returns false (and
+// changes nothing) when the midpoint fell inside a quoted field spanning
+// lines: the caller then parses sequentially.
+bool parse_in_two(RatingsSource& first, uint64_t data_begin, IdMap& users, IdMap& anime, RowTable& rows,
+                  BadRowLog& log, Progress& progress, BadRowPolicy policy) {
+  uint64_t size = first.reader().file_size();
+  uint64_t mid = line_start_after(first.reader().path(), data_begin + (size - data_begin) / 2, size);
+  first.reader().set_end(mid);
+  RatingsSource second(first, mid, UINT64_MAX);
+  Part a, b;
+  a.log = BadRowLog(policy);
+  b.log = BadRowLog(policy);
+  std::thread worker(parse_part, std::ref(second), std::ref(b), size - mid, nullptr);
+  parse_part(first, a, size, &progress);
+  worker.join();
+  if (a.crossed) return false;
+  if (a.error) rethrow(a, 0);
+  if (b.error) rethrow(b, a.lines);
+  append_part(a, b);
+  users = std::move(a.users);
+  anime = std::move(a.anime);
+  rows = std::move(a.rows);
+  log.merge(a.log, 0);
+  log.merge(b.log, a.lines);
+  return true;
+}
+
+ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char* role, IdMap& users,
+                       IdMap& anime, RowTable& rows, BadRowLog& log, const PrepareOptions& o) {
+  // The checksum is computed by a second sequential read on another thread
+  // while the parse goes on (the file is then in the page cache for both).
+  std::future<std::string> sha256 = std::async(std::launch::async, sha256_file, path);
+  auto src = std::make_unique<RatingsSource>(path, layout);
+  const uint64_t size = src->reader().file_size();
+  const uint64_t data_begin = src->reader().bytes_consumed();
+  Progress progress(fmt::format("reading {}", path), size, "bytes", o.quiet);
+  // Two threads pay off on large files; only the first file (rows empty) is
+  // split, so its ids and rows can simply be moved into place.
+  bool parallel = rows.size() == 0 && size - data_begin >= o.parallel_parse_min_bytes &&
+                  std::thread::hardware_concurrency() > 1;
+  if (!parallel || !parse_in_two(*src, data_begin, users, anime, rows, log, progress, o.on_bad_row)) {
+    if (parallel) src = std::make_unique<RatingsSource>(path, layout);  // the midpoint split a record
+    parse_rows(*src, users, anime, rows, log, size, &progress, 1.0);
+  }
+  progress.finish(size, static_cast<int64_t>(rows.size()));
+  ReadStats st;
+  st.rows = static_cast<int64_t>(rows.size());
+  st.score_min = src->score_min();
+  st.score_max = src->score_max();
+  st.file = InputFile{role, path, ratings_layout_name(src->layout()), size, sha256.get()};
   return st;
 }
 
@@ -384,8 +495,7 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   IdMap users, anime;
   RowTable rows;
 
-  ReadStats main = read_ratings(o.ratings_path, o.ratings_layout, "ratings", users, anime, rows, log,
-                                o.quiet);
+  ReadStats main = read_ratings(o.ratings_path, o.ratings_layout, "ratings", users, anime, rows, log, o);
   // Rows from here on come from the --test-ratings file.
   const size_t first_test_row = rows.size();
   counts["rows_read"] = main.rows;
@@ -393,8 +503,10 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   d.provenance.inputs.push_back(main.file);
   float score_min = main.score_min, score_max = main.score_max;
   if (!o.test_ratings_path.empty()) {
+    const size_t before = rows.size();
     ReadStats test = read_ratings(o.test_ratings_path, o.ratings_layout, "test-ratings", users, anime,
-                                  rows, log, o.quiet);
+                                  rows, log, o);
+    test.rows = static_cast<int64_t>(rows.size() - before);
     counts["test_rows_read"] = test.rows;
     d.provenance.inputs.push_back(test.file);
     score_min = std::min(score_min, test.score_min);

@@ -165,6 +165,20 @@ RatingsSource::RatingsSource(const std::string& path, RatingsLayout forced) {
   detect_and_open(path, forced);
 }
 
+RatingsSource::RatingsSource(const RatingsSource& proto, uint64_t begin, uint64_t end)
+    : reader_(std::make_unique<CsvReader>(proto.reader_->path(), proto.dialect_, begin, end)),
+      dialect_(proto.dialect_),
+      layout_(proto.layout_),
+      n_fields_(proto.n_fields_),
+      col_user_(proto.col_user_),
+      col_anime_(proto.col_anime_),
+      col_score_(proto.col_score_),
+      col_status_(proto.col_status_),
+      col_episodes_(proto.col_episodes_),
+      score_min_(proto.score_min_),
+      score_max_(proto.score_max_),
+      scale_seen_(proto.scale_seen_) {}
+
 RatingsSource::~RatingsSource() = default;
 
 void RatingsSource::detect_and_open(const std::string& path, RatingsLayout forced) {
@@ -186,7 +200,8 @@ void RatingsSource::detect_and_open(const std::string& path, RatingsLayout force
 
   if (header != nullptr) {
     layout_ = header->layout;
-    reader_ = std::make_unique<CsvReader>(path, CsvDialect::comma(), false);
+    dialect_ = CsvDialect::comma();
+    reader_ = std::make_unique<CsvReader>(path, dialect_, false);
     reader_->next();
     map_header(reader_->fields());
     return;
@@ -215,6 +230,7 @@ void RatingsSource::detect_and_open(const std::string& path, RatingsLayout force
   }
   if (layout_ == RatingsLayout::kMovielensDat) dialect = CsvDialect::double_colon();
   if (layout_ == RatingsLayout::kMovielensUdata) dialect = CsvDialect::tab();
+  dialect_ = dialect;
   reader_ = std::make_unique<CsvReader>(path, dialect, false);
   n_fields_ = fields.size();
   if (layout_ == RatingsLayout::kMovielensUdata || layout_ == RatingsLayout::kMovielensDat) {

@@ -26,9 +26,19 @@ class BadRowLog {
   struct Entry {
     int64_t count = 0;
     std::vector<std::string> first;  // "FILE:LINE: message" of the first few
+    struct Where {
+      std::string file;
+      int64_t line;
+      std::string message;
+    };
+    std::vector<Where> first_where;  // the same, unformatted (for merge)
   };
   const std::map<std::string, Entry>& entries() const { return entries_; }
   int64_t total() const;
+  // Adds another log's counts and first lines (their line numbers shifted by
+  // line_offset), as if its rows came after this log's: for a file parsed in
+  // parts on several threads.
+  void merge(const BadRowLog& other, int64_t line_offset);
   // One line per reason, for stderr.
   std::string describe() const;
 

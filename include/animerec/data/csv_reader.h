@@ -31,6 +31,19 @@ class CsvReader {
   // Throws IoError if the file cannot be opened. hash_bytes = false skips the
   // SHA-256 (for callers that checksum the file on another thread).
   explicit CsvReader(std::string path, CsvDialect dialect = {}, bool hash_bytes = true);
+
+  // A reader of the records that start in bytes [begin, end) of the file, for
+  // parsing one file on several threads. begin must be the start of a line;
+  // line() counts from 1 at begin. No hashing, no BOM handling past byte 0.
+  CsvReader(std::string path, CsvDialect dialect, uint64_t begin, uint64_t end);
+
+  // Stops before any record that starts at or after `end` (absolute offset).
+  void set_end(uint64_t end) { end_limit_ = end; }
+  // True when the last record read started before the end limit but ended
+  // past it: the limit was not a record boundary (a quoted newline).
+  bool crossed_end() const { return crossed_end_; }
+  // Lines consumed so far (the line number the next record would start at, minus 1).
+  int64_t lines_consumed() const { return next_line_ - 1; }
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
@@ -70,6 +83,9 @@ class CsvReader {
   bool eof_ = false;
   bool first_block_ = true;
   bool hash_bytes_ = true;
+  uint64_t start_offset_ = 0;  // absolute offset of buf_[0] at the first read
+  uint64_t end_limit_ = UINT64_MAX;
+  bool crossed_end_ = false;
   uint64_t consumed_ = 0;
   uint64_t file_size_ = 0;
   int64_t next_line_ = 1;

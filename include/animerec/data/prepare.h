@@ -31,6 +31,9 @@ struct PrepareOptions {
   int64_t min_anime_ratings = 1;
   BadRowPolicy on_bad_row = BadRowPolicy::kError;
   bool quiet = false;
+  // Ratings files at least this large are parsed in two halves on two
+  // threads (the result is identical; tests lower it to exercise that path).
+  uint64_t parallel_parse_min_bytes = uint64_t{64} << 20;
   std::string command_line;                   // for provenance
   std::map<std::string, std::string> params;  // for provenance
 };

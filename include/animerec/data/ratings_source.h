@@ -52,6 +52,10 @@ class RatingsSource {
   // Throws InputError for an empty file, an undetectable layout, or a header
   // missing a required column (naming the header expected and found).
   RatingsSource(const std::string& path, RatingsLayout forced);
+  // The rows that start in bytes [begin, end) of proto's file, read with
+  // proto's layout and columns (begin must be the start of a line after the
+  // header): lets several threads parse one file.
+  RatingsSource(const RatingsSource& proto, uint64_t begin, uint64_t end);
   ~RatingsSource();
 
   RatingsLayout layout() const { return layout_; }
@@ -74,6 +78,7 @@ class RatingsSource {
   bool parse_score(std::string_view text, RatingRecord& out, BadRowLog& log);
 
   std::unique_ptr<CsvReader> reader_;
+  CsvDialect dialect_;
   RatingsLayout layout_ = RatingsLayout::kAuto;
   size_t n_fields_ = 0;
   size_t col_user_ = 0, col_anime_ = 1, col_score_ = 2;
