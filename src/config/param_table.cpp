@@ -140,9 +140,9 @@ std::vector<ParamSpec> build_param_table() {
           .on({"synth"})
           .doc("number of ratings (distinct user-anime pairs)"),
       choice("layout", "mal2023")
-          .one_of({"mal2023", "mal2016"})
+          .one_of({"mal2023", "mal2016", "movielens"})
           .on({"synth"})
-          .doc("MyAnimeList file layout to imitate"),
+          .doc("file layout to imitate: MyAnimeList 2023 or 2016, or MovieLens u.data (1..5 stars)"),
       integer("factors", "8").in(1, 64).on({"synth"}).doc("latent dimensions of the true model"),
       number("noise", "0.8")
           .at_least(0)

@@ -6,6 +6,7 @@
 # Usage: train_ranks.sh ANIMEREC_BINARY SOURCE_DIR
 set -uo pipefail
 bin=$1
+src=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
@@ -94,6 +95,14 @@ grep -q "rank 1 of 2" "$work/log" && grep -q "score 99 outside the scale" "$work
   { fail "the failing rank's message"; cat "$work/log"; }
 (( SECONDS - start < 30 )) || fail "the failing job took $((SECONDS - start)) s"
 [[ -e "$work/bad-model.h5" ]] && fail "no model after a failure"
+
+# The shipped configs drive prepare and train end to end.
+"$bin" synth --layout movielens --out "$work/ml" --users 200 --anime 150 --ratings 8000 --quiet
+for config in movielens mal2016; do
+  "$bin" prepare --config "$src/configs/$config.ini" --ratings "$work/ml/u.data" --out "$work/$config.h5" --quiet &&
+    "$bin" train --config "$src/configs/$config.ini" --dataset "$work/$config.h5" --out "$work/$config-model.h5" \
+      --iterations 2 --quiet || fail "configs/$config.ini"
+done
 
 if [[ $failures -gt 0 ]]; then
   echo "$failures check(s) failed"

@@ -14,7 +14,7 @@ struct SynthOptions {
   int64_t anime = 500;
   int64_t ratings = 100000;  // total rating rows (distinct user-anime pairs)
   uint64_t seed = 42;
-  std::string layout = "mal2023";  // mal2023 | mal2016
+  std::string layout = "mal2023";  // mal2023 | mal2016 | movielens (u.data only, 1..5 stars)
   int factors = 8;                 // rank of the planted taste structure
   double noise = 0.8;              // std dev of score noise before rounding
   double unrated_fraction = 0.15;  // mal2016 only: share of -1 rows

@@ -431,8 +431,8 @@ TEST(SynthTest, BadOptionsAreConfigErrorsNamingTheParameter) {
   o.factors = 0;
   expect_config_error(o, "--factors 0");
   o = small();
-  o.layout = "movielens";
-  expect_config_error(o, "--layout movielens");
+  o.layout = "netflix";
+  expect_config_error(o, "--layout netflix");
   o = small();
   o.noise = -1;
   expect_config_error(o, "--noise");
@@ -463,6 +463,40 @@ TEST(SynthTest, CreatesMissingDirectoryAndReportsUnwritableOne) {
   EXPECT_TRUE(std::filesystem::exists(r.files[1]));
   animerec::testing::write_file(dir.file("plain"), "x");
   EXPECT_THROW(write_synthetic(o, dir.file("plain/sub"), false), IoError);
+}
+
+}  // namespace
+}  // namespace animerec::data
+
+namespace animerec::data {
+namespace {
+
+TEST(SynthMovieLensTest, WritesUDataWithAMovieLensLikeStarHistogram) {
+  testing::TempDir dir;
+  SynthOptions o;
+  o.layout = "movielens";
+  o.users = 300;
+  o.anime = 200;
+  o.ratings = 20000;
+  o.quiet = true;
+  SynthResult r = write_synthetic(o, dir.file("ml"), false);
+  ASSERT_EQ(r.files.size(), 1u);
+  EXPECT_EQ(r.files[0], dir.file("ml/u.data"));
+  std::istringstream in(testing::read_file(r.files[0]));
+  std::array<int, 6> stars{};
+  int rows = 0;
+  for (std::string line; std::getline(in, line); ++rows) {
+    int user = 0, item = 0, star = 0;
+    long long ts = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%d\t%d\t%d\t%lld", &user, &item, &star, &ts), 4) << line;
+    ASSERT_GE(star, 1);
+    ASSERT_LE(star, 5);
+    ++stars[star];
+  }
+  EXPECT_EQ(rows, 20000);
+  // MovieLens 100K: about 6 / 11 / 27 / 34 / 21 %; 3 and 4 are the mode.
+  EXPECT_GT(stars[3] + stars[4], rows / 2);
+  EXPECT_LT(stars[1], rows / 8);
 }
 
 }  // namespace
