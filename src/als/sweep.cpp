@@ -188,7 +188,6 @@ ExplicitLoss explicit_block_loss(const RatingBlock& block, const SideState& self
         const double err = double{e.values[i]} - predicted;
         s.squared_error += err * err;
       }
-      const auto n = static_cast<double>(e.count);
       s.regularization +=
           factor_ridge(opt, e.count) * x.cast<double>().squaredNorm() + opt.lambda_bias * b * b;
       s.count += e.count;

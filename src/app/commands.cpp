@@ -1,20 +1,21 @@
 #include "animerec/app/commands.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <memory>
-#include <fmt/format.h>
 #include <functional>
 #include <map>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
 
+#include "animerec/config/params.h"
 #include "animerec/core/atomic_file.h"
 #include "animerec/core/build_info.h"
 #include "animerec/core/error.h"
-#include "animerec/config/params.h"
 #include "animerec/data/export.h"
 #include "animerec/data/prepare.h"
 #include "animerec/data/summary.h"
@@ -73,8 +74,9 @@ int cmd_prepare(const Params& p, const std::string& command_line) {
   o.command_line = command_line;
   o.params = p.values();
   if (o.test_fraction + o.validation_fraction >= 1.0) {
-    throw ConfigError(fmt::format("--test-fraction {} plus --validation-fraction {} must be below 1",
-                                  o.test_fraction, o.validation_fraction));
+    throw ConfigError(
+        fmt::format("--test-fraction {} plus --validation-fraction {} must be below 1",
+                    o.test_fraction, o.validation_fraction));
   }
   const std::string out = p.get_string("out");
   bool overwrite = p.get_bool("overwrite");
@@ -87,12 +89,13 @@ int cmd_prepare(const Params& p, const std::string& command_line) {
   if (log.total() > 0) std::fputs(log.describe().c_str(), stderr);
   if (!o.quiet) {
     const auto& c = d.provenance.counts;
-    std::fprintf(stderr, "%s", fmt::format("wrote {}: {} rows ({} scored), {} users, {} anime; "
-                                           "train {}, validation {}, test {}\n",
-                                           out, d.n_ratings(), c.at("scored_rows"), d.n_users(),
-                                           d.n_anime(), c.at("split_train_rows"),
-                                           c.at("split_validation_rows"), c.at("split_test_rows"))
-                                   .c_str());
+    std::fprintf(stderr, "%s",
+                 fmt::format("wrote {}: {} rows ({} scored), {} users, {} anime; "
+                             "train {}, validation {}, test {}\n",
+                             out, d.n_ratings(), c.at("scored_rows"), d.n_users(), d.n_anime(),
+                             c.at("split_train_rows"), c.at("split_validation_rows"),
+                             c.at("split_test_rows"))
+                     .c_str());
   }
   return kExitOk;
 }
@@ -128,7 +131,8 @@ int cmd_export(const Params& p, const std::string&) {
   bool overwrite = p.get_bool("overwrite");
   refuse_existing(out, overwrite, "--out");
   data::Dataset d = io::read_dataset(p.get_string("dataset"));
-  data::export_triplets(d, p.get_string("split"), p.get_string("ids") == "external", out, overwrite);
+  data::export_triplets(d, p.get_string("split"), p.get_string("ids") == "external", out,
+                        overwrite);
   return kExitOk;
 }
 
@@ -151,8 +155,10 @@ train::TrainOptions train_options(const Params& p, const std::string& command_li
   o.out_path = p.get_string("out");
   o.overwrite = p.get_bool("overwrite");
   o.als.factors = static_cast<int>(p.get_int("factors"));
-  o.als.feedback = p.get_string("feedback") == "implicit" ? als::Feedback::kImplicit : als::Feedback::kExplicit;
-  o.als.solver = p.get_string("solver") == "cg" ? als::SolverKind::kConjugateGradient : als::SolverKind::kCholesky;
+  o.als.feedback =
+      p.get_string("feedback") == "implicit" ? als::Feedback::kImplicit : als::Feedback::kExplicit;
+  o.als.solver = p.get_string("solver") == "cg" ? als::SolverKind::kConjugateGradient
+                                                : als::SolverKind::kCholesky;
   o.als.cg_steps = static_cast<int>(p.get_int("cg-steps"));
   o.als.lambda = p.get_double("lambda");
   o.als.lambda_bias = p.get_double("lambda-bias");
@@ -174,13 +180,15 @@ train::TrainOptions train_options(const Params& p, const std::string& command_li
   o.command_line = command_line;
   o.config = p.values();
   if (o.checkpoint_every > 0 && o.checkpoint_dir.empty()) {
-    throw ConfigError(fmt::format("--checkpoint-every {} needs --checkpoint-dir", o.checkpoint_every));
+    throw ConfigError(
+        fmt::format("--checkpoint-every {} needs --checkpoint-dir", o.checkpoint_every));
   }
   if (!o.checkpoint_dir.empty() && !std::filesystem::is_directory(o.checkpoint_dir)) {
     throw ConfigError(fmt::format("--checkpoint-dir {}: not a directory", o.checkpoint_dir));
   }
   // Test hook (undocumented on purpose): behave as if SIGUSR1 arrived after N iterations.
-  if (const char* n = std::getenv("ANIMEREC_TEST_STOP_AFTER")) o.stop_after_iterations = std::atoi(n);
+  if (const char* n = std::getenv("ANIMEREC_TEST_STOP_AFTER"))
+    o.stop_after_iterations = std::atoi(n);
   return o;
 }
 

@@ -124,7 +124,8 @@ std::vector<ParamSpec> build_param_table() {
       integer("compression", "0")
           .in(0, 9)
           .on({"prepare"})
-          .doc("deflate level of the rating arrays in dataset.h5: 0 = none (fastest, ~29 bytes/rating), "
+          .doc("deflate level of the rating arrays in dataset.h5: 0 = none (fastest, ~29 "
+               "bytes/rating), "
                "1 = ~6 bytes/rating, 5x slower to write"),
       choice("on-bad-row", "error")
           .one_of({"error", "skip"})
@@ -142,7 +143,8 @@ std::vector<ParamSpec> build_param_table() {
       choice("layout", "mal2023")
           .one_of({"mal2023", "mal2016", "movielens"})
           .on({"synth"})
-          .doc("file layout to imitate: MyAnimeList 2023 or 2016, or MovieLens u.data (1..5 stars)"),
+          .doc(
+              "file layout to imitate: MyAnimeList 2023 or 2016, or MovieLens u.data (1..5 stars)"),
       integer("factors", "8").in(1, 64).on({"synth"}).doc("latent dimensions of the true model"),
       number("noise", "0.8")
           .at_least(0)
@@ -176,12 +178,19 @@ std::vector<ParamSpec> build_param_table() {
           .on({"train"})
           .doc("explicit: fit the 1..10 scores with biases; implicit: fit who watched what "
                "(Hu-Koren-Volinsky confidence weights)"),
-      integer("factors", "32").in(1, 1024).on({"train"}).doc("latent factors per user and anime (k)"),
+      integer("factors", "32")
+          .in(1, 1024)
+          .on({"train"})
+          .doc("latent factors per user and anime (k)"),
       choice("solver", "cholesky")
           .one_of({"cholesky", "cg"})
           .on({"train"})
-          .doc("per-row solver: exact Cholesky, or --cg-steps conjugate-gradient steps warm-started"),
-      integer("cg-steps", "3").in(1, 100).on({"train"}).doc("conjugate-gradient steps per row and half-sweep"),
+          .doc("per-row solver: exact Cholesky, or --cg-steps conjugate-gradient steps "
+               "warm-started"),
+      integer("cg-steps", "3")
+          .in(1, 100)
+          .on({"train"})
+          .doc("conjugate-gradient steps per row and half-sweep"),
       number("lambda", "0.05")
           .at_least(0)
           .on({"train"})
@@ -196,25 +205,47 @@ std::vector<ParamSpec> build_param_table() {
           .on({"train"})
           .doc("explicit: bias regularisation (not scaled by the count: a bias is a mean damped by "
                "this many pseudo-ratings of 0)"),
-      number("alpha", "40").at_least(0).on({"train"}).doc("implicit: confidence = 1 + alpha * weight"),
-      number("weight-scored", "1").at_least(0).on({"train"}).doc("implicit: weight of a scored row"),
+      number("alpha", "40")
+          .at_least(0)
+          .on({"train"})
+          .doc("implicit: confidence = 1 + alpha * weight"),
+      number("weight-scored", "1")
+          .at_least(0)
+          .on({"train"})
+          .doc("implicit: weight of a scored row"),
       number("weight-watched", "1")
           .at_least(0)
           .on({"train"})
           .doc("implicit: weight of a watched-but-not-rated row (MAL 2016 rating -1)"),
-      number("weight-watching", "1").at_least(0).on({"train"}).doc("implicit: weight of status watching"),
-      number("weight-completed", "1").at_least(0).on({"train"}).doc("implicit: weight of status completed"),
-      number("weight-on-hold", "0.5").at_least(0).on({"train"}).doc("implicit: weight of status on hold"),
-      number("weight-dropped", "0.25").at_least(0).on({"train"}).doc("implicit: weight of status dropped"),
+      number("weight-watching", "1")
+          .at_least(0)
+          .on({"train"})
+          .doc("implicit: weight of status watching"),
+      number("weight-completed", "1")
+          .at_least(0)
+          .on({"train"})
+          .doc("implicit: weight of status completed"),
+      number("weight-on-hold", "0.5")
+          .at_least(0)
+          .on({"train"})
+          .doc("implicit: weight of status on hold"),
+      number("weight-dropped", "0.25")
+          .at_least(0)
+          .on({"train"})
+          .doc("implicit: weight of status dropped"),
       number("weight-plan-to-watch", "0.5")
           .at_least(0)
           .on({"train"})
           .doc("implicit: weight of status plan to watch"),
-      integer("iterations", "15").in(1, 10000).on({"train"}).doc("full iterations (user + anime half-sweeps)"),
+      integer("iterations", "15")
+          .in(1, 10000)
+          .on({"train"})
+          .doc("full iterations (user + anime half-sweeps)"),
       integer("early-stop-patience", "0")
           .at_least(0)
           .on({"train"})
-          .doc("stop after this many iterations without a validation gain over --tolerance (0 = off); "
+          .doc("stop after this many iterations without a validation gain over --tolerance (0 = "
+               "off); "
                "the model keeps the best iteration either way"),
       number("tolerance", "0.0001")
           .at_least(0)
@@ -224,7 +255,10 @@ std::vector<ParamSpec> build_param_table() {
           .at_least(1)
           .on({"train"})
           .doc("implicit: users sampled (by a hash of their id) for validation NDCG@10"),
-      number("init-scale", "0.1").at_least(0).on({"train"}).doc("initial factors are uniform in +-init-scale/sqrt(k)"),
+      number("init-scale", "0.1")
+          .at_least(0)
+          .on({"train"})
+          .doc("initial factors are uniform in +-init-scale/sqrt(k)"),
       integer("threads", "0")
           .at_least(0)
           .on({"train"})
@@ -232,12 +266,16 @@ std::vector<ParamSpec> build_param_table() {
       integer("checkpoint-every", "0")
           .at_least(0)
           .on({"train"})
-          .doc("write a checkpoint every N iterations into --checkpoint-dir (0 = only on a stop signal)"),
+          .doc("write a checkpoint every N iterations into --checkpoint-dir (0 = only on a stop "
+               "signal)"),
       path("checkpoint-dir")
           .on({"train"})
           .doc("directory for checkpoint.h5 (written by rank 0, replaced atomically)"),
-      path("resume").on({"train"}).doc("continue from this checkpoint (same dataset and model parameters)"),
-      path("metrics-out").on({"train"}).doc("also write the per-iteration metrics as JSON lines to this file"),
+      path("resume").on({"train"}).doc(
+          "continue from this checkpoint (same dataset and model parameters)"),
+      path("metrics-out")
+          .on({"train"})
+          .doc("also write the per-iteration metrics as JSON lines to this file"),
 
       // ---- shared
       integer("seed", "42")

@@ -1,10 +1,10 @@
 #include "animerec/core/atomic_file.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "animerec/core/error.h"
 
@@ -24,7 +24,8 @@ AtomicOutput::AtomicOutput(std::string final_path, bool overwrite, const std::st
   fs::path p(final_path_);
   fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   if (!fs::is_directory(dir)) {
-    throw IoError(fmt::format("{} {}: directory {} does not exist", what, final_path_, dir.string()));
+    throw IoError(
+        fmt::format("{} {}: directory {} does not exist", what, final_path_, dir.string()));
   }
   // The pid keeps two concurrent writers of the same name from sharing a temp file.
   temp_path_ = (dir / fmt::format(".{}.tmp.{}", p.filename().string(), getpid())).string();
@@ -45,7 +46,8 @@ void AtomicOutput::commit() {
   if (!synced) throw IoError(fmt::format("cannot flush {} to disk", temp_path_));
   std::error_code ec;
   fs::rename(temp_path_, final_path_, ec);
-  if (ec) throw IoError(fmt::format("cannot rename {} to {}: {}", temp_path_, final_path_, ec.message()));
+  if (ec)
+    throw IoError(fmt::format("cannot rename {} to {}: {}", temp_path_, final_path_, ec.message()));
   committed_ = true;
 }
 

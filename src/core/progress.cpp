@@ -1,7 +1,8 @@
 #include "animerec/core/progress.h"
 
-#include <cstdio>
 #include <fmt/format.h>
+
+#include <cstdio>
 
 namespace animerec {
 
@@ -21,15 +22,20 @@ std::string human(double v, const std::string& unit) {
 }  // namespace
 
 Progress::Progress(std::string label, uint64_t total, std::string unit, bool quiet)
-    : label_(std::move(label)), total_(total), unit_(std::move(unit)), quiet_(quiet),
-      start_(Clock::now()), last_print_(start_) {}
+    : label_(std::move(label)),
+      total_(total),
+      unit_(std::move(unit)),
+      quiet_(quiet),
+      start_(Clock::now()),
+      last_print_(start_) {}
 
 void Progress::update(uint64_t done, int64_t rows) {
   if (quiet_) return;
   auto now = Clock::now();
   double elapsed = std::chrono::duration<double>(now - start_).count();
   if (elapsed < kQuietSeconds) return;
-  if (printed_ && std::chrono::duration<double>(now - last_print_).count() < kIntervalSeconds) return;
+  if (printed_ && std::chrono::duration<double>(now - last_print_).count() < kIntervalSeconds)
+    return;
   print(done, rows, false);
 }
 
@@ -42,8 +48,9 @@ void Progress::print(uint64_t done, int64_t rows, bool final) {
   double elapsed = std::chrono::duration<double>(now - start_).count();
   double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
   std::string line = fmt::format("{}: {}", label_, human(static_cast<double>(done), unit_));
-  if (total_ > 0) line += fmt::format(" of {} ({:.0f}%)", human(static_cast<double>(total_), unit_),
-                                      100.0 * static_cast<double>(done) / static_cast<double>(total_));
+  if (total_ > 0)
+    line += fmt::format(" of {} ({:.0f}%)", human(static_cast<double>(total_), unit_),
+                        100.0 * static_cast<double>(done) / static_cast<double>(total_));
   line += fmt::format(", {}/s", human(rate, unit_));
   if (rows >= 0) line += fmt::format(", {:.2f}M rows/s", static_cast<double>(rows) / elapsed / 1e6);
   if (final) {

@@ -1,9 +1,9 @@
 #include "animerec/core/sha256.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <cstdio>
-#include <fmt/format.h>
 #include <vector>
 
 #include "animerec/core/error.h"

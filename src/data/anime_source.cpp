@@ -1,9 +1,10 @@
 #include "animerec/data/anime_source.h"
 
-#include <algorithm>
-#include <cctype>
 #include <fmt/format.h>
 #include <strings.h>
+
+#include <algorithm>
+#include <cctype>
 
 #include "animerec/core/error.h"
 #include "animerec/core/progress.h"
@@ -37,17 +38,17 @@ struct Columns {
 Columns columns_of(AnimeLayout layout) {
   switch (layout) {
     case AnimeLayout::kMal2016:
-      return {"anime_id", "name", "genre", "type", "episodes", "rating", "members",
-              nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+      return {"anime_id", "name",  "genre", "type",  "episodes", "rating", "members",
+              nullptr,    nullptr, nullptr, nullptr, nullptr,    nullptr,  nullptr};
     case AnimeLayout::kMal2020:
-      return {"MAL_ID", "Name", "Genres", "Type", "Episodes", "Score", "Members",
-              "Aired", "Premiered", "Studios", "Source", "Duration", "Rating", nullptr};
+      return {"MAL_ID", "Name",      "Genres",  "Type",   "Episodes", "Score",  "Members",
+              "Aired",  "Premiered", "Studios", "Source", "Duration", "Rating", nullptr};
     case AnimeLayout::kMal2023:
-      return {"anime_id", "Name", "Genres", "Type", "Episodes", "Score", "Members",
-              "Aired", "Premiered", "Studios", "Source", "Duration", "Rating", "Synopsis"};
+      return {"anime_id", "Name",      "Genres",  "Type",   "Episodes", "Score",  "Members",
+              "Aired",    "Premiered", "Studios", "Source", "Duration", "Rating", "Synopsis"};
     case AnimeLayout::kMal2020Synopsis:
-      return {"MAL_ID", "Name", "Genres", nullptr, nullptr, "Score", nullptr,
-              nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, "sypnopsis"};
+      return {"MAL_ID", "Name",  "Genres", nullptr, nullptr, "Score", nullptr,
+              nullptr,  nullptr, nullptr,  nullptr, nullptr, nullptr, "sypnopsis"};
     case AnimeLayout::kAuto:
       break;
   }
@@ -105,13 +106,20 @@ ColumnIndex index_columns(const CsvReader& r, AnimeLayout layout) {
   Columns c = columns_of(layout);
   const auto& h = r.fields();
   ColumnIndex ix{c,
-                 find_column(h, c.id),        find_column(h, c.title),
-                 find_column(h, c.genres),    find_column(h, c.type),
-                 find_column(h, c.episodes),  find_column(h, c.score),
-                 find_column(h, c.members),   find_column(h, c.aired),
-                 find_column(h, c.premiered), find_column(h, c.studios),
-                 find_column(h, c.source),    find_column(h, c.duration),
-                 find_column(h, c.age_rating), find_column(h, c.synopsis)};
+                 find_column(h, c.id),
+                 find_column(h, c.title),
+                 find_column(h, c.genres),
+                 find_column(h, c.type),
+                 find_column(h, c.episodes),
+                 find_column(h, c.score),
+                 find_column(h, c.members),
+                 find_column(h, c.aired),
+                 find_column(h, c.premiered),
+                 find_column(h, c.studios),
+                 find_column(h, c.source),
+                 find_column(h, c.duration),
+                 find_column(h, c.age_rating),
+                 find_column(h, c.synopsis)};
   for (const char* required : {c.id, c.title}) {
     if (!has(h, required)) {
       throw InputError(r.path(), 1,
@@ -133,7 +141,8 @@ bool number_field(const CsvReader& r, size_t col, const char* name, T& out, BadR
   if (is_unknown(text)) return true;
   auto v = parse_number(text);
   if (!v) {
-    log.report(r.path(), r.line(), "bad_metadata_number", fmt::format("non-numeric {} ({})", name, text));
+    log.report(r.path(), r.line(), "bad_metadata_number",
+               fmt::format("non-numeric {} ({})", name, text));
     return false;
   }
   out = static_cast<T>(*v);
@@ -224,25 +233,33 @@ AnimeLayout anime_layout_from_name(const std::string& name) {
 
 const char* anime_layout_name(AnimeLayout layout) {
   switch (layout) {
-    case AnimeLayout::kMal2016: return "mal2016";
-    case AnimeLayout::kMal2020: return "mal2020";
-    case AnimeLayout::kMal2023: return "mal2023";
-    case AnimeLayout::kMal2020Synopsis: return "mal2020-synopsis";
-    case AnimeLayout::kAuto: break;
+    case AnimeLayout::kMal2016:
+      return "mal2016";
+    case AnimeLayout::kMal2020:
+      return "mal2020";
+    case AnimeLayout::kMal2023:
+      return "mal2023";
+    case AnimeLayout::kMal2020Synopsis:
+      return "mal2020-synopsis";
+    case AnimeLayout::kAuto:
+      break;
   }
   return "auto";
 }
 
-AnimeTable read_anime_file(const std::string& path, AnimeLayout forced, BadRowLog& log, bool quiet) {
+AnimeTable read_anime_file(const std::string& path, AnimeLayout forced, BadRowLog& log,
+                           bool quiet) {
   AnimeTable table;
-  table.file = stream_anime_file(path, forced, "anime", log, quiet, [&](int64_t id, AnimeRecord&& a) {
-    ++table.rows;
-    if (!table.by_id.try_emplace(id, std::move(a)).second) ++table.duplicates;
-  });
+  table.file =
+      stream_anime_file(path, forced, "anime", log, quiet, [&](int64_t id, AnimeRecord&& a) {
+        ++table.rows;
+        if (!table.by_id.try_emplace(id, std::move(a)).second) ++table.duplicates;
+      });
   return table;
 }
 
-InputFile merge_synopsis_file(const std::string& path, AnimeTable& table, BadRowLog& log, bool quiet) {
+InputFile merge_synopsis_file(const std::string& path, AnimeTable& table, BadRowLog& log,
+                              bool quiet) {
   return stream_anime_file(path, AnimeLayout::kMal2020Synopsis, "synopsis", log, quiet,
                            [&](int64_t id, AnimeRecord&& a) {
                              auto [it, inserted] = table.by_id.try_emplace(id, std::move(a));
@@ -282,7 +299,8 @@ int32_t parse_duration_minutes(std::string_view text) {
   return any ? std::max(1, static_cast<int32_t>(minutes + 0.5)) : -1;
 }
 
-void parse_airing(std::string_view premiered, std::string_view aired, int32_t& year, std::string& season) {
+void parse_airing(std::string_view premiered, std::string_view aired, int32_t& year,
+                  std::string& season) {
   year = -1;
   season.clear();
   premiered = trim(premiered);
@@ -305,8 +323,9 @@ void parse_airing(std::string_view premiered, std::string_view aired, int32_t& y
   for (size_t i = 0; i + 4 <= aired.size(); ++i) {
     bool four = std::all_of(aired.begin() + i, aired.begin() + i + 4,
                             [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-    bool bounded = (i == 0 || !std::isdigit(static_cast<unsigned char>(aired[i - 1]))) &&
-                   (i + 4 == aired.size() || !std::isdigit(static_cast<unsigned char>(aired[i + 4])));
+    bool bounded =
+        (i == 0 || !std::isdigit(static_cast<unsigned char>(aired[i - 1]))) &&
+        (i + 4 == aired.size() || !std::isdigit(static_cast<unsigned char>(aired[i + 4])));
     if (four && bounded) {
       year = static_cast<int32_t>(*parse_int(aired.substr(i, 4)));
       break;

@@ -9,7 +9,8 @@ namespace animerec::data {
 BadRowPolicy bad_row_policy_from_name(const std::string& name) {
   if (name == "error") return BadRowPolicy::kError;
   if (name == "skip") return BadRowPolicy::kSkip;
-  throw ConfigError(fmt::format("invalid value for --on-bad-row: '{}' (must be one of: error, skip)", name));
+  throw ConfigError(
+      fmt::format("invalid value for --on-bad-row: '{}' (must be one of: error, skip)", name));
 }
 
 void BadRowLog::report(const std::string& file, int64_t line, const std::string& reason,

@@ -1,12 +1,12 @@
 #include "animerec/data/csv_reader.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "animerec/core/error.h"
 

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <bit>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <string_view>
 
 #include "animerec/core/error.h"
@@ -381,11 +381,21 @@ void build_anime_orientation(Dataset& d) {
 #pragma omp parallel for schedule(static, 1)
   for (int column = 0; column < 5; ++column) {
     switch (column) {
-      case 0: scatter(src.user, dst.user); break;
-      case 1: scatter(src.anime, dst.anime); break;
-      case 2: scatter(src.score, dst.score); break;
-      case 3: scatter(src.status, dst.status); break;
-      default: scatter(src.split, dst.split); break;
+      case 0:
+        scatter(src.user, dst.user);
+        break;
+      case 1:
+        scatter(src.anime, dst.anime);
+        break;
+      case 2:
+        scatter(src.score, dst.score);
+        break;
+      case 3:
+        scatter(src.status, dst.status);
+        break;
+      default:
+        scatter(src.split, dst.split);
+        break;
     }
   }
   d.by_anime = std::move(dst);

@@ -1,14 +1,15 @@
 #include "animerec/data/prepare.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cmath>
-#include <fmt/format.h>
+#include <cstdio>
 #include <fstream>
 #include <future>
-#include <thread>
 #include <numeric>
+#include <thread>
 #include <unordered_map>
 
 #include "animerec/core/build_info.h"
@@ -103,10 +104,12 @@ int64_t parse_rows(RatingsSource& src, IdMap& users, IdMap& anime, RowTable& row
     ++n;
     if ((n & (kSampleRows - 1)) != 0) continue;
     uint64_t done = src.reader().bytes_consumed();
-    if (progress != nullptr) progress->update(static_cast<uint64_t>(static_cast<double>(done) * progress_factor), -1);
+    if (progress != nullptr)
+      progress->update(static_cast<uint64_t>(static_cast<double>(done) * progress_factor), -1);
     if (n == kSampleRows) {
       double per_row = static_cast<double>(done) / kSampleRows;
-      rows.reserve(rows.size() + static_cast<size_t>(static_cast<double>(total_bytes) / per_row * 1.02));
+      rows.reserve(rows.size() +
+                   static_cast<size_t>(static_cast<double>(total_bytes) / per_row * 1.02));
     }
   }
   return n;
@@ -125,7 +128,8 @@ struct Part {
 
 void parse_part(RatingsSource& src, Part& part, uint64_t total_bytes, Progress* progress) {
   try {
-    part.count = parse_rows(src, part.users, part.anime, part.rows, part.log, total_bytes, progress, 2.0);
+    part.count =
+        parse_rows(src, part.users, part.anime, part.rows, part.log, total_bytes, progress, 2.0);
   } catch (...) {
     part.error = std::current_exception();
   }
@@ -153,9 +157,12 @@ uint64_t line_start_after(const std::string& path, uint64_t offset, uint64_t fil
 // 0's id maps (first-seen order does not matter: ids are renumbered by
 // external id afterwards).
 void append_part(Part& into, Part& from) {
-  std::vector<int32_t> user_map(from.users.external().size()), anime_map(from.anime.external().size());
-  for (size_t i = 0; i < user_map.size(); ++i) user_map[i] = into.users.index(from.users.external()[i]);
-  for (size_t i = 0; i < anime_map.size(); ++i) anime_map[i] = into.anime.index(from.anime.external()[i]);
+  std::vector<int32_t> user_map(from.users.external().size()),
+      anime_map(from.anime.external().size());
+  for (size_t i = 0; i < user_map.size(); ++i)
+    user_map[i] = into.users.index(from.users.external()[i]);
+  for (size_t i = 0; i < anime_map.size(); ++i)
+    anime_map[i] = into.anime.index(from.anime.external()[i]);
   into.rows.reserve(into.rows.size() + from.rows.size());
   for (size_t i = 0; i < from.rows.size(); ++i) {
     into.rows.user.push_back(user_map[from.rows.user[i]]);
@@ -180,10 +187,11 @@ void rethrow(const Part& part, int64_t line_offset) {
 // Parses a large file in two halves on two threads. Returns false (and
 // changes nothing) when the midpoint fell inside a quoted field spanning
 // lines: the caller then parses sequentially.
-bool parse_in_two(RatingsSource& first, uint64_t data_begin, IdMap& users, IdMap& anime, RowTable& rows,
-                  BadRowLog& log, Progress& progress, BadRowPolicy policy) {
+bool parse_in_two(RatingsSource& first, uint64_t data_begin, IdMap& users, IdMap& anime,
+                  RowTable& rows, BadRowLog& log, Progress& progress, BadRowPolicy policy) {
   uint64_t size = first.reader().file_size();
-  uint64_t mid = line_start_after(first.reader().path(), data_begin + (size - data_begin) / 2, size);
+  uint64_t mid =
+      line_start_after(first.reader().path(), data_begin + (size - data_begin) / 2, size);
   first.reader().set_end(mid);
   RatingsSource second(first, mid, UINT64_MAX);
   Part a, b;
@@ -204,8 +212,9 @@ bool parse_in_two(RatingsSource& first, uint64_t data_begin, IdMap& users, IdMap
   return true;
 }
 
-ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char* role, IdMap& users,
-                       IdMap& anime, RowTable& rows, BadRowLog& log, const PrepareOptions& o) {
+ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char* role,
+                       IdMap& users, IdMap& anime, RowTable& rows, BadRowLog& log,
+                       const PrepareOptions& o) {
   // The checksum is computed by a second sequential read on another thread
   // while the parse goes on (the file is then in the page cache for both).
   std::future<std::string> sha256 = std::async(std::launch::async, sha256_file, path);
@@ -217,8 +226,10 @@ ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char
   // split, so its ids and rows can simply be moved into place.
   bool parallel = rows.size() == 0 && size - data_begin >= o.parallel_parse_min_bytes &&
                   std::thread::hardware_concurrency() > 1;
-  if (!parallel || !parse_in_two(*src, data_begin, users, anime, rows, log, progress, o.on_bad_row)) {
-    if (parallel) src = std::make_unique<RatingsSource>(path, layout);  // the midpoint split a record
+  if (!parallel ||
+      !parse_in_two(*src, data_begin, users, anime, rows, log, progress, o.on_bad_row)) {
+    if (parallel)
+      src = std::make_unique<RatingsSource>(path, layout);  // the midpoint split a record
     parse_rows(*src, users, anime, rows, log, size, &progress, 1.0);
   }
   progress.finish(size, static_cast<int64_t>(rows.size()));
@@ -243,7 +254,8 @@ class PhaseLog {
   }
   void report() const {
     constexpr double kWorthReporting = 1.0;
-    if (!quiet_ && std::chrono::duration<double>(Clock::now() - start_).count() >= kWorthReporting) {
+    if (!quiet_ &&
+        std::chrono::duration<double>(Clock::now() - start_).count() >= kWorthReporting) {
       std::fprintf(stderr, "prepare phases: %s\n", text_.c_str());
     }
   }
@@ -256,7 +268,8 @@ class PhaseLog {
 };
 
 // rank[dense] = position of the external id in ascending order.
-std::vector<int32_t> ascending_ranks(const std::vector<int64_t>& ext, std::vector<int64_t>& sorted_ext) {
+std::vector<int32_t> ascending_ranks(const std::vector<int64_t>& ext,
+                                     std::vector<int64_t>& sorted_ext) {
   std::vector<int32_t> order(ext.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return ext[a] < ext[b]; });
@@ -317,7 +330,8 @@ FilterStats apply_min_filters(const RowTable& rows, std::vector<uint32_t>& order
     }
     size_t out = 0;
     for (uint32_t r : order) {
-      if (per_user[rows.user[r]] >= min_user && per_anime[rows.anime[r]] >= min_anime) order[out++] = r;
+      if (per_user[rows.user[r]] >= min_user && per_anime[rows.anime[r]] >= min_anime)
+        order[out++] = r;
     }
     if (out == order.size()) return st;
     ++st.rounds;  // rounds that dropped something
@@ -327,8 +341,8 @@ FilterStats apply_min_filters(const RowTable& rows, std::vector<uint32_t>& order
 }
 
 // Compacts indices to those flagged present; returns old -> new (-1 if gone).
-std::vector<int32_t> compact_ids(const std::vector<uint8_t>& present, const std::vector<int64_t>& ext,
-                                 std::vector<int64_t>& kept_ext) {
+std::vector<int32_t> compact_ids(const std::vector<uint8_t>& present,
+                                 const std::vector<int64_t>& ext, std::vector<int64_t>& kept_ext) {
   std::vector<int32_t> remap(present.size(), -1);
   kept_ext.clear();
   for (size_t i = 0; i < present.size(); ++i) {
@@ -342,7 +356,8 @@ std::vector<int32_t> compact_ids(const std::vector<uint8_t>& present, const std:
 
 void mark_cold_anime(Dataset& d, const PrepareOptions& o) {
   d.cold_anime.assign(d.n_anime(), 0);
-  auto n_cold = static_cast<size_t>(std::llround(o.cold_anime_fraction * static_cast<double>(d.n_anime())));
+  auto n_cold =
+      static_cast<size_t>(std::llround(o.cold_anime_fraction * static_cast<double>(d.n_anime())));
   if (n_cold == 0) return;
   // The sample depends only on (seed, external id): stable under any row order.
   std::vector<std::pair<uint64_t, int32_t>> keyed(d.n_anime());
@@ -367,15 +382,17 @@ void split_user(Dataset& d, size_t u, const PrepareOptions& o, bool has_test_fil
                                 static_cast<uint64_t>(d.anime_ids[r.anime[i]]));
     candidates.emplace_back(key, i);
   }
-  SplitCounts n = holdout_sizes(static_cast<int64_t>(candidates.size()),
-                                has_test_file ? 0.0 : o.test_fraction, o.validation_fraction,
-                                o.min_ratings_to_split);
+  SplitCounts n =
+      holdout_sizes(static_cast<int64_t>(candidates.size()), has_test_file ? 0.0 : o.test_fraction,
+                    o.validation_fraction, o.min_ratings_to_split);
   if (n.test + n.validation == 0) return;
   auto first = candidates.begin();
   std::nth_element(first, first + n.test + n.validation - 1, candidates.end());
-  if (n.test > 0 && n.validation > 0) std::nth_element(first, first + n.test - 1, first + n.test + n.validation);
+  if (n.test > 0 && n.validation > 0)
+    std::nth_element(first, first + n.test - 1, first + n.test + n.validation);
   for (int64_t k = 0; k < n.test + n.validation; ++k) {
-    r.split[candidates[k].second] = static_cast<uint8_t>(k < n.test ? Split::kTest : Split::kValidation);
+    r.split[candidates[k].second] =
+        static_cast<uint8_t>(k < n.test ? Split::kTest : Split::kValidation);
   }
 }
 
@@ -495,7 +512,8 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   IdMap users, anime;
   RowTable rows;
 
-  ReadStats main = read_ratings(o.ratings_path, o.ratings_layout, "ratings", users, anime, rows, log, o);
+  ReadStats main =
+      read_ratings(o.ratings_path, o.ratings_layout, "ratings", users, anime, rows, log, o);
   // Rows from here on come from the --test-ratings file.
   const size_t first_test_row = rows.size();
   counts["rows_read"] = main.rows;
@@ -504,8 +522,8 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   float score_min = main.score_min, score_max = main.score_max;
   if (!o.test_ratings_path.empty()) {
     const size_t before = rows.size();
-    ReadStats test = read_ratings(o.test_ratings_path, o.ratings_layout, "test-ratings", users, anime,
-                                  rows, log, o);
+    ReadStats test = read_ratings(o.test_ratings_path, o.ratings_layout, "test-ratings", users,
+                                  anime, rows, log, o);
     test.rows = static_cast<int64_t>(rows.size() - before);
     counts["test_rows_read"] = test.rows;
     d.provenance.inputs.push_back(test.file);
@@ -533,8 +551,9 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   counts["filter_rounds"] = fs.rounds;
   counts["filter_dropped_rows"] = fs.rows;
   if (order.empty()) {
-    throw ConfigError(fmt::format("no rows left after --min-user-ratings {} and --min-anime-ratings {}",
-                                  o.min_user_ratings, o.min_anime_ratings));
+    throw ConfigError(
+        fmt::format("no rows left after --min-user-ratings {} and --min-anime-ratings {}",
+                    o.min_user_ratings, o.min_anime_ratings));
   }
 
   // Renumber the users and anime that still have rows.

@@ -1,13 +1,13 @@
 #include "animerec/data/ratings_source.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <fmt/format.h>
-#include <strings.h>
 
 #include "animerec/core/error.h"
 #include "animerec/data/dataset.h"
@@ -84,7 +84,8 @@ std::string first_line(const std::string& path) {
   size_t start = text.find_first_not_of(" \t\r\n");
   if (start == std::string::npos) return {};
   size_t nl = text.find('\n', start);
-  return std::string(trim(std::string_view(text).substr(start, nl == std::string::npos ? nl : nl - start)));
+  return std::string(
+      trim(std::string_view(text).substr(start, nl == std::string::npos ? nl : nl - start)));
 }
 
 std::vector<std::string> split_header(const std::string& line, char delim) {
@@ -219,11 +220,12 @@ void RatingsSource::detect_and_open(const std::string& path, RatingsLayout force
     } else if (fields.size() == 3 || (fields.size() == 4 && numeric)) {
       layout_ = RatingsLayout::kTriplets;
     } else {
-      throw InputError(path, 1,
-                       fmt::format("cannot detect the layout from the first line ({}); expected a "
-                                   "MyAnimeList or MovieLens header or 'user item rating' triplets; "
-                                   "pass --ratings-format",
-                                   line));
+      throw InputError(
+          path, 1,
+          fmt::format("cannot detect the layout from the first line ({}); expected a "
+                      "MyAnimeList or MovieLens header or 'user item rating' triplets; "
+                      "pass --ratings-format",
+                      line));
     }
   } else {
     layout_ = forced;
@@ -240,8 +242,9 @@ void RatingsSource::detect_and_open(const std::string& path, RatingsLayout force
   }
   if (layout_ == RatingsLayout::kTriplets) {
     if (n_fields_ < 3 || n_fields_ > 4) {
-      throw InputError(path, 1, fmt::format("expected 3 fields 'user item rating', found {} ({})",
-                                            fields.size(), line));
+      throw InputError(
+          path, 1,
+          fmt::format("expected 3 fields 'user item rating', found {} ({})", fields.size(), line));
     }
     if (!numeric) reader_->next();  // a header line
   }
@@ -334,7 +337,8 @@ bool RatingsSource::parse_score(std::string_view text, RatingRecord& out, BadRow
     value = parse_number(text);
   }
   if (!value) {
-    log.report(r.path(), r.line(), "non_numeric_score", fmt::format("non-numeric rating ({})", text));
+    log.report(r.path(), r.line(), "non_numeric_score",
+               fmt::format("non-numeric rating ({})", text));
     return false;
   }
   double v = *value;
@@ -355,7 +359,8 @@ bool RatingsSource::parse_score(std::string_view text, RatingRecord& out, BadRow
     case RatingsLayout::kMal2020Animelist: {
       if (!integral || v < 0 || v > 10) return bad_range("0..10, 0 = not scored");
       auto status = parse_int(r.field(col_status_));
-      if (!status || !(*status == 1 || *status == 2 || *status == 3 || *status == 4 || *status == 6)) {
+      if (!status ||
+          !(*status == 1 || *status == 2 || *status == 3 || *status == 4 || *status == 6)) {
         log.report(r.path(), r.line(), "bad_watching_status",
                    fmt::format("watching_status out of range ({}; expected 1, 2, 3, 4 or 6)",
                                r.field(col_status_)));
@@ -374,12 +379,15 @@ bool RatingsSource::parse_score(std::string_view text, RatingRecord& out, BadRow
       if (!integral || v < 1 || v > 5) return bad_range("1..5");
       break;
     case RatingsLayout::kMovielensCsv:
-      if (v < 0.5 || v > 5 || v * 2 != std::floor(v * 2)) return bad_range("0.5..5 in steps of 0.5");
+      if (v < 0.5 || v > 5 || v * 2 != std::floor(v * 2))
+        return bad_range("0.5..5 in steps of 0.5");
       break;
     case RatingsLayout::kTriplets:
       if (v <= 0) return bad_range("a number > 0");
-      score_min_ = scale_seen_ ? std::min(score_min_, static_cast<float>(v)) : static_cast<float>(v);
-      score_max_ = scale_seen_ ? std::max(score_max_, static_cast<float>(v)) : static_cast<float>(v);
+      score_min_ =
+          scale_seen_ ? std::min(score_min_, static_cast<float>(v)) : static_cast<float>(v);
+      score_max_ =
+          scale_seen_ ? std::max(score_max_, static_cast<float>(v)) : static_cast<float>(v);
       scale_seen_ = true;
       break;
     case RatingsLayout::kAuto:

@@ -938,7 +938,8 @@ int64_t write_movielens(const SynthModel& m, const SynthOptions& o, const std::s
     for (int32_t a : chosen) {
       int stars = stars_of(draw_score(m, u, a, o.noise, rng), rng);
       auto timestamp = kFirstTimestamp + static_cast<int64_t>(rng.uniform_open() * 18e6);
-      std::string line = fmt::format("{}\t{}\t{}\t{}\n", m.user_ids[u], m.anime_ids[a], stars, timestamp);
+      std::string line =
+          fmt::format("{}\t{}\t{}\t{}\n", m.user_ids[u], m.anime_ids[a], stars, timestamp);
       char* p = out.reserve(line.size());
       std::memcpy(p, line.data(), line.size());
       out.commit(line.size());

@@ -8,7 +8,8 @@ namespace animerec::data {
 std::string_view trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) --e;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n'))
+    --e;
   return s.substr(b, e - b);
 }
 
@@ -23,7 +24,8 @@ std::optional<int64_t> parse_int(std::string_view s) {
   if (s.size() <= 18) {
     int64_t v = 0;
     size_t i = 0;
-    for (; i < s.size() && static_cast<unsigned char>(s[i] - '0') < 10; ++i) v = v * 10 + (s[i] - '0');
+    for (; i < s.size() && static_cast<unsigned char>(s[i] - '0') < 10; ++i)
+      v = v * 10 + (s[i] - '0');
     if (i == s.size()) return v;
   }
   const char* b = s.data();
@@ -84,7 +86,8 @@ bool decode_entity(std::string_view body, std::string& out) {
   std::string_view digits = body.substr(hex ? 2 : 1);
   uint32_t cp = 0;
   auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
-  if (ec != std::errc() || p != digits.data() + digits.size() || cp == 0 || cp > 0x10FFFF) return false;
+  if (ec != std::errc() || p != digits.data() + digits.size() || cp == 0 || cp > 0x10FFFF)
+    return false;
   append_utf8(out, cp);
   return true;
 }

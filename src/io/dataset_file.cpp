@@ -90,7 +90,7 @@ void write_provenance(const Group& g, const Provenance& p) {
   h5::write_strings(inputs, "sha256", sha256);
 
   // std::map iterates in key order, so the arrays are sorted by name.
-  std::vector<std::string> names, texts;
+  std::vector<std::string> names;
   std::vector<int64_t> values;
   for (const auto& [name, value] : p.counts) {
     names.push_back(name);
@@ -100,14 +100,7 @@ void write_provenance(const Group& g, const Provenance& p) {
   h5::write_strings(counts, "name", names);
   h5::write_array(counts, "value", values);
 
-  names.clear();
-  for (const auto& [name, text] : p.params) {
-    names.push_back(name);
-    texts.push_back(text);
-  }
-  Group params = g.create_group("params");
-  h5::write_strings(params, "name", names);
-  h5::write_strings(params, "value", texts);
+  h5::write_string_map(g, "params", p.params);
 }
 
 void write_file(h5::File& file, const Dataset& d) {
@@ -217,6 +210,31 @@ MultiValued read_multi_valued(const Group& g, size_t n_anime) {
   return m;
 }
 
+// The CSR invariants data::validate checks, for readers that do not build a
+// whole Dataset (read_anime_meta): offsets usable to slice values, values
+// inside the vocabulary.
+void check_multi_valued(const Group& g, const MultiValued& m) {
+  if (m.offsets.front() != 0) {
+    g.fail("offsets", fmt::format("starts at {}, not 0", m.offsets.front()));
+  }
+  for (size_t i = 1; i < m.offsets.size(); ++i) {
+    if (m.offsets[i] < m.offsets[i - 1]) {
+      g.fail("offsets",
+             fmt::format("decreases at index {} ({} after {})", i, m.offsets[i], m.offsets[i - 1]));
+    }
+  }
+  if (m.offsets.back() != static_cast<int64_t>(m.values.size())) {
+    g.fail("offsets",
+           fmt::format("ends at {}, but values has {} entries", m.offsets.back(), m.values.size()));
+  }
+  for (size_t i = 0; i < m.values.size(); ++i) {
+    if (m.values[i] < 0 || static_cast<size_t>(m.values[i]) >= m.vocab.size()) {
+      g.fail("values", fmt::format("entry {} is {}, outside the vocabulary [0, {})", i, m.values[i],
+                                   m.vocab.size()));
+    }
+  }
+}
+
 AnimeMeta read_anime_meta(const Group& g, size_t n) {
   constexpr std::string_view why = "the number of anime in /anime/ids";
   AnimeMeta m;
@@ -302,8 +320,8 @@ const char* orientation_name(Orientation o) {
 void write_dataset(const data::Dataset& d, const std::string& path, bool overwrite,
                    int deflate_level) {
   if (deflate_level < 0 || deflate_level > 9) {
-    throw ConfigError(fmt::format("invalid value for --compression: '{}' (must be an integer in [0, 9])",
-                                  deflate_level));
+    throw ConfigError(fmt::format(
+        "invalid value for --compression: '{}' (must be an integer in [0, 9])", deflate_level));
   }
   // Never put an inconsistent dataset on disk: every reader would reject it.
   data::validate(d, fmt::format("dataset to write to {}", path));
@@ -347,6 +365,23 @@ std::vector<std::string> read_anime_titles(const std::string& path) {
   Group anime = file.root().open_group("anime");
   size_t n = h5::array_length<int64_t>(anime, "ids");
   return h5::read_strings(anime, "title", n, "the number of anime in /anime/ids");
+}
+
+data::AnimeMeta read_anime_meta(const std::string& path) {
+  h5::File file = open_dataset_file(path);
+  Group anime = file.root().open_group("anime");
+  // Only the length of ids is needed; every other array is checked against it.
+  size_t n = h5::array_length<int64_t>(anime, "ids");
+  AnimeMeta m = read_anime_meta(anime, n);
+  for (size_t a = 0; a < n; ++a) {
+    if (m.has_metadata[a] > 1) {
+      anime.fail("has_metadata",
+                 fmt::format("anime {} has value {}, expected 0 or 1", a, m.has_metadata[a]));
+    }
+  }
+  check_multi_valued(anime.open_group("genres"), m.genres);
+  check_multi_valued(anime.open_group("studios"), m.studios);
+  return m;
 }
 
 DatasetHeader read_dataset_header(const std::string& path) {

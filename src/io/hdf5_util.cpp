@@ -534,77 +534,72 @@ std::string read_string_attribute(const Group& g, const char* name) {
   return buf.substr(0, buf.find('\0'));
 }
 
-int64_t read_int_attribute(const Group& g, const char* name) {
+namespace {
+
+// Opens a scalar attribute whose stored type is of `expected` class, or fails
+// naming it; returns the attribute and its file type.
+std::pair<Id, Id> typed_attribute(const Group& g, const char* name, H5T_class_t expected,
+                                  const char* expected_text) {
   Id a = open_attribute(g, name);
   check_scalar_attribute(g, name, a.get());
   Id file_type = make_id(H5Aget_type(a.get()), H5Tclose);
-  if (H5Tget_class(file_type.get()) != H5T_INTEGER) {
-    g.fail(fmt::format("@{}", name), fmt::format("attribute has type {}, expected an integer",
-                                                 describe_type(file_type.get())));
+  if (H5Tget_class(file_type.get()) != expected) {
+    g.fail(fmt::format("@{}", name), fmt::format("attribute has type {}, expected {}",
+                                                 describe_type(file_type.get()), expected_text));
   }
-  int64_t value = 0;
-  if (H5Aread(a.get(), H5T_NATIVE_INT64, &value) < 0) {
+  return {std::move(a), std::move(file_type)};
+}
+
+template <class T>
+T read_attribute_as(const Group& g, const char* name, const Id& a, hid_t mem_type) {
+  T value{};
+  if (H5Aread(a.get(), mem_type, &value) < 0)
     g.fail(fmt::format("@{}", name), "attribute cannot be read");
-  }
   return value;
+}
+
+}  // namespace
+
+int64_t read_int_attribute(const Group& g, const char* name) {
+  auto [a, type] = typed_attribute(g, name, H5T_INTEGER, "an integer");
+  return read_attribute_as<int64_t>(g, name, a, H5T_NATIVE_INT64);
 }
 
 float read_float_attribute(const Group& g, const char* name) {
-  Id a = open_attribute(g, name);
-  check_scalar_attribute(g, name, a.get());
-  Id file_type = make_id(H5Aget_type(a.get()), H5Tclose);
-  if (H5Tget_class(file_type.get()) != H5T_FLOAT) {
-    g.fail(fmt::format("@{}", name),
-           fmt::format("attribute has type {}, expected a float", describe_type(file_type.get())));
-  }
-  float value = 0;
-  if (H5Aread(a.get(), H5T_NATIVE_FLOAT, &value) < 0) {
-    g.fail(fmt::format("@{}", name), "attribute cannot be read");
-  }
-  return value;
+  auto [a, type] = typed_attribute(g, name, H5T_FLOAT, "a float");
+  return read_attribute_as<float>(g, name, a, H5T_NATIVE_FLOAT);
 }
 
 uint64_t read_uint64_attribute(const Group& g, const char* name) {
-  Id a = open_attribute(g, name);
-  check_scalar_attribute(g, name, a.get());
-  Id file_type = make_id(H5Aget_type(a.get()), H5Tclose);
-  if (H5Tget_class(file_type.get()) != H5T_INTEGER) {
-    g.fail(fmt::format("@{}", name), fmt::format("attribute has type {}, expected an integer",
-                                                 describe_type(file_type.get())));
-  }
+  auto [a, type] = typed_attribute(g, name, H5T_INTEGER, "an integer");
+  if (H5Tget_sign(type.get()) == H5T_SGN_NONE)
+    return read_attribute_as<uint64_t>(g, name, a, H5T_NATIVE_UINT64);
   // HDF5's conversion would clip a negative value to 0: read signed types as
   // signed and refuse negatives instead.
-  if (H5Tget_sign(file_type.get()) != H5T_SGN_NONE) {
-    int64_t value = 0;
-    if (H5Aread(a.get(), H5T_NATIVE_INT64, &value) < 0) {
-      g.fail(fmt::format("@{}", name), "attribute cannot be read");
-    }
-    if (value < 0) {
-      g.fail(fmt::format("@{}", name),
-             fmt::format("attribute is {}, expected a non-negative integer", value));
-    }
-    return static_cast<uint64_t>(value);
+  auto value = read_attribute_as<int64_t>(g, name, a, H5T_NATIVE_INT64);
+  if (value < 0) {
+    g.fail(fmt::format("@{}", name),
+           fmt::format("attribute is {}, expected a non-negative integer", value));
   }
-  uint64_t value = 0;
-  if (H5Aread(a.get(), H5T_NATIVE_UINT64, &value) < 0) {
-    g.fail(fmt::format("@{}", name), "attribute cannot be read");
-  }
-  return value;
+  return static_cast<uint64_t>(value);
 }
 
 double read_double_attribute(const Group& g, const char* name) {
-  Id a = open_attribute(g, name);
-  check_scalar_attribute(g, name, a.get());
-  Id file_type = make_id(H5Aget_type(a.get()), H5Tclose);
-  if (H5Tget_class(file_type.get()) != H5T_FLOAT) {
-    g.fail(fmt::format("@{}", name),
-           fmt::format("attribute has type {}, expected a float", describe_type(file_type.get())));
+  auto [a, type] = typed_attribute(g, name, H5T_FLOAT, "a float");
+  return read_attribute_as<double>(g, name, a, H5T_NATIVE_DOUBLE);
+}
+
+void write_string_map(const Group& parent, const char* group,
+                      const std::map<std::string, std::string>& m) {
+  // std::map iterates in key order, so the arrays are sorted by name.
+  std::vector<std::string> names, values;
+  for (const auto& [name, value] : m) {
+    names.push_back(name);
+    values.push_back(value);
   }
-  double value = 0;
-  if (H5Aread(a.get(), H5T_NATIVE_DOUBLE, &value) < 0) {
-    g.fail(fmt::format("@{}", name), "attribute cannot be read");
-  }
-  return value;
+  Group g = parent.create_group(group);
+  write_strings(g, "name", names);
+  write_strings(g, "value", values);
 }
 
 // ---- explicit instantiations for the element types we store ----

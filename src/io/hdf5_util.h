@@ -11,6 +11,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -218,5 +219,9 @@ float read_float_attribute(const Group& g, const char* name);
 uint64_t read_uint64_attribute(const Group& g, const char* name);
 // Any float type (float32 widens exactly).
 double read_double_attribute(const Group& g, const char* name);
+
+// A name -> value map as /group/name and /group/value string arrays, sorted by name.
+void write_string_map(const Group& parent, const char* group,
+                      const std::map<std::string, std::string>& m);
 
 }  // namespace animerec::io::h5

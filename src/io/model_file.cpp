@@ -224,15 +224,7 @@ void write_model_groups(const Group& root, const Model& m) {
 
   h5::write_strings(root.create_group("training"), "history", m.history);
 
-  // std::map iterates in key order, so the arrays are sorted by name.
-  std::vector<std::string> names, values;
-  for (const auto& [name, value] : m.config) {
-    names.push_back(name);
-    values.push_back(value);
-  }
-  Group config = root.create_group("config");
-  h5::write_strings(config, "name", names);
-  h5::write_strings(config, "value", values);
+  h5::write_string_map(root, "config", m.config);
 }
 
 void write_checkpoint_file(const Group& root, const Checkpoint& c) {

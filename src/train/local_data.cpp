@@ -1,7 +1,8 @@
 #include "animerec/train/local_data.h"
 
-#include <cmath>
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "animerec/core/error.h"
 #include "animerec/data/dataset.h"
@@ -18,9 +19,9 @@ bool known_status(uint8_t s) { return s <= 4 || s == 6 || s == 7; }
 
 // A slice is checked before use: a rank must reject a damaged file in the part
 // only it reads, with a message that says where.
-void check_slice(const std::string& path, io::Orientation o, const RatingArrays& r, int64_t first_row,
-                 const std::vector<int64_t>& key_offsets, int64_t key_begin, size_t n_other,
-                 const io::DatasetHeader& h) {
+void check_slice(const std::string& path, io::Orientation o, const RatingArrays& r,
+                 int64_t first_row, const std::vector<int64_t>& key_offsets, int64_t key_begin,
+                 size_t n_other, const io::DatasetHeader& h) {
   const std::vector<int32_t>& other = o == io::Orientation::kByUser ? r.anime : r.user;
   auto fail = [&](size_t i, const std::string& what) {
     throw IoError(fmt::format("{}: /ratings/{} row {}: {}", path, io::orientation_name(o),
@@ -34,7 +35,8 @@ void check_slice(const std::string& path, io::Orientation o, const RatingArrays&
       fail(i, fmt::format("index {} outside [0, {})", other[i], n_other));
     }
     if (row > key_offsets[static_cast<size_t>(key)] && other[i] <= other[i - 1]) {
-      fail(i, fmt::format("index {} not above the previous {} of the same row", other[i], other[i - 1]));
+      fail(i, fmt::format("index {} not above the previous {} of the same row", other[i],
+                          other[i - 1]));
     }
     float s = r.score[i];
     if (!std::isfinite(s) || (s != 0 && (s < h.score_min || s > h.score_max))) {
@@ -62,8 +64,8 @@ als::RatingBlock training_block(const RatingArrays& r, const dist::Block& block,
   b.offsets.assign(1, 0);
   int64_t base = key_offsets[static_cast<size_t>(block.begin)];
   for (int64_t key = block.begin; key < block.end; ++key) {
-    for (int64_t row = key_offsets[static_cast<size_t>(key)]; row < key_offsets[static_cast<size_t>(key) + 1];
-         ++row) {
+    for (int64_t row = key_offsets[static_cast<size_t>(key)];
+         row < key_offsets[static_cast<size_t>(key) + 1]; ++row) {
       auto i = static_cast<size_t>(row - base);
       if (r.split[i] != static_cast<uint8_t>(Split::kTrain)) continue;
       float value = 0;
@@ -81,8 +83,9 @@ als::RatingBlock training_block(const RatingArrays& r, const dist::Block& block,
   return b;
 }
 
-RatingArrays read_checked(const std::string& path, io::Orientation o, const std::vector<int64_t>& offsets,
-                          const dist::Block& block, size_t n_other, const io::DatasetHeader& h) {
+RatingArrays read_checked(const std::string& path, io::Orientation o,
+                          const std::vector<int64_t>& offsets, const dist::Block& block,
+                          size_t n_other, const io::DatasetHeader& h) {
   int64_t begin = offsets[static_cast<size_t>(block.begin)];
   int64_t end = offsets[static_cast<size_t>(block.end)];
   RatingArrays r = io::read_rating_slice(path, o, begin, end);
@@ -93,14 +96,14 @@ RatingArrays read_checked(const std::string& path, io::Orientation o, const std:
 }  // namespace
 
 LocalData read_local_data(const std::string& dataset_path, const io::DatasetHeader& header,
-                          const dist::Block& users, const dist::Block& anime, als::Feedback feedback,
-                          const ImplicitWeights& weights) {
+                          const dist::Block& users, const dist::Block& anime,
+                          als::Feedback feedback, const ImplicitWeights& weights) {
   LocalData local;
   local.users = users;
   local.anime = anime;
   {
-    RatingArrays r = read_checked(dataset_path, io::Orientation::kByUser, header.user_offsets, users,
-                                  header.n_anime(), header);
+    RatingArrays r = read_checked(dataset_path, io::Orientation::kByUser, header.user_offsets,
+                                  users, header.n_anime(), header);
     local.user_block =
         training_block(r, users, header.user_offsets, io::Orientation::kByUser, feedback, weights);
     for (size_t i = 0; i < r.size(); ++i) {
@@ -115,8 +118,8 @@ LocalData read_local_data(const std::string& dataset_path, const io::DatasetHead
       }
     }
   }
-  RatingArrays r = read_checked(dataset_path, io::Orientation::kByAnime, header.anime_offsets, anime,
-                                header.n_users(), header);
+  RatingArrays r = read_checked(dataset_path, io::Orientation::kByAnime, header.anime_offsets,
+                                anime, header.n_users(), header);
   local.anime_block =
       training_block(r, anime, header.anime_offsets, io::Orientation::kByAnime, feedback, weights);
   return local;

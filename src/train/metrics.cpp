@@ -6,7 +6,8 @@
 
 namespace animerec::train {
 
-float predict(const als::SideState& users, const als::SideState& anime, float mu, int32_t u, int32_t a) {
+float predict(const als::SideState& users, const als::SideState& anime, float mu, int32_t u,
+              int32_t a) {
   return mu + users.bias[u] + anime.bias[a] + users.factors.row(u).dot(anime.factors.row(a));
 }
 
@@ -23,44 +24,13 @@ ExactSum squared_errors(const als::RatingBlock& block, const als::SideState& row
   return s;
 }
 
-ExactSum squared_errors(const HeldOut& held, const als::SideState& users, const als::SideState& anime,
-                        float mu) {
+ExactSum squared_errors(const HeldOut& held, const als::SideState& users,
+                        const als::SideState& anime, float mu) {
   ExactSum s;
   for (size_t i = 0; i < held.row.size(); ++i) {
     if (held.score[i] <= 0) continue;
     double err = held.score[i] - predict(users, anime, mu, held.row[i], held.col[i]);
     s.add(err * err);
-  }
-  return s;
-}
-
-ExactSum penalty(const als::RatingBlock& block, const als::SideState& side, const als::AlsOptions& opt) {
-  ExactSum s;
-  for (int32_t r = 0; r < block.rows(); ++r) {
-    int32_t row = block.first_row + r;
-    auto n = static_cast<double>(block.offsets[r + 1] - block.offsets[r]);
-    double b = side.bias.empty() ? 0.0 : side.bias[row];
-    s.add(als::factor_ridge(opt, block.offsets[r + 1] - block.offsets[r]) * side.factors.row(row).squaredNorm() +
-          opt.lambda_bias * b * b);
-  }
-  return s;
-}
-
-ExactSum implicit_loss(const als::RatingBlock& block, const als::SideState& rows,
-                       const als::SideState& cols, const Eigen::MatrixXd& gram, const als::AlsOptions& opt) {
-  ExactSum s;
-  for (int32_t r = 0; r < block.rows(); ++r) {
-    int32_t row = block.first_row + r;
-    Eigen::VectorXd x = rows.factors.row(row).cast<double>().transpose();
-    // Every entry as if unobserved (preference 0, weight 1) ...
-    double loss = x.dot(gram * x);
-    // ... then corrected on the observed ones.
-    for (int64_t e = block.offsets[r]; e < block.offsets[r + 1]; ++e) {
-      double p = rows.factors.row(row).dot(cols.factors.row(block.cols[e]));
-      double c = 1.0 + opt.alpha * block.values[e];
-      loss += c * (1.0 - p) * (1.0 - p) - p * p;
-    }
-    s.add(loss);
   }
   return s;
 }
@@ -85,16 +55,19 @@ double user_ndcg(int32_t u, const std::vector<int32_t>& relevant, const als::Rat
   });
   double dcg = 0, ideal = 0;
   for (int i = 0; i < n; ++i) {
-    if (std::binary_search(relevant.begin(), relevant.end(), order[i])) dcg += 1.0 / std::log2(i + 2.0);
+    if (std::binary_search(relevant.begin(), relevant.end(), order[i]))
+      dcg += 1.0 / std::log2(i + 2.0);
   }
-  for (int i = 0; i < std::min<int>(n, static_cast<int>(relevant.size())); ++i) ideal += 1.0 / std::log2(i + 2.0);
+  for (int i = 0; i < std::min<int>(n, static_cast<int>(relevant.size())); ++i)
+    ideal += 1.0 / std::log2(i + 2.0);
   return ideal > 0 ? dcg / ideal : 0.0;
 }
 
 }  // namespace
 
-ExactSum ndcg_at_10(const HeldOut& held, const als::RatingBlock& user_block, const als::SideState& users,
-                    const als::SideState& anime, const std::vector<uint8_t>& sampled_user) {
+ExactSum ndcg_at_10(const HeldOut& held, const als::RatingBlock& user_block,
+                    const als::SideState& users, const als::SideState& anime,
+                    const std::vector<uint8_t>& sampled_user) {
   ExactSum s;
   size_t i = 0;
   while (i < held.row.size()) {

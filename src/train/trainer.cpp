@@ -1,5 +1,6 @@
 #include "animerec/train/trainer.h"
 
+#include <fmt/format.h>
 #include <omp.h>
 
 #include <chrono>
@@ -7,7 +8,6 @@
 #include <csignal>
 #include <ctime>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "animerec/als/sweep.h"
 #include "animerec/core/atomic_file.h"
@@ -27,9 +27,9 @@ using als::FactorMatrix;
 using als::SideState;
 using Clock = std::chrono::steady_clock;
 
-constexpr uint64_t kSaltUsers = 0x7573657273ULL;        // "users"
-constexpr uint64_t kSaltAnime = 0x616e696d65ULL;        // "anime"
-constexpr uint64_t kSaltValidation = 0x76616c6964ULL;   // "valid"
+constexpr uint64_t kSaltUsers = 0x7573657273ULL;       // "users"
+constexpr uint64_t kSaltAnime = 0x616e696d65ULL;       // "anime"
+constexpr uint64_t kSaltValidation = 0x76616c6964ULL;  // "valid"
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
@@ -49,7 +49,8 @@ FactorMatrix initial_factors(const std::vector<int64_t>& ids, int k, uint64_t se
   double s = scale / std::sqrt(static_cast<double>(k));
   for (size_t i = 0; i < ids.size(); ++i) {
     for (int c = 0; c < k; ++c) {
-      uint64_t h = hash_combine(seed, salt, static_cast<uint64_t>(ids[i]), static_cast<uint64_t>(c));
+      uint64_t h =
+          hash_combine(seed, salt, static_cast<uint64_t>(ids[i]), static_cast<uint64_t>(c));
       f(static_cast<Eigen::Index>(i), c) = static_cast<float>((2.0 * unit_interval(h) - 1.0) * s);
     }
   }
@@ -140,19 +141,23 @@ void Trainer::load() {
   dataset_sha256_ = sha;
   user_bounds_ = dist::balanced_blocks(header_.user_offsets, comm_.size());
   anime_bounds_ = dist::balanced_blocks(header_.anime_offsets, comm_.size());
-  local_ = read_local_data(o_.dataset_path, header_, dist::block_of(user_bounds_, comm_.rank()),
-                           dist::block_of(anime_bounds_, comm_.rank()), o_.als.feedback, o_.weights);
+  local_ =
+      read_local_data(o_.dataset_path, header_, dist::block_of(user_bounds_, comm_.rank()),
+                      dist::block_of(anime_bounds_, comm_.rank()), o_.als.feedback, o_.weights);
 
-  std::vector<int64_t> sums{local_.train_score_sum_fixed, local_.train_scored, local_.user_block.nnz(),
+  std::vector<int64_t> sums{local_.train_score_sum_fixed, local_.train_scored,
+                            local_.user_block.nnz(),
                             static_cast<int64_t>(local_.validation.row.size())};
   comm_.allreduce_sum(sums);
   if (o_.als.feedback == als::Feedback::kExplicit) {
     if (sums[1] == 0) throw Error(fmt::format("{}: no scored training ratings", o_.dataset_path));
-    mu_ = static_cast<float>(static_cast<double>(sums[0]) / kScoreScale / static_cast<double>(sums[1]));
+    mu_ = static_cast<float>(static_cast<double>(sums[0]) / kScoreScale /
+                             static_cast<double>(sums[1]));
   }
   total_train_entries_ = sums[2];
   validation_rows_ = sums[3];
-  if (total_train_entries_ == 0) throw Error(fmt::format("{}: no training ratings", o_.dataset_path));
+  if (total_train_entries_ == 0)
+    throw Error(fmt::format("{}: no training ratings", o_.dataset_path));
 
   // Implicit validation ranks every anime for a user: sample about
   // validation_users users by a hash of their id, so the sample is the same
@@ -174,9 +179,10 @@ void Trainer::start_or_resume() {
 
   model::Checkpoint c = io::read_checkpoint(o_.resume_path);
   if (c.current.dataset_sha256 != dataset_sha256_) {
-    throw ConfigError(fmt::format("--resume {}: the checkpoint was made from another dataset (sha256 {}, "
-                                  "{} has {})",
-                                  o_.resume_path, c.current.dataset_sha256, o_.dataset_path, dataset_sha256_));
+    throw ConfigError(
+        fmt::format("--resume {}: the checkpoint was made from another dataset (sha256 {}, "
+                    "{} has {})",
+                    o_.resume_path, c.current.dataset_sha256, o_.dataset_path, dataset_sha256_));
   }
   for (const auto& name : model_shaping_params()) {
     auto was = c.current.config.find(name);
@@ -184,14 +190,16 @@ void Trainer::start_or_resume() {
     std::string a = was == c.current.config.end() ? "(unset)" : was->second;
     std::string b = now == o_.config.end() ? "(unset)" : now->second;
     if (a != b) {
-      throw ConfigError(fmt::format("--resume {}: --{} was {} in the checkpoint but is {} now; a resumed "
-                                    "run must use the parameters that shaped the checkpoint",
-                                    o_.resume_path, name, a, b));
+      throw ConfigError(
+          fmt::format("--resume {}: --{} was {} in the checkpoint but is {} now; a resumed "
+                      "run must use the parameters that shaped the checkpoint",
+                      o_.resume_path, name, a, b));
     }
   }
   if (c.current.user_factors.rows() != st_.users.factors.rows() ||
       c.current.anime_factors.rows() != st_.anime.factors.rows()) {
-    throw ConfigError(fmt::format("--resume {}: factor shapes do not match the dataset", o_.resume_path));
+    throw ConfigError(
+        fmt::format("--resume {}: factor shapes do not match the dataset", o_.resume_path));
   }
   st_.users = SideState{c.current.user_factors, c.current.user_bias};
   st_.anime = SideState{c.current.anime_factors, c.current.anime_bias};
@@ -205,17 +213,20 @@ void Trainer::start_or_resume() {
   say(fmt::format("resumed from {} after iteration {}", o_.resume_path, c.iteration));
 }
 
-void Trainer::exchange(SideState& side, const std::vector<int64_t>& boundaries, const dist::Block& mine) {
+void Trainer::exchange(SideState& side, const std::vector<int64_t>& boundaries,
+                       const dist::Block& mine) {
   const int k = o_.als.factors;
   std::vector<int64_t> counts = dist::block_counts(boundaries, k);
   std::vector<float> gathered(static_cast<size_t>(side.factors.size()));
-  comm_.allgatherv(std::span<const float>(side.factors.data() + mine.begin * k, static_cast<size_t>(mine.size() * k)),
+  comm_.allgatherv(std::span<const float>(side.factors.data() + mine.begin * k,
+                                          static_cast<size_t>(mine.size() * k)),
                    gathered, counts);
   std::copy(gathered.begin(), gathered.end(), side.factors.data());
   std::vector<int64_t> bias_counts = dist::block_counts(boundaries, 1);
   std::vector<float> bias(side.bias.size());
-  comm_.allgatherv(std::span<const float>(side.bias.data() + mine.begin, static_cast<size_t>(mine.size())), bias,
-                   bias_counts);
+  comm_.allgatherv(
+      std::span<const float>(side.bias.data() + mine.begin, static_cast<size_t>(mine.size())), bias,
+      bias_counts);
   side.bias = std::move(bias);
 }
 
@@ -227,15 +238,19 @@ void Trainer::check_finite(const als::SweepStats& stats, bool users_side) {
   for (int64_t row : firsts) {
     if (row < 0) continue;
     const auto& ids = users_side ? header_.user_ids : header_.anime_ids;
-    throw Error(fmt::format("training diverged: a non-finite factor or bias in iteration {}, {} side, "
-                            "row {} (external id {}); try a larger --lambda",
-                            st_.iteration + 1, users_side ? "user" : "anime", row, ids[static_cast<size_t>(row)]),
-                kExitInternal);
+    throw Error(
+        fmt::format("training diverged: a non-finite factor or bias in iteration {}, {} side, "
+                    "row {} (external id {}); try a larger --lambda",
+                    st_.iteration + 1, users_side ? "user" : "anime", row,
+                    ids[static_cast<size_t>(row)]),
+        kExitInternal);
   }
   std::vector<int64_t> fallbacks{stats.ldlt_fallbacks};
   if (stats.ldlt_fallbacks > 0 && !o_.quiet) {
-    std::fprintf(stderr, "animerec: warning (rank %d): %lld %s rows were not positive definite; solved with LDLT\n",
-                 comm_.rank(), static_cast<long long>(stats.ldlt_fallbacks), users_side ? "user" : "anime");
+    std::fprintf(
+        stderr,
+        "animerec: warning (rank %d): %lld %s rows were not positive definite; solved with LDLT\n",
+        comm_.rank(), static_cast<long long>(stats.ldlt_fallbacks), users_side ? "user" : "anime");
   }
 }
 
@@ -250,11 +265,13 @@ void Trainer::half_sweep(bool users_side) {
   }
   als::SweepStats stats = als::solve_block(block, other, mu_, gram, o_.als, self);
   check_finite(stats, users_side);
-  exchange(self, users_side ? user_bounds_ : anime_bounds_, users_side ? local_.users : local_.anime);
+  exchange(self, users_side ? user_bounds_ : anime_bounds_,
+           users_side ? local_.users : local_.anime);
 }
 
 bool Trainer::stop_requested(int completed) {
-  int local = g_stop_signal != 0 || (o_.stop_after_iterations > 0 && completed >= o_.stop_after_iterations);
+  int local =
+      g_stop_signal != 0 || (o_.stop_after_iterations > 0 && completed >= o_.stop_after_iterations);
   return comm_.allreduce_max(local) != 0;
 }
 
@@ -267,7 +284,10 @@ double Trainer::record_iteration(double seconds) {
     valid = squared_errors(local_.validation, st_.users, st_.anime, mu_);
   } else {
     gram_ = als::gram_matrix(st_.anime.factors);
-    train = implicit_loss(local_.user_block, st_.users, st_.anime, gram_, o_.als);
+    // The implicit objective of this rank's users (it decides nothing, so one
+    // rounded term per rank is exact enough).
+    train.add(
+        als::implicit_block_loss(local_.user_block, st_.users, st_.anime, gram_, o_.als).total());
     valid = ndcg_at_10(local_.validation, local_.user_block, st_.users, st_.anime, sampled_users_);
   }
   std::vector<int64_t> sums{train.fixed, train.count, valid.fixed, valid.count};
@@ -275,24 +295,27 @@ double Trainer::record_iteration(double seconds) {
   train = ExactSum{sums[0], sums[1]};
   valid = ExactSum{sums[2], sums[3]};
   double train_metric = explicit_fb ? std::sqrt(train.mean()) : train.value();
-  double valid_metric = valid.count == 0 ? NAN : (explicit_fb ? std::sqrt(valid.mean()) : valid.mean());
+  double valid_metric =
+      valid.count == 0 ? NAN : (explicit_fb ? std::sqrt(valid.mean()) : valid.mean());
   double rate = 2.0 * static_cast<double>(total_train_entries_) / seconds;
   int remaining = o_.iterations - st_.iteration;
   const char* train_name = explicit_fb ? "train_rmse" : "train_loss";
   const char* valid_name = explicit_fb ? "validation_rmse" : "validation_ndcg10";
   std::string json = fmt::format(
-      "{{\"iteration\": {}, \"{}\": {:.6f}, \"{}\": {}, \"seconds\": {:.3f}, \"ratings_per_second\": {:.0f}, "
+      "{{\"iteration\": {}, \"{}\": {:.6f}, \"{}\": {}, \"seconds\": {:.3f}, "
+      "\"ratings_per_second\": {:.0f}, "
       "\"eta_seconds\": {:.1f}}}",
       st_.iteration, train_name, train_metric, valid_name,
-      std::isnan(valid_metric) ? std::string("null") : fmt::format("{:.6f}", valid_metric), seconds, rate,
-      remaining * seconds);
+      std::isnan(valid_metric) ? std::string("null") : fmt::format("{:.6f}", valid_metric), seconds,
+      rate, remaining * seconds);
   st_.history.push_back(json);
   std::string valid_text = std::isnan(valid_metric) ? "-" : fmt::format("{:.4f}", valid_metric);
-  say(fmt::format("iter {:>3}/{}  {} {:.4f}  {} {}  {:.2f} s  {:.1f}M ratings/s  ETA {:.0f} s", st_.iteration,
-                  o_.iterations, train_name, train_metric, valid_name, valid_text, seconds, rate / 1e6,
-                  remaining * seconds));
+  say(fmt::format("iter {:>3}/{}  {} {:.4f}  {} {}  {:.2f} s  {:.1f}M ratings/s  ETA {:.0f} s",
+                  st_.iteration, o_.iterations, train_name, train_metric, valid_name, valid_text,
+                  seconds, rate / 1e6, remaining * seconds));
   if (comm_.rank() == 0 && !o_.metrics_out.empty()) {
-    FILE* f = std::fopen(o_.metrics_out.c_str(), st_.iteration == 1 && o_.resume_path.empty() ? "w" : "a");
+    FILE* f = std::fopen(o_.metrics_out.c_str(),
+                         st_.iteration == 1 && o_.resume_path.empty() ? "w" : "a");
     if (f == nullptr) throw IoError(fmt::format("--metrics-out {}: cannot write", o_.metrics_out));
     std::fprintf(f, "%s\n", json.c_str());
     std::fclose(f);
@@ -328,7 +351,8 @@ void Trainer::write_checkpoint(const std::string& why) {
   if (o_.checkpoint_dir.empty()) return;
   if (comm_.rank() == 0) {
     io::write_checkpoint(assemble_checkpoint(), checkpoint_path());
-    say(fmt::format("checkpoint after iteration {} ({}): {}", st_.iteration, why, checkpoint_path()));
+    say(fmt::format("checkpoint after iteration {} ({}): {}", st_.iteration, why,
+                    checkpoint_path()));
   }
   comm_.barrier();
 }
@@ -386,18 +410,21 @@ int Trainer::run() {
   install_stop_handlers();
   load();
   start_or_resume();
-  say(fmt::format("training {} ALS, k = {}, on {} ratings ({} users, {} anime), {} rank(s) x {} thread(s)",
-                  o_.als.feedback == als::Feedback::kExplicit ? "explicit" : "implicit", o_.als.factors,
-                  total_train_entries_, header_.n_users(), header_.n_anime(), comm_.size(), threads_));
+  say(fmt::format(
+      "training {} ALS, k = {}, on {} ratings ({} users, {} anime), {} rank(s) x {} thread(s)",
+      o_.als.feedback == als::Feedback::kExplicit ? "explicit" : "implicit", o_.als.factors,
+      total_train_entries_, header_.n_users(), header_.n_anime(), comm_.size(), threads_));
   say(fmt::format("rating storage on rank 0: {:.1f} bytes per rating (both orientations)",
                   storage_bytes_per_rating(local_)));
   if (o_.early_stop_patience > 0 && validation_rows_ == 0) {
-    say("warning: --early-stop-patience is set but the dataset has no validation split; running all iterations");
+    say("warning: --early-stop-patience is set but the dataset has no validation split; running "
+        "all iterations");
   }
   while (st_.iteration < o_.iterations) {
     auto start = Clock::now();
     half_sweep(true);
-    bool stop = stop_requested(st_.iteration);  // after a user half-sweep: finish the iteration first
+    bool stop =
+        stop_requested(st_.iteration);  // after a user half-sweep: finish the iteration first
     half_sweep(false);
     ++st_.iteration;
     double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -412,11 +439,12 @@ int Trainer::run() {
       return kExitInterrupted;
     }
     if (converged) {
-      say(fmt::format("early stop: no gain over {} for {} iterations; keeping iteration {}", o_.tolerance,
-                      st_.bad_iterations, st_.best_iteration));
+      say(fmt::format("early stop: no gain over {} for {} iterations; keeping iteration {}",
+                      o_.tolerance, st_.bad_iterations, st_.best_iteration));
       break;
     }
-    if (o_.checkpoint_every > 0 && st_.iteration % o_.checkpoint_every == 0 && st_.iteration < o_.iterations) {
+    if (o_.checkpoint_every > 0 && st_.iteration % o_.checkpoint_every == 0 &&
+        st_.iteration < o_.iterations) {
       write_checkpoint("periodic");
     }
   }
@@ -432,14 +460,31 @@ int Trainer::run() {
 }  // namespace
 
 const std::vector<std::string>& model_shaping_params() {
-  static const std::vector<std::string> kNames = {
-      "factors",        "feedback",          "solver",         "cg-steps",          "lambda",  "lambda-exponent",
-      "lambda-bias",    "alpha",             "seed",           "init-scale",        "weight-scored",
-      "weight-watched", "weight-watching",   "weight-completed", "weight-on-hold", "weight-dropped",
-      "weight-plan-to-watch", "early-stop-patience", "tolerance", "validation-users"};
+  static const std::vector<std::string> kNames = {"factors",
+                                                  "feedback",
+                                                  "solver",
+                                                  "cg-steps",
+                                                  "lambda",
+                                                  "lambda-exponent",
+                                                  "lambda-bias",
+                                                  "alpha",
+                                                  "seed",
+                                                  "init-scale",
+                                                  "weight-scored",
+                                                  "weight-watched",
+                                                  "weight-watching",
+                                                  "weight-completed",
+                                                  "weight-on-hold",
+                                                  "weight-dropped",
+                                                  "weight-plan-to-watch",
+                                                  "early-stop-patience",
+                                                  "tolerance",
+                                                  "validation-users"};
   return kNames;
 }
 
-int run_training(const TrainOptions& options, dist::Comm& comm) { return Trainer(options, comm).run(); }
+int run_training(const TrainOptions& options, dist::Comm& comm) {
+  return Trainer(options, comm).run();
+}
 
 }  // namespace animerec::train

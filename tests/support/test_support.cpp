@@ -1,5 +1,6 @@
 #include "test_support.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -8,7 +9,6 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
-#include <sys/wait.h>
 
 namespace animerec::testing {
 
@@ -47,6 +47,24 @@ int run_animerec(const std::string& args, std::string* output) {
   int status = pclose(pipe);
   if (output != nullptr) *output = out;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+const std::string& h5py_python() {
+  static const std::string python = [] {
+    for (const char* candidate : {"python3", "/usr/bin/python3"}) {
+      std::string probe = std::string(candidate) + " -c 'import h5py' >/dev/null 2>&1";
+      if (std::system(probe.c_str()) == 0) return std::string(candidate);
+    }
+    return std::string();
+  }();
+  return python;
+}
+
+int run_python(const TempDir& dir, const std::string& body, const std::string& path) {
+  std::string script = dir.file("script.py");
+  write_file(script, "import sys\nimport h5py\nimport numpy as np\n" + body + "\n");
+  int status = std::system((h5py_python() + " '" + script + "' '" + path + "'").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 std::string shared_data_dir() {

@@ -49,10 +49,9 @@ Eigen::MatrixXd gram_matrix(const FactorMatrix& y);
 //   objective = users.squared_error + users.regularization + anime.regularization
 // (squared_error is the same sum seen from either side, up to rounding).
 struct ExplicitLoss {
-  double squared_error = 0;  // sum over the block's entries of (r - mu - b_u - c_j - x_u.y_j)^2
-  int64_t count = 0;         // entries
-  double regularization =
-      0;  // sum over the block's rows of lambda n_u |x_u|^2 + lambda_bias b_u^2
+  double squared_error = 0;   // sum over the block's entries of (r - mu - b_u - c_j - x_u.y_j)^2
+  int64_t count = 0;          // entries
+  double regularization = 0;  // sum over the block's rows of lambda n_u |x_u|^2 + lambda_bias b_u^2
   double objective() const { return squared_error + regularization; }
 };
 ExplicitLoss explicit_block_loss(const RatingBlock& block, const SideState& self,

@@ -55,8 +55,8 @@ inline double factor_ridge(const AlsOptions& opt, int64_t n) {
 
 // One side's parameters for all its rows (replicated on every rank).
 struct SideState {
-  FactorMatrix factors;    // n x k
-  std::vector<float> bias; // n (explicit); all zero in implicit mode
+  FactorMatrix factors;     // n x k
+  std::vector<float> bias;  // n (explicit); all zero in implicit mode
   int32_t rows() const { return static_cast<int32_t>(factors.rows()); }
 };
 

@@ -50,6 +50,13 @@ DatasetHeader read_dataset_header(const std::string& path);
 // The anime titles (index order) alone, for the model file.
 std::vector<std::string> read_anime_titles(const std::string& path);
 
+// The anime metadata (/anime) alone, for content features: reads no rating
+// array. Checks every array against the number of anime in /anime/ids and
+// the genre and studio CSR arrays (offsets from 0 to the number of values,
+// never decreasing, values inside their vocabulary); throws IoError naming
+// the file and field otherwise, or for a file that is not a dataset.
+data::AnimeMeta read_anime_meta(const std::string& path);
+
 enum class Orientation { kByUser, kByAnime };
 const char* orientation_name(Orientation o);  // "by_user" | "by_anime"
 

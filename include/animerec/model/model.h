@@ -53,8 +53,8 @@ struct Model {
 struct Checkpoint {
   static constexpr int kFormatVersion = 1;
 
-  Model current;               // config, ids and factors after `iteration`
-  int32_t iteration = 0;       // completed iterations
+  Model current;          // config, ids and factors after `iteration`
+  int32_t iteration = 0;  // completed iterations
   als::FactorMatrix best_user_factors;
   als::FactorMatrix best_anime_factors;
   std::vector<float> best_user_bias;

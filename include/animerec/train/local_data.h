@@ -24,17 +24,17 @@ struct ImplicitWeights {
 
 // The held-out rows of a block, for validation metrics.
 struct HeldOut {
-  std::vector<int32_t> row;    // global row index (user)
-  std::vector<int32_t> col;    // global column index (anime)
-  std::vector<float> score;    // 0 when unscored
+  std::vector<int32_t> row;  // global row index (user)
+  std::vector<int32_t> col;  // global column index (anime)
+  std::vector<float> score;  // 0 when unscored
 };
 
 struct LocalData {
-  dist::Block users;             // this rank's user rows
-  dist::Block anime;             // this rank's anime rows
-  als::RatingBlock user_block;   // training entries of `users`, CSR by user
-  als::RatingBlock anime_block;  // training entries of `anime`, CSR by anime
-  HeldOut validation;            // validation rows of `users`
+  dist::Block users;                  // this rank's user rows
+  dist::Block anime;                  // this rank's anime rows
+  als::RatingBlock user_block;        // training entries of `users`, CSR by user
+  als::RatingBlock anime_block;       // training entries of `anime`, CSR by anime
+  HeldOut validation;                 // validation rows of `users`
   int64_t train_score_sum_fixed = 0;  // sum of training scores in fixed point (kScoreScale)
   int64_t train_scored = 0;           // count of training scored rows of `users`
 };
@@ -50,7 +50,7 @@ inline constexpr double kScoreScale = 1048576.0;  // 2^20
 // (indices in range, sorted, scores on the scale, codes known) and throws
 // IoError naming the dataset, the orientation and the row.
 LocalData read_local_data(const std::string& dataset_path, const io::DatasetHeader& header,
-                          const dist::Block& users, const dist::Block& anime, als::Feedback feedback,
-                          const ImplicitWeights& weights);
+                          const dist::Block& users, const dist::Block& anime,
+                          als::Feedback feedback, const ImplicitWeights& weights);
 
 }  // namespace animerec::train

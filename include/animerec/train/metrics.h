@@ -26,28 +26,21 @@ struct ExactSum {
   double mean() const { return count > 0 ? value() / static_cast<double>(count) : 0.0; }
 };
 
-float predict(const als::SideState& users, const als::SideState& anime, float mu, int32_t u, int32_t a);
+float predict(const als::SideState& users, const als::SideState& anime, float mu, int32_t u,
+              int32_t a);
 
 // Explicit: squared errors of the block's training entries (rows = users).
 ExactSum squared_errors(const als::RatingBlock& block, const als::SideState& rows,
                         const als::SideState& cols, float mu);
 
 // Explicit: squared errors of held-out scored rows.
-ExactSum squared_errors(const HeldOut& held, const als::SideState& users, const als::SideState& anime,
-                        float mu);
-
-// The penalty of a block's rows: sum over rows of factor_ridge(n_row) |x|^2 + lambda_bias b^2.
-ExactSum penalty(const als::RatingBlock& block, const als::SideState& side, const als::AlsOptions& opt);
-
-// Implicit: the Hu-Koren-Volinsky loss of the block's rows (observed entries
-// with their confidence, every other entry with weight 1 and preference 0),
-// using gram = Y^T Y of the other side.
-ExactSum implicit_loss(const als::RatingBlock& block, const als::SideState& rows,
-                       const als::SideState& cols, const Eigen::MatrixXd& gram, const als::AlsOptions& opt);
+ExactSum squared_errors(const HeldOut& held, const als::SideState& users,
+                        const als::SideState& anime, float mu);
 
 // Implicit: NDCG@10 of the held-out users selected by `sampled(user)`, ranking
 // every anime not in the user's training entries; relevant = held out.
-ExactSum ndcg_at_10(const HeldOut& held, const als::RatingBlock& user_block, const als::SideState& users,
-                    const als::SideState& anime, const std::vector<uint8_t>& sampled_user);
+ExactSum ndcg_at_10(const HeldOut& held, const als::RatingBlock& user_block,
+                    const als::SideState& users, const als::SideState& anime,
+                    const std::vector<uint8_t>& sampled_user);
 
 }  // namespace animerec::train

@@ -34,11 +34,11 @@ struct TrainOptions {
   int validation_users = 1000;  // implicit: users sampled for validation NDCG@10
   double init_scale = 0.1;
   uint64_t seed = 42;
-  int threads = 0;              // 0 = OpenMP's default (OMP_NUM_THREADS)
-  int checkpoint_every = 0;     // 0 = no periodic checkpoints
+  int threads = 0;           // 0 = OpenMP's default (OMP_NUM_THREADS)
+  int checkpoint_every = 0;  // 0 = no periodic checkpoints
   std::string checkpoint_dir;
   std::string resume_path;
-  std::string metrics_out;      // JSON lines, one per iteration ("" = none)
+  std::string metrics_out;  // JSON lines, one per iteration ("" = none)
   bool quiet = false;
   std::string command_line;
   std::map<std::string, std::string> config;  // effective parameters, stored in the model

@@ -9,20 +9,12 @@
 
 #include "animerec/als/sweep.h"
 #include "animerec/als/types.h"
+#include "random_side.h"
 
 namespace animerec::als {
 namespace {
 
-// A side with normal(0, scale) factors and biases.
-SideState random_side(int rows, int k, std::mt19937_64& rng, float scale = 1.0f) {
-  std::normal_distribution<float> normal(0.0f, scale);
-  SideState side;
-  side.factors.resize(rows, k);
-  for (Eigen::Index i = 0; i < side.factors.size(); ++i) side.factors.data()[i] = normal(rng);
-  side.bias.resize(static_cast<size_t>(rows));
-  for (float& b : side.bias) b = normal(rng);
-  return side;
-}
+using testing::random_side;
 
 // One row: `count` distinct ascending columns of [0, other_rows) and values.
 struct Row {
@@ -89,7 +81,8 @@ Eigen::VectorXd implicit_reference(const Row& row, const SideState& other, const
     preference(row.cols[i]) = 1.0;
   }
   Eigen::MatrixXd a = y.transpose() * confidence.asDiagonal() * y;
-  a.diagonal().array() += o.lambda * std::pow(static_cast<double>(row.cols.size()), o.lambda_exponent);
+  a.diagonal().array() +=
+      o.lambda * std::pow(static_cast<double>(row.cols.size()), o.lambda_exponent);
   const Eigen::VectorXd b = y.transpose() * confidence.cwiseProduct(preference);
   return a.ldlt().solve(b);
 }

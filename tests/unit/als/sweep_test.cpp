@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "animerec/als/types.h"
+#include "random_side.h"
 
 namespace animerec::als {
 namespace {
@@ -38,15 +39,7 @@ RatingBlock make_block(const std::vector<Entry>& entries, int32_t rows, bool by_
   return block;
 }
 
-SideState random_side(int rows, int k, std::mt19937_64& rng, float scale) {
-  std::normal_distribution<float> normal(0.0f, scale);
-  SideState side;
-  side.factors.resize(rows, k);
-  for (Eigen::Index i = 0; i < side.factors.size(); ++i) side.factors.data()[i] = normal(rng);
-  side.bias.resize(static_cast<size_t>(rows));
-  for (float& b : side.bias) b = normal(rng);
-  return side;
-}
+using testing::random_side;
 
 // Restores the OpenMP thread count at scope exit.
 class ThreadCount {

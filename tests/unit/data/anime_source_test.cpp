@@ -46,19 +46,20 @@ TEST(AnimeSourceTest, Mal2016) {
 
 TEST(AnimeSourceTest, Mal2020) {
   TempDir dir;
-  write_file(dir.file("anime.csv"),
-             "MAL_ID,Name,Score,Genres,English name,Japanese name,Type,Episodes,Aired,Premiered,"
-             "Producers,Licensors,Studios,Source,Duration,Rating,Ranked,Popularity,Members,Favorites,"
-             "Watching,Completed,On-Hold,Dropped,Plan to Watch,Score-10,Score-9,Score-8,Score-7,"
-             "Score-6,Score-5,Score-4,Score-3,Score-2,Score-1\n"
-             "1,Cowboy Bebop,8.78,\"Action, Adventure, Comedy, Drama, Sci-Fi, Space\",Cowboy Bebop,"
-             "カウボーイビバップ,TV,26,\"Apr 3, 1998 to Apr 24, 1999\",Spring 1998,Bandai Visual,"
-             "\"Funimation, Bandai Entertainment\",Sunrise,Original,24 min. per ep.,"
-             "R - 17+ (violence & profanity),28.0,39,1251960,61971,105808,718161,71513,26678,329800,"
-             "229170.0,182126.0,131625.0,62330.0,20688.0,8904.0,3184.0,1357.0,741.0,1580.0\n"
-             "5,Movie X,Unknown,Drama,Unknown,x,Movie,Unknown,\"Sep 1, 2001\",Unknown,add some,"
-             "Unknown,Unknown,Manga,1 hr. 55 min.,Unknown,Unknown,9,10,0,0,0,0,0,0,"
-             "Unknown,Unknown,Unknown,Unknown,Unknown,Unknown,Unknown,Unknown,Unknown,Unknown\n");
+  write_file(
+      dir.file("anime.csv"),
+      "MAL_ID,Name,Score,Genres,English name,Japanese name,Type,Episodes,Aired,Premiered,"
+      "Producers,Licensors,Studios,Source,Duration,Rating,Ranked,Popularity,Members,Favorites,"
+      "Watching,Completed,On-Hold,Dropped,Plan to Watch,Score-10,Score-9,Score-8,Score-7,"
+      "Score-6,Score-5,Score-4,Score-3,Score-2,Score-1\n"
+      "1,Cowboy Bebop,8.78,\"Action, Adventure, Comedy, Drama, Sci-Fi, Space\",Cowboy Bebop,"
+      "カウボーイビバップ,TV,26,\"Apr 3, 1998 to Apr 24, 1999\",Spring 1998,Bandai Visual,"
+      "\"Funimation, Bandai Entertainment\",Sunrise,Original,24 min. per ep.,"
+      "R - 17+ (violence & profanity),28.0,39,1251960,61971,105808,718161,71513,26678,329800,"
+      "229170.0,182126.0,131625.0,62330.0,20688.0,8904.0,3184.0,1357.0,741.0,1580.0\n"
+      "5,Movie X,Unknown,Drama,Unknown,x,Movie,Unknown,\"Sep 1, 2001\",Unknown,add some,"
+      "Unknown,Unknown,Manga,1 hr. 55 min.,Unknown,Unknown,9,10,0,0,0,0,0,0,"
+      "Unknown,Unknown,Unknown,Unknown,Unknown,Unknown,Unknown,Unknown,Unknown,Unknown\n");
   AnimeTable t = read(dir.file("anime.csv"));
   EXPECT_EQ(t.file.layout, "mal2020");
   const AnimeRecord& bebop = t.by_id.at(1);
@@ -79,17 +80,18 @@ TEST(AnimeSourceTest, Mal2020) {
 
 TEST(AnimeSourceTest, Mal2023WithFloatNumbersAndMultilineSynopsis) {
   TempDir dir;
-  write_file(dir.file("anime-dataset-2023.csv"),
-             "anime_id,Name,English name,Other name,Score,Genres,Synopsis,Type,Episodes,Aired,"
-             "Premiered,Status,Producers,Licensors,Studios,Source,Duration,Rating,Rank,Popularity,"
-             "Favorites,Scored By,Members,Image URL\n"
-             "1,Cowboy Bebop,Cowboy Bebop,カウボーイビバップ,8.75,\"Action, Award Winning, Sci-Fi\","
-             "\"Crime is timeless.\n\nBy the year 2071, \"\"bounty hunters\"\" roam.\",TV,26.0,"
-             "\"Apr 3, 1998 to Apr 24, 1999\",spring 1998,Finished Airing,Bandai Visual,"
-             "\"Funimation, Bandai Entertainment\",Sunrise,Original,24 min per ep,"
-             "R - 17+ (violence & profanity),41.0,43,78525,914193.0,1771505,https://x/1.jpg\n"
-             "2,New,UNKNOWN,UNKNOWN,UNKNOWN,UNKNOWN,UNKNOWN,UNKNOWN,UNKNOWN,Not available,UNKNOWN,"
-             "Not yet aired,UNKNOWN,UNKNOWN,UNKNOWN,UNKNOWN,Unknown,UNKNOWN,UNKNOWN,0,0,UNKNOWN,5,x\n");
+  write_file(
+      dir.file("anime-dataset-2023.csv"),
+      "anime_id,Name,English name,Other name,Score,Genres,Synopsis,Type,Episodes,Aired,"
+      "Premiered,Status,Producers,Licensors,Studios,Source,Duration,Rating,Rank,Popularity,"
+      "Favorites,Scored By,Members,Image URL\n"
+      "1,Cowboy Bebop,Cowboy Bebop,カウボーイビバップ,8.75,\"Action, Award Winning, Sci-Fi\","
+      "\"Crime is timeless.\n\nBy the year 2071, \"\"bounty hunters\"\" roam.\",TV,26.0,"
+      "\"Apr 3, 1998 to Apr 24, 1999\",spring 1998,Finished Airing,Bandai Visual,"
+      "\"Funimation, Bandai Entertainment\",Sunrise,Original,24 min per ep,"
+      "R - 17+ (violence & profanity),41.0,43,78525,914193.0,1771505,https://x/1.jpg\n"
+      "2,New,UNKNOWN,UNKNOWN,UNKNOWN,UNKNOWN,UNKNOWN,UNKNOWN,UNKNOWN,Not available,UNKNOWN,"
+      "Not yet aired,UNKNOWN,UNKNOWN,UNKNOWN,UNKNOWN,Unknown,UNKNOWN,UNKNOWN,0,0,UNKNOWN,5,x\n");
   AnimeTable t = read(dir.file("anime-dataset-2023.csv"));
   EXPECT_EQ(t.file.layout, "mal2023");
   const AnimeRecord& bebop = t.by_id.at(1);
@@ -106,8 +108,9 @@ TEST(AnimeSourceTest, Mal2023WithFloatNumbersAndMultilineSynopsis) {
 
 TEST(AnimeSourceTest, SynopsisFileMergesEitherSpelling) {
   TempDir dir;
-  write_file(dir.file("anime.csv"),
-             "anime_id,name,genre,type,episodes,rating,members\n1,Cowboy Bebop,Action,TV,26,8.8,1\n");
+  write_file(
+      dir.file("anime.csv"),
+      "anime_id,name,genre,type,episodes,rating,members\n1,Cowboy Bebop,Action,TV,26,8.8,1\n");
   for (const char* column : {"sypnopsis", "synopsis"}) {
     write_file(dir.file("syn.csv"), std::string("MAL_ID,Name,Score,Genres,") + column +
                                         "\n1,Cowboy Bebop,8.78,Action,\"In the year 2071, x.\"\n");
@@ -121,7 +124,8 @@ TEST(AnimeSourceTest, SynopsisFileMergesEitherSpelling) {
 
 TEST(AnimeSourceTest, BadRowsAndHeaders) {
   TempDir dir;
-  write_file(dir.file("a.csv"), "anime_id,name,genre,type,episodes,rating,members\n1,X,,TV,twelve,,1\n");
+  write_file(dir.file("a.csv"),
+             "anime_id,name,genre,type,episodes,rating,members\n1,X,,TV,twelve,,1\n");
   try {
     read(dir.file("a.csv"));
     FAIL();
@@ -133,7 +137,8 @@ TEST(AnimeSourceTest, BadRowsAndHeaders) {
     read(dir.file("b.csv"));
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(":1: cannot detect the anime metadata layout"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find(":1: cannot detect the anime metadata layout"),
+              std::string::npos);
   }
 }
 

@@ -70,7 +70,8 @@ TEST(CsvReaderTest, RecordsSpanningBlocksAndHugeFields) {
   TempDir dir;
   std::string big(9 << 20, 'x');  // larger than the 4 MiB block
   std::string text = "id,text\n";
-  for (int i = 0; i < 200000; ++i) text += std::to_string(i) + ",\"v, " + std::to_string(i) + "\"\n";
+  for (int i = 0; i < 200000; ++i)
+    text += std::to_string(i) + ",\"v, " + std::to_string(i) + "\"\n";
   text += "big,\"" + big + "\"\n";
   write_file(dir.file("a.csv"), text);
   auto rows = read_all(dir.file("a.csv"));
@@ -123,7 +124,9 @@ TEST(CsvReaderTest, MovieLensDialects) {
 
 TEST(CsvReaderTest, HashCoversTheWholeFile) {
   TempDir dir;
-  write_file(dir.file("a.csv"), "\xEF\xBB\xBF" "a,b\n1,2\n");
+  write_file(dir.file("a.csv"),
+             "\xEF\xBB\xBF"
+             "a,b\n1,2\n");
   CsvReader r(dir.file("a.csv"));
   ASSERT_TRUE(r.next());  // stop early: the rest is still hashed
   EXPECT_EQ(r.sha256_hex(), sha256_file(dir.file("a.csv")));

@@ -86,7 +86,8 @@ std::string many_users_file() {
   std::string s = "user_id,anime_id,rating\n";
   for (int u = 1; u <= 40; ++u) {
     for (int a = 1; a <= 25; ++a) {
-      s += std::to_string(u) + "," + std::to_string(a * 3) + "," + std::to_string(1 + (u * a) % 10) + "\n";
+      s += std::to_string(u) + "," + std::to_string(a * 3) + "," +
+           std::to_string(1 + (u * a) % 10) + "\n";
     }
     s += std::to_string(u) + ",999," + "-1\n";
   }
@@ -225,18 +226,19 @@ TEST(PrepareParallelTest, TwoHalvesEqualOnePass) {
   std::string s = "user_id,Username,anime_id,Anime Title,rating\n";
   for (int u = 1; u <= 60; ++u) {
     for (int a = 1; a <= 30; ++a) {
-      s += std::to_string(u) + ",\"user, " + std::to_string(u) + "\"," + std::to_string(a * 7) + ",T," +
-           std::to_string(1 + (u * a) % 10) + "\n";
+      s += std::to_string(u) + ",\"user, " + std::to_string(u) + "\"," + std::to_string(a * 7) +
+           ",T," + std::to_string(1 + (u * a) % 10) + "\n";
     }
-    if (u % 17 == 0) s += "x,bad,1,T,5\n";        // skipped rows in both halves
-    if (u == 10) s += "10,u,7,\"T\",8\n";         // a duplicate: the last one wins
+    if (u % 17 == 0) s += "x,bad,1,T,5\n";  // skipped rows in both halves
+    if (u == 10) s += "10,u,7,\"T\",8\n";   // a duplicate: the last one wins
   }
   write_file(dir.file("r.csv"), s);
   BadRowLog seq_log(BadRowPolicy::kSkip), par_log(BadRowPolicy::kSkip);
   Dataset seq = prepare_dataset(two_ways(dir.file("r.csv"), false), seq_log);
   Dataset par = prepare_dataset(two_ways(dir.file("r.csv"), true), par_log);
   expect_same(seq, par);
-  EXPECT_EQ(seq_log.entries().at("non_numeric_id").first, par_log.entries().at("non_numeric_id").first);
+  EXPECT_EQ(seq_log.entries().at("non_numeric_id").first,
+            par_log.entries().at("non_numeric_id").first);
   EXPECT_EQ(par_log.entries().at("non_numeric_id").count, 3);
 }
 
@@ -263,7 +265,8 @@ TEST(PrepareParallelTest, AMidpointInsideAQuotedNewlineFallsBackToOnePass) {
   // falls, it is inside that field.
   std::string title(4000, 'a');
   for (size_t i = 100; i < title.size(); i += 100) title[i] = '\n';
-  std::string s = "user_id,Username,anime_id,Anime Title,rating\n1,u,5,\"" + title + "\",9\n2,v,5,T,8\n";
+  std::string s =
+      "user_id,Username,anime_id,Anime Title,rating\n1,u,5,\"" + title + "\",9\n2,v,5,T,8\n";
   write_file(dir.file("r.csv"), s);
   BadRowLog seq_log(BadRowPolicy::kSkip), par_log(BadRowPolicy::kSkip);
   Dataset seq = prepare_dataset(two_ways(dir.file("r.csv"), false), seq_log);

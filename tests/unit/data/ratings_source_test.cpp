@@ -12,9 +12,11 @@ namespace {
 using testing::TempDir;
 using testing::write_file;
 
-std::vector<RatingRecord> read_all(const std::string& path, RatingsLayout forced = RatingsLayout::kAuto,
+std::vector<RatingRecord> read_all(const std::string& path,
+                                   RatingsLayout forced = RatingsLayout::kAuto,
                                    RatingsLayout* detected = nullptr,
-                                   BadRowPolicy policy = BadRowPolicy::kError, BadRowLog* log_out = nullptr) {
+                                   BadRowPolicy policy = BadRowPolicy::kError,
+                                   BadRowLog* log_out = nullptr) {
   RatingsSource src(path, forced);
   if (detected) *detected = src.layout();
   BadRowLog log(policy);
@@ -102,13 +104,15 @@ TEST(RatingsSourceTest, MovieLensLayouts) {
   EXPECT_EQ(layout, RatingsLayout::kMovielensDat);
   EXPECT_EQ(dat[0].anime, 1193);
 
-  write_file(dir.file("ratings.csv"), "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,3.5,1\n");
+  write_file(dir.file("ratings.csv"),
+             "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,3.5,1\n");
   auto csv = read_all(dir.file("ratings.csv"), RatingsLayout::kAuto, &layout);
   EXPECT_EQ(layout, RatingsLayout::kMovielensCsv);
   EXPECT_FLOAT_EQ(csv[1].score, 3.5f);
 
   write_file(dir.file("bad.data"), "196\t242\t6\t881250949\n");
-  EXPECT_EQ(error_of(dir.file("bad.data")), dir.file("bad.data") + ":1: rating out of range (6; expected 1..5)");
+  EXPECT_EQ(error_of(dir.file("bad.data")),
+            dir.file("bad.data") + ":1: rating out of range (6; expected 1..5)");
 }
 
 TEST(RatingsSourceTest, TripletsWithAndWithoutHeader) {
@@ -154,25 +158,29 @@ TEST(RatingsSourceTest, EachBadRowClassHasItsMessageAndLine) {
 TEST(RatingsSourceTest, EmptyFileAndWrongHeader) {
   TempDir dir;
   write_file(dir.file("empty.csv"), "");
-  EXPECT_EQ(error_of(dir.file("empty.csv")), dir.file("empty.csv") + ": empty file (no header and no rows)");
+  EXPECT_EQ(error_of(dir.file("empty.csv")),
+            dir.file("empty.csv") + ": empty file (no header and no rows)");
   write_file(dir.file("hdr.csv"), "user_id,anime,score\n1,2,3\n");
-  EXPECT_EQ(error_of(dir.file("hdr.csv"), RatingsLayout::kMal2016),
-            dir.file("hdr.csv") +
-                ":1: missing required column 'anime_id': expected header 'user_id,anime_id,rating', "
-                "found 'user_id,anime,score'");
+  EXPECT_EQ(
+      error_of(dir.file("hdr.csv"), RatingsLayout::kMal2016),
+      dir.file("hdr.csv") +
+          ":1: missing required column 'anime_id': expected header 'user_id,anime_id,rating', "
+          "found 'user_id,anime,score'");
   write_file(dir.file("odd.csv"), "a,b,c,d,e,f\n");
   EXPECT_NE(error_of(dir.file("odd.csv")).find(":1: cannot detect the layout"), std::string::npos);
 }
 
 TEST(RatingsSourceTest, SkipPolicyCountsPerReason) {
   TempDir dir;
-  write_file(dir.file("r.csv"), "user_id,anime_id,rating\n1,2,8\nx,2,8\n1,3,12\n1,4\n2,2,7\ny,1,1\n");
+  write_file(dir.file("r.csv"),
+             "user_id,anime_id,rating\n1,2,8\nx,2,8\n1,3,12\n1,4\n2,2,7\ny,1,1\n");
   BadRowLog log(BadRowPolicy::kSkip);
   auto rows = read_all(dir.file("r.csv"), RatingsLayout::kAuto, nullptr, BadRowPolicy::kSkip, &log);
   EXPECT_EQ(rows.size(), 2u);
   EXPECT_EQ(log.total(), 4);
   EXPECT_EQ(log.entries().at("non_numeric_id").count, 2);
-  EXPECT_EQ(log.entries().at("non_numeric_id").first[1], dir.file("r.csv") + ":7: non-numeric user id (y)");
+  EXPECT_EQ(log.entries().at("non_numeric_id").first[1],
+            dir.file("r.csv") + ":7: non-numeric user id (y)");
   EXPECT_EQ(log.entries().at("score_out_of_range").count, 1);
   EXPECT_EQ(log.entries().at("wrong_field_count").count, 1);
 }

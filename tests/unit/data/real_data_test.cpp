@@ -46,7 +46,8 @@ TEST(RealDataTest, CaseRec5kUsersWith2016Metadata) {
   // HTML entities in names are decoded.
   auto title_of = [&](int64_t id) {
     auto it = std::find(d.anime_ids.begin(), d.anime_ids.end(), id);
-    return it == d.anime_ids.end() ? std::string("(absent)") : d.anime.title[it - d.anime_ids.begin()];
+    return it == d.anime_ids.end() ? std::string("(absent)")
+                                   : d.anime.title[it - d.anime_ids.begin()];
   };
   EXPECT_EQ(title_of(9969), "Gintama'");
   EXPECT_EQ(title_of(30458), "Tokyo Ghoul: \"Jack\"");

@@ -29,28 +29,9 @@ using animerec::testing::write_file;
 using model::Checkpoint;
 using model::Model;
 
-// Damaged and foreign files are made with python3-h5py, as in
-// dataset_file_test.cpp (tests may not include HDF5); those tests are skipped
-// where it is not installed. The Debian package lives in the system
-// interpreter, which a python3 earlier on PATH (pyenv, venv) may not see.
-const std::string& h5py_python() {
-  static const std::string python = [] {
-    for (const char* candidate : {"python3", "/usr/bin/python3"}) {
-      std::string probe = fmt::format("{} -c 'import h5py' >/dev/null 2>&1", candidate);
-      if (std::system(probe.c_str()) == 0) return std::string(candidate);
-    }
-    return std::string();
-  }();
-  return python;
-}
-bool have_h5py() { return !h5py_python().empty(); }
-
-// Runs a python3 script (h5py and numpy imported, sys.argv[1] = `path`).
-int run_python(const TempDir& dir, const std::string& body, const std::string& path) {
-  std::string script = dir.file("script.py");
-  write_file(script, "import sys\nimport h5py\nimport numpy as np\n" + body + "\n");
-  return std::system(fmt::format("{} '{}' '{}'", h5py_python(), script, path).c_str());
-}
+using animerec::testing::h5py_python;
+using animerec::testing::have_h5py;
+using animerec::testing::run_python;
 
 void expect_io_error(const std::function<void()>& f, const std::string& message) {
   try {

@@ -75,7 +75,8 @@ TEST(TrainerTest, ExplicitModelBeatsTheGlobalMeanAndCarriesTheDatasetIds) {
     for (auto i = d.user_offsets[u]; i < d.user_offsets[u + 1]; ++i) {
       if (d.by_user.split[i] != 1) continue;
       int32_t a = d.by_user.anime[i];
-      double pred = m.global_mean + m.user_bias[u] + m.anime_bias[a] + m.user_factors.row(u).dot(m.anime_factors.row(a));
+      double pred = m.global_mean + m.user_bias[u] + m.anime_bias[a] +
+                    m.user_factors.row(u).dot(m.anime_factors.row(a));
       se_model += std::pow(d.by_user.score[i] - pred, 2);
       se_mean += std::pow(d.by_user.score[i] - m.global_mean, 2);
       count += 1;
@@ -121,7 +122,8 @@ TEST(TrainerTest, ImplicitModelReportsNdcg) {
   model::Model m = io::read_model(o.out_path);
   EXPECT_EQ(m.feedback, "implicit");
   ASSERT_EQ(m.history.size(), 4u);
-  EXPECT_NE(m.history.back().find("\"validation_ndcg10\": 0."), std::string::npos) << m.history.back();
+  EXPECT_NE(m.history.back().find("\"validation_ndcg10\": 0."), std::string::npos)
+      << m.history.back();
 }
 
 TEST(TrainerTest, RefusesAnExistingModelBeforeTraining) {
