@@ -30,8 +30,7 @@ echo "wrote $out_dir/test.csv ($(($(wc -l <"$out_dir/test.csv") - 1)) test rows)
 
 echo "== train: explicit ALS on 2 MPI ranks, early stopping on the validation split"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # the demo may run as root
-mpiexec -n 2 "$bin" train --dataset "$out_dir/dataset.h5" --out "$out_dir/model.h5" --factors 32 \
-  --lambda 0.1 --iterations 20 --early-stop-patience 3 --threads 1 \
-  --metrics-out "$out_dir/metrics.jsonl" --overwrite
+mpiexec -n 2 "$bin" train --config "$root/configs/ci-tiny.ini" --dataset "$out_dir/dataset.h5" \
+  --out "$out_dir/model.h5" --threads 1 --metrics-out "$out_dir/metrics.jsonl" --overwrite
 echo "== test RMSE of the model and two baselines (read back with h5py)"
 /usr/bin/python3 "$root/bench/split_rmse.py" "$out_dir/dataset.h5" "$out_dir/model.h5"
