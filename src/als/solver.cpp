@@ -193,13 +193,26 @@ void RowSolver::form_system(int64_t n) {
   b_ = bf_.cast<double>();
 }
 
-RowSolver::NormalEquations RowSolver::build_normal_equations(const RowEntries& row) {
+// The hybrid prior: lambda I on A and lambda * mean on b. Only called with a
+// prior, so rows without one keep exactly the plain ALS arithmetic.
+void RowSolver::add_prior(const RowPrior* prior) {
+  if (prior == nullptr) return;
+  for (int i = 0; i < dim_; ++i) {
+    a_(i, i) += prior->lambda;
+    b_[i] += prior->lambda * double{prior->mean[i]};
+  }
+}
+
+RowSolver::NormalEquations RowSolver::build_normal_equations(const RowEntries& row,
+                                                             const RowPrior* prior) {
   accumulate_lower(row);
   form_system(row.count);
+  add_prior(prior);
   return {a_, b_};
 }
 
-RowOutcome RowSolver::solve(const RowEntries& row, float* factors, float* bias) {
+RowOutcome RowSolver::solve(const RowEntries& row, float* factors, float* bias,
+                            const RowPrior* prior) {
   if (row.count == 0) {
     std::fill(factors, factors + k_, 0.0f);
     if (bias != nullptr) *bias = 0.0f;
@@ -207,8 +220,8 @@ RowOutcome RowSolver::solve(const RowEntries& row, float* factors, float* bias) 
     out.empty = true;
     return out;
   }
-  return opt_.solver == SolverKind::kCholesky ? solve_cholesky(row, factors, bias)
-                                              : solve_cg(row, factors, bias);
+  return opt_.solver == SolverKind::kCholesky ? solve_cholesky(row, factors, bias, prior)
+                                              : solve_cg(row, factors, bias, prior);
 }
 
 namespace {
@@ -231,9 +244,11 @@ bool write_solution(const Vector& z, int k, bool explicit_fb, float* factors, fl
 
 }  // namespace
 
-RowOutcome RowSolver::solve_cholesky(const RowEntries& row, float* factors, float* bias) {
+RowOutcome RowSolver::solve_cholesky(const RowEntries& row, float* factors, float* bias,
+                                     const RowPrior* prior) {
   accumulate_lower(row);
   form_system(row.count);
+  add_prior(prior);
   RowOutcome out;
   l_.triangularView<Eigen::Lower>() = a_;
   if (cholesky_in_place(l_.data(), dim_)) {
@@ -265,7 +280,8 @@ void RowSolver::apply_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::Vect
   }
 }
 
-RowOutcome RowSolver::solve_cg(const RowEntries& row, float* factors, float* bias) {
+RowOutcome RowSolver::solve_cg(const RowEntries& row, float* factors, float* bias,
+                               const RowPrior* prior) {
   const int64_t n = row.count;
   ensure_rows(n);
   bf_.setZero();
@@ -273,6 +289,12 @@ RowOutcome RowSolver::solve_cg(const RowEntries& row, float* factors, float* bia
   if (is_explicit(opt_)) bf_.noalias() = buf_.topRows(n).transpose() * t_.head(n);
   reg_.setConstant(static_cast<float>(factor_ridge(opt_, n)));
   if (is_explicit(opt_)) reg_[k_] = static_cast<float>(opt_.lambda_bias);
+  if (prior != nullptr) {
+    for (int i = 0; i < dim_; ++i) {
+      reg_[i] += static_cast<float>(prior->lambda);
+      bf_[i] += static_cast<float>(prior->lambda) * prior->mean[i];
+    }
+  }
 
   x_.head(k_) = Eigen::Map<const Eigen::VectorXf>(factors, k_);
   if (is_explicit(opt_)) x_[k_] = bias != nullptr ? *bias : 0.0f;

@@ -117,8 +117,12 @@ void SweepStats::merge(const SweepStats& other) {
 }
 
 SweepStats solve_block(const RatingBlock& block, const SideState& other, float global_mean,
-                       const Eigen::MatrixXd* gram, const AlsOptions& opt, SideState& self) {
+                       const Eigen::MatrixXd* gram, const AlsOptions& opt, SideState& self,
+                       const BlockPrior* prior) {
   check_block(block, self, other, opt, "solve_block");
+  require(prior == nullptr ||
+              (prior->means.rows() == block.rows() && prior->means.cols() == opt.factors + 1),
+          "solve_block: prior means must have one row per block row and k + 1 columns");
   // Validates the rest (gram, bias sizes) before any thread starts: an
   // exception cannot leave an OpenMP parallel region.
   { RowSolver probe(other, global_mean, gram, opt); }
@@ -135,7 +139,12 @@ SweepStats solve_block(const RatingBlock& block, const SideState& other, float g
       const int64_t row = int64_t{block.first_row} + r;
       float* factors = self.factors.data() + row * k;
       float* bias = self.bias.empty() ? nullptr : &self.bias[static_cast<size_t>(row)];
-      record(local, solver.solve(row_entries(block, r), factors, bias), row);
+      RowPrior row_prior;
+      if (prior != nullptr) row_prior = {prior->lambda, prior->means.data() + int64_t{r} * (k + 1)};
+      record(local,
+             solver.solve(row_entries(block, r), factors, bias,
+                          prior != nullptr ? &row_prior : nullptr),
+             row);
     }
 #pragma omp critical(animerec_als_sweep_stats)
     total.merge(local);

@@ -149,6 +149,32 @@ train::ImplicitWeights implicit_weights(const Params& p) {
   return w;
 }
 
+content::ContentOptions content_options(const Params& p) {
+  content::ContentOptions c;
+  auto weight = [&](const char* group) {
+    return static_cast<float>(p.get_double(fmt::format("content-{}-weight", group)));
+  };
+  c.genres_weight = weight("genres");
+  c.type_weight = weight("type");
+  c.source_weight = weight("source");
+  c.studios_weight = weight("studios");
+  c.episodes_weight = weight("episodes");
+  c.year_weight = weight("year");
+  c.season_weight = weight("season");
+  c.age_rating_weight = weight("age-rating");
+  c.duration_weight = weight("duration");
+  c.popularity_weight = weight("popularity");
+  c.community_score_weight = weight("community-score");
+  c.synopsis_weight = weight("synopsis");
+  c.top_studios = static_cast<int32_t>(p.get_int("content-top-studios"));
+  c.synopsis_vocabulary = static_cast<int32_t>(p.get_int("content-synopsis-vocabulary"));
+  c.min_document_frequency = static_cast<int32_t>(p.get_int("content-min-df"));
+  c.use_popularity = p.get_bool("content-use-popularity");
+  c.use_community_score = p.get_bool("content-use-community-score");
+  content::check_options(c);
+  return c;
+}
+
 train::TrainOptions train_options(const Params& p, const std::string& command_line) {
   train::TrainOptions o;
   o.dataset_path = p.get_string("dataset");
@@ -165,6 +191,9 @@ train::TrainOptions train_options(const Params& p, const std::string& command_li
   o.als.lambda_exponent = p.get_double("lambda-exponent");
   o.als.alpha = p.get_double("alpha");
   o.weights = implicit_weights(p);
+  o.lambda_content = p.get_double("lambda-content");
+  o.content_ridge = p.get_double("content-ridge");
+  o.content = content_options(p);
   o.iterations = static_cast<int>(p.get_int("iterations"));
   o.early_stop_patience = static_cast<int>(p.get_int("early-stop-patience"));
   o.tolerance = p.get_double("tolerance");

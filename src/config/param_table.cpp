@@ -277,6 +277,87 @@ std::vector<ParamSpec> build_param_table() {
           .on({"train"})
           .doc("also write the per-iteration metrics as JSON lines to this file"),
 
+      number("lambda-content", "0")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid prior: pull each anime's factors and bias toward a ridge-regression map of "
+               "its "
+               "content vector with this weight; cold anime get the map's prediction (0 = plain "
+               "ALS)"),
+      number("content-ridge", "1")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: ridge mu of the regression of anime factors on content vectors"),
+      number("content-genres-weight", "1")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: weight (vector norm) of the content group genres"),
+      number("content-type-weight", "0.5")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: weight (vector norm) of the content group type (TV, Movie, OVA...)"),
+      number("content-source-weight", "0.5")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: weight (vector norm) of the content group source material"),
+      number("content-studios-weight", "0.75")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: weight (vector norm) of the content group studios"),
+      number("content-episodes-weight", "0.25")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: weight (vector norm) of the content group episode-count buckets"),
+      number("content-year-weight", "0.5")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: weight (vector norm) of the content group decade of first airing"),
+      number("content-season-weight", "0.25")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: weight (vector norm) of the content group season of first airing"),
+      number("content-age-rating-weight", "0.5")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: weight (vector norm) of the content group age rating"),
+      number("content-duration-weight", "0.25")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: weight (vector norm) of the content group episode-duration buckets"),
+      number("content-popularity-weight", "0.5")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: weight (vector norm) of the content group member-count buckets (only with "
+               "--content-use-popularity)"),
+      number("content-community-score-weight", "0.5")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: weight (vector norm) of the content group community-score buckets (only "
+               "with --content-use-community-score)"),
+      number("content-synopsis-weight", "1")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: weight (vector norm) of the content group synopsis words (TF-IDF)"),
+      integer("content-top-studios", "50")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: studios with their own feature (the rest share \"Studio: other\")"),
+      integer("content-synopsis-vocabulary", "2000")
+          .at_least(0)
+          .on({"train"})
+          .doc("hybrid: synopsis words kept, most frequent first (0 = no synopsis features)"),
+      integer("content-min-df", "5")
+          .at_least(1)
+          .on({"train"})
+          .doc("hybrid: a synopsis word must occur in at least this many training anime"),
+      flag("content-use-popularity")
+          .on({"train"})
+          .doc("hybrid: add member-count buckets to the content vectors"),
+      flag("content-use-community-score")
+          .on({"train"})
+          .doc("hybrid: add MyAnimeList mean-score buckets to the content vectors (they include "
+               "held-out ratings)"),
+
       // ---- shared
       integer("seed", "42")
           .at_least(0)

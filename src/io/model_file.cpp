@@ -144,6 +144,83 @@ constexpr SideFields kBestUserFields{"/users/ids", "/best/user_factors", "/best/
 constexpr SideFields kBestAnimeFields{"/anime/ids", "/best/anime_factors", "/best/anime_bias",
                                       kAnimeWhy};
 
+// ---------------------------------------------------------------- the content part
+
+constexpr std::string_view kFeaturesWhy = "the number of features in /content/names";
+constexpr std::string_view kOffsetsWhy = "the number of anime in /anime/ids, plus 1";
+
+void check_content_sizes(const model::ContentPart& c, size_t n_anime, std::string_view label) {
+  const size_t f = c.n_features();
+  auto size_is = [&](std::string_view field, size_t have, size_t want, std::string_view why) {
+    if (have != want) {
+      fail(label, field, fmt::format("has {} elements, expected {} ({})", have, want, why));
+    }
+  };
+  size_is("/content/groups", c.groups.size(), f, kFeaturesWhy);
+  size_is("/content/idf", c.idf.size(), f, kFeaturesWhy);
+  size_is("/content/offsets", c.offsets.size(), n_anime + 1, kOffsetsWhy);
+  size_is("/content/values", c.values.size(), c.cols.size(), "the length of /content/cols");
+  size_is("/content/w_bias", c.w_bias.size(), f, kFeaturesWhy);
+}
+
+// Offsets from 0, non-decreasing, ending at the entry count; columns
+// ascending within a row and below F.
+void check_content_rows(const model::ContentPart& c, std::string_view label) {
+  if (c.offsets.front() != 0) fail(label, "/content/offsets", "does not start at 0");
+  for (size_t r = 0; r + 1 < c.offsets.size(); ++r) {
+    if (c.offsets[r + 1] < c.offsets[r]) {
+      fail(label, "/content/offsets",
+           fmt::format("decreases at index {} ({} after {})", r + 1, c.offsets[r + 1],
+                       c.offsets[r]));
+    }
+  }
+  if (c.offsets.back() != static_cast<int64_t>(c.cols.size())) {
+    fail(label, "/content/offsets",
+         fmt::format("ends at {}, expected {} (the length of /content/cols)", c.offsets.back(),
+                     c.cols.size()));
+  }
+  const auto f = static_cast<int64_t>(c.n_features());
+  for (size_t r = 0; r + 1 < c.offsets.size(); ++r) {
+    for (int64_t i = c.offsets[r]; i < c.offsets[r + 1]; ++i) {
+      const int32_t col = c.cols[static_cast<size_t>(i)];
+      if (col < 0 || col >= f) {
+        fail(label, "/content/cols",
+             fmt::format("has {} at index {}, expected a feature index in [0, {}) ({})", col, i, f,
+                         kFeaturesWhy));
+      }
+      if (i > c.offsets[r] && col <= c.cols[static_cast<size_t>(i) - 1]) {
+        fail(label, "/content/cols",
+             fmt::format("is not ascending within anime row {} (index {})", r, i));
+      }
+    }
+  }
+}
+
+void validate_content(const model::ContentPart& c, size_t n_anime, int k, std::string_view label) {
+  if (!(std::isfinite(c.lambda_content) && c.lambda_content > 0)) {
+    fail(label, "/content/@lambda_content",
+         fmt::format("attribute is {}, expected a finite number > 0", c.lambda_content));
+  }
+  if (!(std::isfinite(c.ridge) && c.ridge >= 0)) {
+    fail(label, "/content/@ridge",
+         fmt::format("attribute is {}, expected a finite number >= 0", c.ridge));
+  }
+  check_content_sizes(c, n_anime, label);
+  check_content_rows(c, label);
+  if (static_cast<size_t>(c.w.rows()) != c.n_features()) {
+    fail(label, "/content/w",
+         fmt::format("has {} rows, expected {} ({})", c.w.rows(), c.n_features(), kFeaturesWhy));
+  }
+  if (c.w.cols() != k) {
+    fail(label, "/content/w",
+         fmt::format("has {} columns, expected {} ({})", c.w.cols(), k, kFactorsWhy));
+  }
+  check_finite(label, "/content/idf", c.idf, 0);
+  check_finite(label, "/content/values", c.values, 0);
+  check_finite(label, "/content/w", c.w);
+  check_finite(label, "/content/w_bias", c.w_bias, 0);
+}
+
 // `best_iteration` is the value the root attribute will hold (see write_checkpoint).
 void validate_model(const Model& m, int64_t best_iteration, std::string_view label) {
   check_int(label, "/@factors", m.factors, 1, kMaxModelFactors);
@@ -162,6 +239,7 @@ void validate_model(const Model& m, int64_t best_iteration, std::string_view lab
   }
   validate_side(label, kUserFields, m.n_users(), m.user_factors, m.user_bias, m.factors);
   validate_side(label, kAnimeFields, m.n_anime(), m.anime_factors, m.anime_bias, m.factors);
+  if (m.content) validate_content(*m.content, m.n_anime(), m.factors, label);
 }
 
 // The early-stopping counters of a checkpoint.
@@ -209,7 +287,22 @@ void write_model_attributes(const Group& root, const Model& m, int32_t best_iter
   h5::write_attribute(root, "created", m.created);
 }
 
-// Groups after the root attributes: /users, /anime, /training, /config.
+// /content: only in hybrid models, after /config.
+void write_content(const Group& g, const model::ContentPart& c) {
+  h5::write_attribute(g, "lambda_content", c.lambda_content);
+  h5::write_attribute(g, "ridge", c.ridge);
+  h5::write_strings(g, "names", c.names);
+  h5::write_strings(g, "groups", c.groups);
+  h5::write_array(g, "idf", c.idf);
+  h5::write_array(g, "offsets", c.offsets);
+  h5::write_array(g, "cols", c.cols);
+  h5::write_array(g, "values", c.values);
+  write_factors(g, "w", c.w);
+  h5::write_array(g, "w_bias", c.w_bias);
+}
+
+// Groups after the root attributes: /users, /anime, /training, /config,
+// and /content for a hybrid model.
 void write_model_groups(const Group& root, const Model& m) {
   Group users = root.create_group("users");
   h5::write_array(users, "ids", m.user_ids);
@@ -225,6 +318,7 @@ void write_model_groups(const Group& root, const Model& m) {
   h5::write_strings(root.create_group("training"), "history", m.history);
 
   h5::write_string_map(root, "config", m.config);
+  if (m.content) write_content(root.create_group("content"), *m.content);
 }
 
 void write_checkpoint_file(const Group& root, const Checkpoint& c) {
@@ -377,8 +471,26 @@ std::map<std::string, std::string> read_config(const Group& g) {
   return config;
 }
 
-// Everything but the root attributes; groups this version does not know
-// (e.g. /content of a later version) are never opened, so they are ignored.
+// /content, validated like the writer validates it (field names in messages).
+model::ContentPart read_content(const Group& g, const Model& m) {
+  model::ContentPart c;
+  c.lambda_content = h5::read_double_attribute(g, "lambda_content");
+  c.ridge = h5::read_double_attribute(g, "ridge");
+  c.names = read_unbounded_strings(g, "names");
+  const hsize_t f = c.names.size();
+  c.groups = h5::read_strings(g, "groups", f, kFeaturesWhy);
+  c.idf = read_floats(g, "idf", f, kFeaturesWhy);
+  c.offsets = h5::read_array<int64_t>(g, "offsets", m.n_anime() + 1, kOffsetsWhy);
+  c.cols = read_unbounded<int32_t>(g, "cols");
+  c.values = read_floats(g, "values", c.cols.size(), "the length of /content/cols");
+  c.w = read_factors(g, "w", f, m.factors, kFeaturesWhy);
+  c.w_bias = read_floats(g, "w_bias", f, kFeaturesWhy);
+  validate_content(c, m.n_anime(), m.factors, g.file());
+  return c;
+}
+
+// Everything but the root attributes; groups this version does not know are
+// never opened, so they are ignored. /content is optional (hybrid models).
 void read_model_groups(const Group& root, Model& m) {
   Group users = root.open_group("users");
   m.user_ids = read_ids(users);
@@ -391,6 +503,7 @@ void read_model_groups(const Group& root, Model& m) {
   m.anime_bias = read_floats(anime, "bias", m.n_anime(), kAnimeWhy);
   m.history = read_unbounded_strings(root.open_group("training"), "history");
   m.config = read_config(root.open_group("config"));
+  if (root.has_child("content")) m.content = read_content(root.open_group("content"), m);
 }
 
 void read_best(const Group& root, Checkpoint& c) {

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 
 #include "animerec/als/sweep.h"
 #include "animerec/core/atomic_file.h"
@@ -17,6 +18,7 @@
 #include "animerec/core/sha256.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
+#include "animerec/train/hybrid.h"
 #include "animerec/train/metrics.h"
 
 namespace animerec::train {
@@ -93,6 +95,8 @@ struct State {
   double best_metric = 0;
   int bad_iterations = 0;
   std::vector<std::string> history;
+  // Hybrid only: [W | w_b] refit from `anime` (and from `best_anime`).
+  Eigen::MatrixXd content_w, best_content_w;
 };
 
 class Trainer {
@@ -103,13 +107,16 @@ class Trainer {
  private:
   void load();
   void start_or_resume();
+  void start_hybrid();
+  void anime_half_sweep_hybrid(const Eigen::MatrixXd* gram);
+  model::ContentPart assemble_content(bool use_best) const;
   void half_sweep(bool users_side);
   void exchange(SideState& side, const std::vector<int64_t>& boundaries, const dist::Block& mine);
   bool stop_requested(int completed);
   double record_iteration(double seconds);
   bool update_early_stopping(double metric);
   void write_checkpoint(const std::string& why);
-  model::Model assemble_model(bool best) const;
+  model::Model assemble_model(bool best, bool with_content) const;
   model::Checkpoint assemble_checkpoint() const;
   std::string checkpoint_path() const;
   void check_finite(const als::SweepStats& stats, bool users_side);
@@ -128,6 +135,8 @@ class Trainer {
   Eigen::MatrixXd gram_;
   State st_;
   int threads_ = 1;
+  data::AnimeMeta meta_;                 // hybrid only
+  std::unique_ptr<HybridPrior> hybrid_;  // null for plain ALS
 };
 
 void Trainer::say(const std::string& line) const {
@@ -169,6 +178,35 @@ void Trainer::load() {
     uint64_t h = hash_combine(o_.seed, kSaltValidation, static_cast<uint64_t>(header_.user_ids[u]));
     sampled_users_[u] = unit_interval(h) < share;
   }
+  if (o_.lambda_content > 0) {
+    meta_ = io::read_anime_meta(o_.dataset_path);
+    hybrid_ =
+        std::make_unique<HybridPrior>(meta_, local_.anime_block, anime_bounds_, o_.content,
+                                      o_.lambda_content, o_.content_ridge, o_.als.factors, comm_);
+  }
+}
+
+// The map used by the first anime half-sweep is the refit of the anime
+// factors we start from. On --resume the checkpoint's factors give the W of
+// its last iteration again, bit for bit, so checkpoints need not store W.
+void Trainer::start_hybrid() {
+  if (!hybrid_) return;
+  st_.content_w = hybrid_->refit(st_.anime, comm_);
+  if (st_.best_anime.factors.size() > 0) st_.best_content_w = hybrid_->refit(st_.best_anime, comm_);
+  say(fmt::format("hybrid prior: lambda-content {}, {} content features", o_.lambda_content,
+                  hybrid_->vocabulary().size()));
+}
+
+// Solve with the prior of the current map, refit the map, then give the cold
+// anime of this block their content prediction before the exchange.
+void Trainer::anime_half_sweep_hybrid(const Eigen::MatrixXd* gram) {
+  const als::BlockPrior prior = hybrid_->block_prior(st_.content_w);
+  als::SweepStats stats =
+      als::solve_block(local_.anime_block, st_.users, mu_, gram, o_.als, st_.anime, &prior);
+  check_finite(stats, false);
+  st_.content_w = hybrid_->refit(st_.anime, comm_);
+  hybrid_->set_cold_rows(st_.content_w, o_.als.feedback == als::Feedback::kExplicit, st_.anime);
+  exchange(st_.anime, anime_bounds_, local_.anime);
 }
 
 void Trainer::start_or_resume() {
@@ -263,6 +301,7 @@ void Trainer::half_sweep(bool users_side) {
     gram_ = als::gram_matrix(other.factors);
     gram = &gram_;
   }
+  if (!users_side && hybrid_) return anime_half_sweep_hybrid(gram);
   als::SweepStats stats = als::solve_block(block, other, mu_, gram, o_.als, self);
   check_finite(stats, users_side);
   exchange(self, users_side ? user_bounds_ : anime_bounds_,
@@ -334,6 +373,7 @@ bool Trainer::update_early_stopping(double metric) {
   if (st_.best_iteration == 0 || gain > o_.tolerance) {
     st_.best_users = st_.users;
     st_.best_anime = st_.anime;
+    st_.best_content_w = st_.content_w;
     st_.best_iteration = st_.iteration;
     st_.best_metric = metric;
     st_.bad_iterations = 0;
@@ -357,7 +397,31 @@ void Trainer::write_checkpoint(const std::string& why) {
   comm_.barrier();
 }
 
-model::Model Trainer::assemble_model(bool best) const {
+// Rank 0 builds every anime's content row here (build_content is pure, so
+// the rows equal the ones the ranks trained with).
+model::ContentPart Trainer::assemble_content(bool use_best) const {
+  const content::Vocabulary& v = hybrid_->vocabulary();
+  const content::ContentMatrix rows =
+      content::build_content(meta_, v, 0, static_cast<int32_t>(header_.n_anime()), o_.content);
+  const Eigen::MatrixXd& w = use_best ? st_.best_content_w : st_.content_w;
+  model::ContentPart c;
+  c.lambda_content = o_.lambda_content;
+  c.ridge = o_.content_ridge;
+  c.names = v.names;
+  c.groups = v.groups;
+  c.idf = v.idf;
+  c.offsets = rows.offsets;
+  c.cols = rows.cols;
+  c.values = rows.values;
+  c.w = w.leftCols(o_.als.factors).cast<float>();
+  c.w_bias.resize(static_cast<size_t>(w.rows()));
+  for (Eigen::Index f = 0; f < w.rows(); ++f) {
+    c.w_bias[static_cast<size_t>(f)] = static_cast<float>(w(f, o_.als.factors));
+  }
+  return c;
+}
+
+model::Model Trainer::assemble_model(bool best, bool with_content) const {
   model::Model m;
   bool use_best = best && st_.best_iteration > 0 && st_.best_users.factors.size() > 0;
   m.feedback = o_.als.feedback == als::Feedback::kExplicit ? "explicit" : "implicit";
@@ -384,12 +448,14 @@ model::Model Trainer::assemble_model(bool best) const {
   m.program_version = program_version();
   m.build_commit = build_commit();
   m.created = utc_now();
+  // Checkpoints leave the content out: resuming recomputes W from the factors.
+  if (hybrid_ && with_content) m.content = assemble_content(use_best);
   return m;
 }
 
 model::Checkpoint Trainer::assemble_checkpoint() const {
   model::Checkpoint c;
-  c.current = assemble_model(false);
+  c.current = assemble_model(false, false);
   c.iteration = st_.iteration;
   const SideState& bu = st_.best_users.factors.size() > 0 ? st_.best_users : st_.users;
   const SideState& ba = st_.best_anime.factors.size() > 0 ? st_.best_anime : st_.anime;
@@ -410,6 +476,7 @@ int Trainer::run() {
   install_stop_handlers();
   load();
   start_or_resume();
+  start_hybrid();
   say(fmt::format(
       "training {} ALS, k = {}, on {} ratings ({} users, {} anime), {} rank(s) x {} thread(s)",
       o_.als.feedback == als::Feedback::kExplicit ? "explicit" : "implicit", o_.als.factors,
@@ -449,7 +516,7 @@ int Trainer::run() {
     }
   }
   if (comm_.rank() == 0) {
-    io::write_model(assemble_model(true), o_.out_path, o_.overwrite);
+    io::write_model(assemble_model(true, true), o_.out_path, o_.overwrite);
     say(fmt::format("wrote {} (iteration {})", o_.out_path,
                     st_.best_iteration > 0 ? st_.best_iteration : st_.iteration));
   }
@@ -479,7 +546,26 @@ const std::vector<std::string>& model_shaping_params() {
                                                   "weight-plan-to-watch",
                                                   "early-stop-patience",
                                                   "tolerance",
-                                                  "validation-users"};
+                                                  "validation-users",
+                                                  "lambda-content",
+                                                  "content-ridge",
+                                                  "content-genres-weight",
+                                                  "content-type-weight",
+                                                  "content-source-weight",
+                                                  "content-studios-weight",
+                                                  "content-episodes-weight",
+                                                  "content-year-weight",
+                                                  "content-season-weight",
+                                                  "content-age-rating-weight",
+                                                  "content-duration-weight",
+                                                  "content-popularity-weight",
+                                                  "content-community-score-weight",
+                                                  "content-synopsis-weight",
+                                                  "content-top-studios",
+                                                  "content-synopsis-vocabulary",
+                                                  "content-min-df",
+                                                  "content-use-popularity",
+                                                  "content-use-community-score"};
   return kNames;
 }
 

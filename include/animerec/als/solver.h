@@ -99,13 +99,17 @@ class RowSolver {
     const Eigen::MatrixXd& a;
     const Eigen::VectorXd& b;
   };
-  NormalEquations build_normal_equations(const RowEntries& row);
+  // With a prior, its ridge and mean are included (see RowPrior).
+  NormalEquations build_normal_equations(const RowEntries& row, const RowPrior* prior = nullptr);
 
   // Solves one row. `factors` (k floats) and `*bias` hold the current values on
   // entry (the CG warm start) and the solution on return. Implicit mode sets
   // the bias to 0. `bias` may be null: no bias is written (explicit CG then
-  // starts the bias at 0).
-  RowOutcome solve(const RowEntries& row, float* factors, float* bias);
+  // starts the bias at 0). `prior` (may be null) adds the hybrid prior; an
+  // empty row is still set to 0 with or without one (the trainer sets cold
+  // rows from their content itself).
+  RowOutcome solve(const RowEntries& row, float* factors, float* bias,
+                   const RowPrior* prior = nullptr);
 
  private:
   using Buffer = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -113,8 +117,10 @@ class RowSolver {
   void gather(const RowEntries& row, int64_t begin, int64_t count);
   void accumulate_lower(const RowEntries& row);
   void form_system(int64_t n);
-  RowOutcome solve_cholesky(const RowEntries& row, float* factors, float* bias);
-  RowOutcome solve_cg(const RowEntries& row, float* factors, float* bias);
+  void add_prior(const RowPrior* prior);
+  RowOutcome solve_cholesky(const RowEntries& row, float* factors, float* bias,
+                            const RowPrior* prior);
+  RowOutcome solve_cg(const RowEntries& row, float* factors, float* bias, const RowPrior* prior);
   void apply_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
   void ensure_rows(int64_t n);
 

@@ -36,8 +36,11 @@ struct SweepStats {
 // (when self.bias is not empty). Rows run in parallel (OpenMP, dynamic
 // schedule of 64 rows). Throws std::invalid_argument on mismatched sizes;
 // block.cols must index rows of `other` (not checked: O(nnz)).
+// `prior` (may be null: plain ALS) adds the hybrid prior to every non-empty
+// row; its means must have block.rows() rows and k + 1 columns.
 SweepStats solve_block(const RatingBlock& block, const SideState& other, float global_mean,
-                       const Eigen::MatrixXd* gram, const AlsOptions& opt, SideState& self);
+                       const Eigen::MatrixXd* gram, const AlsOptions& opt, SideState& self,
+                       const BlockPrior* prior = nullptr);
 
 // Y^T Y in double (k x k, symmetric). Rows are cast to double and summed in
 // fixed chunks (at least 4096 rows, at most 64 chunks) whose results are

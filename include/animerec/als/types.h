@@ -53,6 +53,23 @@ inline double factor_ridge(const AlsOptions& opt, int64_t n) {
   return opt.lambda * (opt.lambda_exponent == 1.0 ? count : std::pow(count, opt.lambda_exponent));
 }
 
+// The hybrid prior of one row (docs/content.md): the row's penalty gains
+// lambda * |z - mean|^2 over the whole system z (k factors, then the bias in
+// explicit mode), i.e. lambda on A's diagonal and lambda * mean added to b.
+// `mean` holds system_size(opt) floats. A null prior (the default everywhere)
+// leaves the solver's path untouched, so plain ALS is bit-identical.
+struct RowPrior {
+  double lambda = 0;
+  const float* mean = nullptr;
+};
+
+// Prior means of a block's rows for solve_block: row r of `means` (k + 1
+// columns: factors, then the bias, 0 in implicit mode) belongs to local row r.
+struct BlockPrior {
+  double lambda = 0;
+  FactorMatrix means;
+};
+
 // One side's parameters for all its rows (replicated on every rank).
 struct SideState {
   FactorMatrix factors;     // n x k

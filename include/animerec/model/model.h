@@ -4,12 +4,30 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "animerec/als/types.h"
 
 namespace animerec::model {
+
+// The hybrid part of a model (docs/content.md), present only when it was
+// trained with lambda_content > 0: the content vector of every anime (CSR),
+// the feature vocabulary, and the map from content to factors.
+struct ContentPart {
+  double lambda_content = 0;        // the prior's weight
+  double ridge = 0;                 // mu of the W regression
+  std::vector<std::string> names;   // F features
+  std::vector<std::string> groups;  // F
+  std::vector<float> idf;           // F
+  std::vector<int64_t> offsets;     // n_anime + 1, from 0, non-decreasing
+  std::vector<int32_t> cols;        // feature index < F, ascending within a row
+  std::vector<float> values;
+  als::FactorMatrix w;        // F x k: y_i ~ W^T x_i
+  std::vector<float> w_bias;  // F: c_i ~ w_b . x_i (0 in implicit mode)
+  size_t n_features() const { return names.size(); }
+};
 
 struct Model {
   static constexpr int kFormatVersion = 1;
@@ -27,6 +45,8 @@ struct Model {
   als::FactorMatrix anime_factors;  // n_anime x k
   std::vector<float> user_bias;     // n_users
   std::vector<float> anime_bias;    // n_anime
+
+  std::optional<ContentPart> content;  // the hybrid prior; absent for plain ALS
 
   // One JSON object per iteration, the same lines --metrics-out writes.
   std::vector<std::string> history;

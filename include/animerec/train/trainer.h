@@ -17,6 +17,7 @@
 #include <string>
 
 #include "animerec/als/types.h"
+#include "animerec/content/content.h"
 #include "animerec/dist/comm.h"
 #include "animerec/train/local_data.h"
 
@@ -28,6 +29,10 @@ struct TrainOptions {
   bool overwrite = false;
   als::AlsOptions als;
   ImplicitWeights weights;
+  // The hybrid prior (docs/content.md): 0 = plain ALS, the solver untouched.
+  double lambda_content = 0;
+  double content_ridge = 1.0;  // mu of the W regression
+  content::ContentOptions content;
   int iterations = 15;
   int early_stop_patience = 0;  // 0 = off
   double tolerance = 1e-4;      // smallest improvement of the validation metric that counts

@@ -4,7 +4,9 @@
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <cstring>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "animerec/als/sweep.h"
@@ -254,6 +256,148 @@ TEST(SolverTest, RejectsMismatchedShapes) {
   EXPECT_THROW(
       RowSolver(other, 0.0f, nullptr, options(4, Feedback::kImplicit, SolverKind::kCholesky)),
       std::invalid_argument);
+}
+
+// ---------------------------------------------------------------- the hybrid prior
+
+// A prior mean for every unknown of the system (k factors, then the bias).
+std::vector<float> prior_mean(int dim, std::mt19937_64& rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> m(static_cast<size_t>(dim));
+  for (float& v : m) v = normal(rng);
+  return m;
+}
+
+// The dense closed form with the prior: the normal equations of the plain
+// row plus lambda I, and lambda * mean on the right-hand side.
+Eigen::VectorXd prior_reference(const Row& row, const SideState& other, float mu,
+                                const AlsOptions& o, double lambda,
+                                const std::vector<float>& mean) {
+  const int k = o.factors;
+  const int dim = system_size(o);
+  const auto n = static_cast<Eigen::Index>(row.cols.size());
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(dim, dim);
+  Eigen::VectorXd b = Eigen::VectorXd::Zero(dim);
+  const double ridge = o.lambda * std::pow(static_cast<double>(n), o.lambda_exponent);
+  if (o.feedback == Feedback::kExplicit) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const int32_t j = row.cols[static_cast<size_t>(i)];
+      Eigen::VectorXd g(dim);
+      g.head(k) = other.factors.row(j).cast<double>().transpose();
+      g(k) = 1.0;
+      a += g * g.transpose();
+      b += (double{row.values[static_cast<size_t>(i)]} - mu - other.bias[static_cast<size_t>(j)]) *
+           g;
+    }
+    a.diagonal().head(k).array() += ridge;
+    a(k, k) += o.lambda_bias;
+  } else {
+    const Eigen::MatrixXd y = other.factors.cast<double>();
+    a = y.transpose() * y;
+    for (size_t i = 0; i < row.cols.size(); ++i) {
+      const Eigen::VectorXd yj = y.row(row.cols[i]).transpose();
+      const double c = 1.0 + o.alpha * row.values[i];
+      a += (c - 1.0) * yj * yj.transpose();
+      b += c * yj;
+    }
+    a.diagonal().array() += ridge;
+  }
+  for (int i = 0; i < dim; ++i) {
+    a(i, i) += lambda;
+    b(i) += lambda * double{mean[static_cast<size_t>(i)]};
+  }
+  return a.ldlt().solve(b);
+}
+
+class SolverPriorTest : public ::testing::TestWithParam<std::tuple<Feedback, SolverKind>> {};
+
+TEST_P(SolverPriorTest, RowWithPriorEqualsDenseClosedForm) {
+  const auto [feedback, solver_kind] = GetParam();
+  std::mt19937_64 rng(71);
+  const int k = 5;
+  const SideState other = random_side(30, k, rng);
+  const AlsOptions o = options(k, feedback, solver_kind);
+  const Row row = feedback == Feedback::kExplicit ? random_row(12, 30, rng, 1.0f, 10.0f)
+                                                  : random_row(12, 30, rng, 0.0f, 1.0f);
+  const std::vector<float> mean = prior_mean(k + 1, rng);
+  const double lambda = 2.5;
+  const Eigen::MatrixXd gram = gram_matrix(other.factors);
+  RowSolver solver(other, 7.0f, &gram, o);
+  Eigen::VectorXf factors = Eigen::VectorXf::Constant(k, 0.3f);
+  float bias = 0.3f;
+  const RowPrior prior{lambda, mean.data()};
+  const RowOutcome out = solver.solve(row.entries(), factors.data(), &bias, &prior);
+  EXPECT_TRUE(out.finite);
+  const Eigen::VectorXd expected = prior_reference(row, other, 7.0f, o, lambda, mean);
+  if (feedback == Feedback::kExplicit) {
+    Eigen::VectorXf got(k + 1);
+    got << factors, bias;
+    expect_close(got, expected, 1e-4);
+  } else {
+    expect_close(factors, expected, 1e-4);
+  }
+}
+
+// A huge prior weight puts the row on its prior mean: the pull is real.
+TEST_P(SolverPriorTest, StrongPriorGivesThePriorMean) {
+  const auto [feedback, solver_kind] = GetParam();
+  std::mt19937_64 rng(73);
+  const int k = 4;
+  const SideState other = random_side(20, k, rng);
+  const AlsOptions o = options(k, feedback, solver_kind);
+  const Row row = random_row(8, 20, rng, 1.0f, 2.0f);
+  const std::vector<float> mean = prior_mean(k + 1, rng);
+  const Eigen::MatrixXd gram = gram_matrix(other.factors);
+  RowSolver solver(other, 1.0f, &gram, o);
+  Eigen::VectorXf factors = Eigen::VectorXf::Zero(k);
+  float bias = 0;
+  const RowPrior prior{1e6, mean.data()};
+  solver.solve(row.entries(), factors.data(), &bias, &prior);
+  for (int i = 0; i < k; ++i) EXPECT_NEAR(factors(i), mean[static_cast<size_t>(i)], 1e-3);
+  if (feedback == Feedback::kExplicit) {
+    EXPECT_NEAR(bias, mean[static_cast<size_t>(k)], 1e-3);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Solvers, SolverPriorTest,
+    ::testing::Combine(::testing::Values(Feedback::kExplicit, Feedback::kImplicit),
+                       ::testing::Values(SolverKind::kCholesky, SolverKind::kConjugateGradient)));
+
+bool same_bits(const SideState& a, const SideState& b) {
+  return a.factors.size() == b.factors.size() &&
+         std::memcmp(a.factors.data(), b.factors.data(), sizeof(float) * a.factors.size()) == 0 &&
+         a.bias.size() == b.bias.size() &&
+         std::memcmp(a.bias.data(), b.bias.data(), sizeof(float) * a.bias.size()) == 0;
+}
+
+// lambda_content = 0 never reaches the solver (the trainer passes no prior);
+// and even a prior of weight 0 leaves every bit as plain ALS computes it.
+TEST(SolverPriorTest, NoPriorAndZeroWeightPriorAreBitIdenticalToPlainAls) {
+  for (SolverKind kind : {SolverKind::kCholesky, SolverKind::kConjugateGradient}) {
+    std::mt19937_64 rng(79);
+    const int k = 6;
+    const SideState other = random_side(50, k, rng);
+    RatingBlock block;
+    block.first_row = 0;
+    for (int r = 0; r < 20; ++r) {
+      const Row row = random_row(1 + r % 9, 50, rng, 1.0f, 10.0f);
+      block.cols.insert(block.cols.end(), row.cols.begin(), row.cols.end());
+      block.values.insert(block.values.end(), row.values.begin(), row.values.end());
+      block.offsets.push_back(static_cast<int64_t>(block.cols.size()));
+    }
+    const AlsOptions o = options(k, Feedback::kExplicit, kind);
+    SideState plain = random_side(20, k, rng);
+    SideState none = plain, zero = plain;
+    solve_block(block, other, 6.0f, nullptr, o, plain);
+    solve_block(block, other, 6.0f, nullptr, o, none, nullptr);
+    BlockPrior prior;
+    prior.lambda = 0.0;
+    prior.means = FactorMatrix::Constant(20, k + 1, 0.5f);
+    solve_block(block, other, 6.0f, nullptr, o, zero, &prior);
+    EXPECT_TRUE(same_bits(plain, none));
+    EXPECT_TRUE(same_bits(plain, zero));
+  }
 }
 
 }  // namespace

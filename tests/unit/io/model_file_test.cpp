@@ -506,7 +506,7 @@ TEST(ModelFileTest, UnknownGroupsAndAttributesAreIgnored) {
   write_model(sample_model(), path, false);
   ASSERT_EQ(run_python(dir,
                        "f = h5py.File(sys.argv[1], 'r+')\n"
-                       "f.create_group('content')['genre_weights'] = np.ones((2, 3), 'f4')\n"
+                       "f.create_group('future_part')['genre_weights'] = np.ones((2, 3), 'f4')\n"
                        "f.attrs['note'] = 'added by a later version'\n",
                        path),
             0);

@@ -1,0 +1,143 @@
+// The optional /content group of model.h5 (the hybrid prior): round trip,
+// absence for plain models, and damaged parts rejected with their field name.
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "animerec/core/error.h"
+#include "animerec/io/model_file.h"
+#include "test_support.h"
+
+namespace animerec::io {
+namespace {
+
+using animerec::testing::have_h5py;
+using animerec::testing::run_python;
+using animerec::testing::TempDir;
+using model::ContentPart;
+using model::Model;
+
+// 2 users, 3 anime, k = 2, 4 features; anime 1 has an empty content row.
+Model hybrid_model() {
+  Model m;
+  m.feedback = "explicit";
+  m.factors = 2;
+  m.global_mean = 7.0f;
+  m.user_ids = {1, 2};
+  m.anime_ids = {10, 11, 12};
+  m.anime_titles = {"a", "b", "c"};
+  m.user_factors = als::FactorMatrix::Constant(2, 2, 0.25f);
+  m.anime_factors = als::FactorMatrix::Constant(3, 2, -0.5f);
+  m.user_bias = {0.1f, 0.2f};
+  m.anime_bias = {0.3f, 0.4f, 0.5f};
+  m.dataset_sha256 = std::string(64, 'a');
+  ContentPart c;
+  c.lambda_content = 2.5;
+  c.ridge = 1.0;
+  c.names = {"Action", "Drama", "TV", "synopsis: mecha"};
+  c.groups = {"genre", "genre", "type", "synopsis"};
+  c.idf = {1.0f, 1.0f, 1.0f, 2.75f};
+  c.offsets = {0, 3, 3, 5};
+  c.cols = {0, 2, 3, 1, 2};
+  c.values = {0.7071f, 0.5f, 1.0f, 1.0f, 0.5f};
+  c.w.resize(4, 2);
+  c.w << 0.1f, -0.2f, 0.3f, 1e-30f, -0.0f, 0.5f, 2.0f, -1.5f;
+  c.w_bias = {0.05f, -0.25f, 0.0f, 1.0f};
+  m.content = c;
+  return m;
+}
+
+bool same_floats(const float* a, const float* b, size_t n) {
+  return n == 0 || std::memcmp(a, b, n * sizeof(float)) == 0;
+}
+
+TEST(ModelContentTest, RoundTripKeepsTheContentPartBitExact) {
+  TempDir dir;
+  const std::string path = dir.file("model.h5");
+  const Model m = hybrid_model();
+  write_model(m, path, false);
+  const Model r = read_model(path);
+  ASSERT_TRUE(r.content.has_value());
+  const ContentPart& a = *m.content;
+  const ContentPart& b = *r.content;
+  EXPECT_EQ(a.lambda_content, b.lambda_content);
+  EXPECT_EQ(a.ridge, b.ridge);
+  EXPECT_EQ(a.names, b.names);
+  EXPECT_EQ(a.groups, b.groups);
+  EXPECT_TRUE(same_floats(a.idf.data(), b.idf.data(), a.idf.size()));
+  EXPECT_EQ(a.offsets, b.offsets);
+  EXPECT_EQ(a.cols, b.cols);
+  EXPECT_TRUE(same_floats(a.values.data(), b.values.data(), a.values.size()));
+  ASSERT_EQ(b.w.rows(), 4);
+  ASSERT_EQ(b.w.cols(), 2);
+  EXPECT_TRUE(same_floats(a.w.data(), b.w.data(), 8));
+  EXPECT_TRUE(same_floats(a.w_bias.data(), b.w_bias.data(), a.w_bias.size()));
+}
+
+TEST(ModelContentTest, PlainModelHasNoContentGroup) {
+  TempDir dir;
+  const std::string path = dir.file("model.h5");
+  Model m = hybrid_model();
+  m.content.reset();
+  write_model(m, path, false);
+  EXPECT_FALSE(read_model(path).content.has_value());
+}
+
+void expect_write_refused(void (*damage)(ContentPart&), const std::string& field) {
+  TempDir dir;
+  Model m = hybrid_model();
+  damage(*m.content);
+  try {
+    write_model(m, dir.file("model.h5"), false);
+    FAIL() << "expected IoError naming " << field;
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("field " + field + ":"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ModelContentTest, WriteRefusesInconsistentContent) {
+  expect_write_refused([](ContentPart& c) { c.cols[1] = 4; }, "/content/cols");
+  expect_write_refused([](ContentPart& c) { c.offsets[2] = 1; }, "/content/offsets");
+  expect_write_refused([](ContentPart& c) { c.offsets.pop_back(); }, "/content/offsets");
+  expect_write_refused([](ContentPart& c) { c.w.conservativeResize(3, 2); }, "/content/w");
+  expect_write_refused([](ContentPart& c) { c.w_bias.pop_back(); }, "/content/w_bias");
+  expect_write_refused([](ContentPart& c) { c.groups.pop_back(); }, "/content/groups");
+  expect_write_refused([](ContentPart& c) { c.lambda_content = 0; }, "/content/@lambda_content");
+}
+
+// h5py damages one part of a written hybrid model; the reader names it.
+void expect_read_refused(const std::string& python, const std::string& message) {
+  if (!have_h5py()) GTEST_SKIP() << "python3-h5py not installed";
+  TempDir dir;
+  const std::string path = dir.file("model.h5");
+  write_model(hybrid_model(), path, false);
+  ASSERT_EQ(run_python(dir, "f = h5py.File(sys.argv[1], 'r+')\n" + python, path), 0);
+  try {
+    read_model(path);
+    FAIL() << "expected IoError: " << message;
+  } catch (const IoError& e) {
+    EXPECT_EQ(std::string(e.what()), path + message);
+  }
+}
+
+TEST(ModelContentTest, ColumnOutOfRangeIsRejected) {
+  expect_read_refused("f['content/cols'][1] = 7",
+                      ": field /content/cols: has 7 at index 1, expected a feature index in [0, "
+                      "4) (the number of features in /content/names)");
+}
+
+TEST(ModelContentTest, DecreasingOffsetsAreRejected) {
+  expect_read_refused("f['content/offsets'][2] = 1",
+                      ": field /content/offsets: decreases at index 2 (1 after 3)");
+}
+
+TEST(ModelContentTest, MapRowsNotMatchingFeaturesAreRejected) {
+  expect_read_refused(
+      "del f['content/w']\nf['content'].create_dataset('w', data=np.zeros((3, 2), np.float32))",
+      ": field /content/w: has 3 rows, expected 4 (the number of features in /content/names)");
+}
+
+}  // namespace
+}  // namespace animerec::io
