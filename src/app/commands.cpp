@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "animerec/data/synth.h"
 #include "animerec/dist/comm.h"
 #include "animerec/io/dataset_file.h"
+#include "animerec/serve/recommend.h"
 #include "animerec/train/trainer.h"
 
 namespace animerec::app {
@@ -227,6 +229,34 @@ int cmd_train(const Params& p, const std::string& command_line) {
   return train::run_training(o, *g_comm);
 }
 
+int64_t user_id_of(const std::string& text) {
+  int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    throw ConfigError(
+        fmt::format("invalid value for --user: '{}' (must be an integer user id)", text));
+  }
+  return id;
+}
+
+int cmd_recommend(const Params& p, const std::string&) {
+  serve::RecommendOptions o;
+  o.model_path = p.get_string("model");
+  o.dataset_path = p.get_string("dataset");
+  const std::string& user = p.get_string("user");
+  o.has_user = !user.empty();
+  if (o.has_user) o.user_id = user_id_of(user);
+  o.similar = p.get_string("similar");
+  o.top = static_cast<int>(p.get_int("top"));
+  o.mode = serve::user_mode_from_name(p.get_string("mode"));
+  o.include_seen = p.get_bool("include-seen");
+  o.similar_mode = serve::similar_mode_from_name(p.get_string("similar-mode"));
+  o.similar_blend = p.get_double("similar-blend");
+  o.format = p.get_string("format");
+  std::fputs(serve::run_recommend(o).c_str(), stdout);
+  return kExitOk;
+}
+
 int cmd_params_doc(const Params&, const std::string&) {
   std::fputs(config::params_markdown().c_str(), stdout);
   return kExitOk;
@@ -235,8 +265,9 @@ int cmd_params_doc(const Params&, const std::string&) {
 using Handler = std::function<int(const Params&, const std::string&)>;
 const std::map<std::string, Handler>& handlers() {
   static const std::map<std::string, Handler> kHandlers = {
-      {"prepare", cmd_prepare}, {"synth", cmd_synth},           {"info", cmd_info},
-      {"export", cmd_export},   {"params-doc", cmd_params_doc}, {"train", cmd_train},
+      {"prepare", cmd_prepare},     {"synth", cmd_synth},           {"info", cmd_info},
+      {"export", cmd_export},       {"params-doc", cmd_params_doc}, {"train", cmd_train},
+      {"recommend", cmd_recommend},
   };
   return kHandlers;
 }

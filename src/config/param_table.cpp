@@ -358,6 +358,43 @@ std::vector<ParamSpec> build_param_table() {
           .doc("hybrid: add MyAnimeList mean-score buckets to the content vectors (they include "
                "held-out ratings)"),
 
+      // ---- recommend
+      path("model").required().on({"recommend"}).doc("model file made by train (model.h5)"),
+      path("dataset")
+          .on({"recommend"})
+          .doc("the dataset the model was trained on: needed with --user (what the user has seen); "
+               "with --similar it adds type, year and genres"),
+      // Text, not an integer row: an id has no default value to check the rule
+      // against, so `recommend` parses it itself (same message as the table's).
+      choice("user", "")
+          .on({"recommend"})
+          .doc("external id of a user in the dataset: recommend anime for them"),
+      choice("similar", "")
+          .on({"recommend"})
+          .doc("anime id or exact title (case-insensitive): list anime similar to it"),
+      integer("top", "10").in(1, 1000000).on({"recommend"}).doc("how many anime to list"),
+      choice("mode", "model")
+          .one_of({"model", "content"})
+          .on({"recommend"})
+          .doc("with --user: model = predicted score, content = content profile of the user's "
+               "training ratings (needs a model trained with --lambda-content > 0)"),
+      flag("include-seen")
+          .on({"recommend"})
+          .doc("with --user: also list anime the user already has in the dataset"),
+      choice("similar-mode", "cf")
+          .one_of({"cf", "content", "hybrid"})
+          .on({"recommend"})
+          .doc("with --similar: cf = cosine of anime factors, content = cosine of content "
+               "vectors, hybrid = blend of the two"),
+      number("similar-blend", "0.5")
+          .in(0.0, 1.0)
+          .on({"recommend"})
+          .doc("with --similar-mode hybrid: weight W of cf (content gets 1 - W)"),
+      choice("format", "table")
+          .one_of({"table", "json", "csv"})
+          .on({"recommend"})
+          .doc("output on stdout: aligned table, one JSON object, or CSV with a header"),
+
       // ---- shared
       integer("seed", "42")
           .at_least(0)
@@ -377,6 +414,7 @@ std::vector<CommandSpec> build_command_table() {
       {"info", "print a summary of a dataset.h5", {"dataset"}},
       {"export", "write a split of a dataset.h5 as triplets", {}},
       {"train", "fit the ALS model on a dataset.h5 (mpirun -np P for P ranks)", {}},
+      {"recommend", "top-N anime for a user, or anime similar to one anime, from a model.h5", {}},
       {"params-doc", "print docs/params.md", {}},
   };
 }

@@ -1,0 +1,29 @@
+#pragma once
+// Printing a recommendation list: an aligned table for people, JSON and CSV
+// for scripts (docs/recommend.md).
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "animerec/data/dataset.h"
+#include "animerec/model/model.h"
+#include "animerec/serve/recommend.h"
+
+namespace animerec::serve {
+
+// What was asked, a JSON object in display order, e.g. {"user": 42, "mode":
+// "model"}: the "query" of the JSON output and the heading of the table.
+using Query = nlohmann::ordered_json;
+
+// The list as text. `meta` (may be null: no dataset given) adds the type,
+// year and genres columns. format: table | json | csv; throws
+// std::invalid_argument for another.
+std::string format_list(const Query& query, const std::vector<Scored>& items, const model::Model& m,
+                        const data::AnimeMeta* meta, const std::string& format);
+
+// One CSV field, quoted (with doubled quotes) when it holds a comma, quote or newline.
+std::string csv_field(const std::string& s);
+
+}  // namespace animerec::serve

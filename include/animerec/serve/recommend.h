@@ -1,0 +1,97 @@
+#pragma once
+// `animerec recommend` (docs/recommend.md): top-N anime for a known user and
+// anime similar to a given one, from a model.h5 and, optionally, the
+// dataset.h5 it was trained on. Serial; everything is a pure function of the
+// model and the user's dataset rows, and ties are broken by anime index, so
+// the same inputs always give the same list.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "animerec/content/content.h"
+#include "animerec/io/dataset_file.h"
+#include "animerec/model/model.h"
+
+namespace animerec::serve {
+
+enum class UserMode { kModel, kContent };
+enum class SimilarMode { kCf, kContent, kHybrid };
+UserMode user_mode_from_name(const std::string& name);        // model | content
+SimilarMode similar_mode_from_name(const std::string& name);  // cf | content | hybrid
+const char* user_mode_name(UserMode m);
+const char* similar_mode_name(SimilarMode m);
+
+// One recommended anime: its model row and the score shown to the user.
+struct Scored {
+  int32_t anime = 0;
+  double score = 0;
+};
+
+// Model row of an external user id. Throws Error (exit 2) for an unknown id,
+// pointing new users to --ratings.
+int32_t find_user(const model::Model& m, int64_t user_id);
+
+// Model row of an anime given as an external id or an exact title (ASCII
+// case-insensitive). Throws Error (exit 2) listing the candidates (id and
+// title) when several titles match, or suggesting up to 5 close titles
+// (substring matches first, then smallest edit distance) when none does.
+int32_t find_anime(const model::Model& m, const std::string& query);
+
+// Throws IoError naming what differs when the dataset's user or anime ids are
+// not the model's (a model trained on another dataset would score the wrong rows).
+void check_dataset_matches(const model::Model& m, const io::DatasetHeader& h,
+                           const std::string& model_path, const std::string& dataset_path);
+
+// Everything one user has in the dataset (any split, any status), read by
+// hyperslab from the by_user orientation: never the whole rating array.
+struct UserRows {
+  std::vector<int32_t> anime;
+  std::vector<float> score;    // 0 = unscored
+  std::vector<uint8_t> split;  // data::Split
+};
+UserRows read_user_rows(const std::string& dataset_path, const io::DatasetHeader& h, int32_t user);
+
+// The model's content vectors as one matrix over all anime rows. Throws Error
+// (exit 2) when the model was trained without content, saying how to get one.
+content::ContentMatrix content_matrix(const model::Model& m);
+
+// The `top` best entries of `scores` by descending score, ties by ascending
+// index, skipping indices with excluded[i] != 0 (excluded may be empty).
+std::vector<Scored> top_n(const std::vector<double>& scores, const std::vector<uint8_t>& excluded,
+                          int top);
+
+// Top-N for user row `user`. kModel ranks by the predicted score
+// (mu + b_u + b_i + x_u.y_i, or x_u.y_i for implicit models) and reports it
+// clipped to [score_min, score_max] for explicit models; kContent ranks by the
+// cosine of each anime's content row with the user's content profile built
+// from their scored training rows. Seen anime (every row in `rows`) are
+// skipped unless include_seen.
+std::vector<Scored> recommend_for_user(const model::Model& m, int32_t user, const UserRows& rows,
+                                       UserMode mode, bool include_seen, int top);
+
+// Anime most similar to row `anime` (never itself): kCf = cosine of anime
+// factors, kContent = cosine of content rows, kHybrid = blend * cf +
+// (1 - blend) * content.
+std::vector<Scored> similar_anime(const model::Model& m, int32_t anime, SimilarMode mode,
+                                  double blend, int top);
+
+// The whole command: read the files, check them, rank, format.
+struct RecommendOptions {
+  std::string model_path;
+  std::string dataset_path;  // required with a user; optional (display only) with similar
+  bool has_user = false;
+  int64_t user_id = 0;
+  std::string similar;  // anime id or title; empty = user mode
+  int top = 10;
+  UserMode mode = UserMode::kModel;
+  bool include_seen = false;
+  SimilarMode similar_mode = SimilarMode::kCf;
+  double similar_blend = 0.5;
+  std::string format = "table";  // table | json | csv
+};
+// Returns the text to print on stdout. Throws ConfigError for an inconsistent
+// request, Error/IoError (exit 2) for the cases above.
+std::string run_recommend(const RecommendOptions& o);
+
+}  // namespace animerec::serve

@@ -1,0 +1,167 @@
+// Turning what the user typed (an external id, a title) into model rows, and
+// checking that a dataset belongs to a model.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "animerec/core/error.h"
+#include "animerec/serve/recommend.h"
+
+namespace animerec::serve {
+namespace {
+
+constexpr size_t kMaxSuggestions = 5;
+
+std::string lower(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<int64_t> parse_id(const std::string& s) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+// Row of `id` in ascending `ids`, or -1.
+int32_t row_of(const std::vector<int64_t>& ids, int64_t id) {
+  auto it = std::lower_bound(ids.begin(), ids.end(), id);
+  if (it == ids.end() || *it != id) return -1;
+  return static_cast<int32_t>(it - ids.begin());
+}
+
+// Levenshtein distance, one row of the table at a time.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// Up to kMaxSuggestions rows: titles containing the query (shortest first, as
+// the closest), then the smallest edit distances within max_distance. Ties by row, so the message
+// is deterministic.
+std::vector<int32_t> suggest_titles(const model::Model& m, const std::string& query) {
+  const std::string q = lower(query);
+  // Beyond about a third of the query's letters wrong, a "close" title is
+  // noise (every short title is 4 edits from "zzzz"), so it is not offered.
+  const size_t max_distance = std::max<size_t>(2, q.size() / 3);
+  std::vector<std::pair<size_t, int32_t>> contains, distance;
+  for (size_t a = 0; a < m.anime_titles.size(); ++a) {
+    const std::string t = lower(m.anime_titles[a]);
+    if (t.empty()) continue;
+    if (!q.empty() && t.find(q) != std::string::npos) {
+      contains.emplace_back(t.size(), static_cast<int32_t>(a));
+    } else {
+      // The length difference bounds the distance from below: a title far
+      // longer than the query cannot be among the closest, so skip the table.
+      size_t diff = t.size() > q.size() ? t.size() - q.size() : q.size() - t.size();
+      if (distance.size() >= kMaxSuggestions && diff > distance[kMaxSuggestions - 1].first)
+        continue;
+      const size_t d = edit_distance(q, t);
+      if (d > max_distance) continue;
+      distance.emplace_back(d, static_cast<int32_t>(a));
+      std::sort(distance.begin(), distance.end());
+      if (distance.size() > kMaxSuggestions) distance.resize(kMaxSuggestions);
+    }
+  }
+  std::sort(contains.begin(), contains.end());
+  std::vector<int32_t> out;
+  for (const auto& c : contains) out.push_back(c.second);
+  for (const auto& d : distance) out.push_back(d.second);
+  if (out.size() > kMaxSuggestions) out.resize(kMaxSuggestions);
+  return out;
+}
+
+std::string list_anime(const model::Model& m, const std::vector<int32_t>& rows) {
+  std::string out;
+  for (int32_t a : rows) {
+    out += fmt::format("\n  {}  {}", m.anime_ids[static_cast<size_t>(a)],
+                       m.anime_titles[static_cast<size_t>(a)]);
+  }
+  return out;
+}
+
+// "users: the model has 3, the dataset 4; first difference at row 1: model id
+// 20, dataset id 21", or "" when the lists are equal.
+std::string id_difference(const char* what, const std::vector<int64_t>& model_ids,
+                          const std::vector<int64_t>& dataset_ids) {
+  if (model_ids == dataset_ids) return "";
+  size_t n = std::min(model_ids.size(), dataset_ids.size());
+  size_t i = 0;
+  while (i < n && model_ids[i] == dataset_ids[i]) ++i;
+  std::string where =
+      i < n ? fmt::format("model id {}, dataset id {}", model_ids[i], dataset_ids[i])
+      : i < model_ids.size() ? fmt::format("model id {}, dataset has no more", model_ids[i])
+                             : fmt::format("dataset id {}, model has no more", dataset_ids[i]);
+  return fmt::format("{}: the model has {}, the dataset {}; first difference at row {}: {}", what,
+                     model_ids.size(), dataset_ids.size(), i, where);
+}
+
+}  // namespace
+
+int32_t find_user(const model::Model& m, int64_t user_id) {
+  int32_t u = row_of(m.user_ids, user_id);
+  if (u < 0) {
+    throw Error(fmt::format(
+        "unknown user id {}: the model knows {} users, trained on its dataset; for a new user, "
+        "give their ratings with --ratings (coming in the next version)",
+        user_id, m.n_users()));
+  }
+  return u;
+}
+
+int32_t find_anime(const model::Model& m, const std::string& query) {
+  if (auto id = parse_id(query)) {
+    int32_t a = row_of(m.anime_ids, *id);
+    if (a >= 0) return a;
+  }
+  const std::string q = lower(query);
+  std::vector<int32_t> matches;
+  for (size_t a = 0; a < m.anime_titles.size(); ++a) {
+    if (!m.anime_titles[a].empty() && lower(m.anime_titles[a]) == q)
+      matches.push_back(static_cast<int32_t>(a));
+  }
+  if (matches.size() == 1) return matches[0];
+  if (matches.size() > 1) {
+    throw Error(fmt::format("anime '{}' is ambiguous: {} anime have this title; give one by id:{}",
+                            query, matches.size(), list_anime(m, matches)));
+  }
+  // A number that is no id gets no title suggestions: edit distances between
+  // numbers and titles mean nothing.
+  std::vector<int32_t> close = parse_id(query) ? std::vector<int32_t>{} : suggest_titles(m, query);
+  std::string what = parse_id(query) ? "no anime with id or title" : "no anime titled";
+  if (close.empty()) throw Error(fmt::format("{} '{}' in the model", what, query));
+  throw Error(
+      fmt::format("{} '{}' in the model; did you mean:{}", what, query, list_anime(m, close)));
+}
+
+void check_dataset_matches(const model::Model& m, const io::DatasetHeader& h,
+                           const std::string& model_path, const std::string& dataset_path) {
+  std::string users = id_difference("users", m.user_ids, h.user_ids);
+  std::string anime = id_difference("anime", m.anime_ids, h.anime_ids);
+  if (users.empty() && anime.empty()) return;
+  std::string detail = users.empty() ? anime : anime.empty() ? users : users + "; " + anime;
+  throw IoError(fmt::format(
+      "{} does not belong to {}: its ids differ from the model's ({}); give the dataset the "
+      "model was trained on",
+      dataset_path, model_path, detail));
+}
+
+}  // namespace animerec::serve
