@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on a fresh machine: install packages, build, then
 #   synth (a small MyAnimeList-2023-shaped dataset) -> prepare -> info -> export
-#   -> train on 2 MPI ranks -> test RMSE against two baselines.
+#   -> train on 2 MPI ranks -> test RMSE against two baselines -> recommendations
+#   for a user and similar anime.
 # With real Kaggle files instead of the synthetic ones:
 #   scripts/demo.sh --ratings rating.csv --anime anime.csv [other prepare options]
 # Everything is written under OUT_DIR (default: out/demo).
@@ -34,3 +35,14 @@ mpiexec -n 2 "$bin" train --config "$root/configs/ci-tiny.ini" --dataset "$out_d
   --out "$out_dir/model.h5" --threads 1 --metrics-out "$out_dir/metrics.jsonl" --overwrite
 echo "== test RMSE of the model and two baselines (read back with h5py)"
 /usr/bin/python3 "$root/bench/split_rmse.py" "$out_dir/dataset.h5" "$out_dir/model.h5"
+
+# The first user of the dataset, and the anime they rated first.
+user=$("$bin" export --dataset "$out_dir/dataset.h5" --split all --out "$out_dir/all.csv" --overwrite &&
+  sed -n 2p "$out_dir/all.csv" | cut -d, -f1)
+anime=$(sed -n 2p "$out_dir/all.csv" | cut -d, -f2)
+echo "== recommendations for user $user (model, then content only)"
+"$bin" recommend --model "$out_dir/model.h5" --dataset "$out_dir/dataset.h5" --user "$user" --top 5
+"$bin" recommend --model "$out_dir/model.h5" --dataset "$out_dir/dataset.h5" --user "$user" --top 5 --mode content
+echo "== anime similar to $anime (factors and content blended)"
+"$bin" recommend --model "$out_dir/model.h5" --dataset "$out_dir/dataset.h5" --similar "$anime" --top 5 \
+  --similar-mode hybrid
