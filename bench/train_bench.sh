@@ -4,7 +4,8 @@
 # default 20% test split), k = 64, seconds per full iteration (both
 # half-sweeps and the factor exchange) for
 #   (1 rank, 1 thread), (1 rank, 2 threads), (2 ranks, 1 thread each)
-# with Cholesky and CG, implicit and explicit feedback; peak RSS per rank;
+# with Cholesky and CG, implicit and explicit feedback; the extra cost of the
+# hybrid prior; peak RSS per rank;
 # rating storage per rating; and the kernel microbenchmark (normal-equation
 # build GFLOP/s against an Eigen GEMM measured in the same run).
 #
@@ -26,7 +27,8 @@ trap 'rm -rf "$scratch"' EXIT
 
 echo "== data: synth $USERS users x $ANIME anime x $RATINGS ratings, prepare"
 "$bin" synth --out "$scratch/s" --users "$USERS" --anime "$ANIME" --ratings "$RATINGS" --quiet
-"$bin" prepare --ratings "$scratch/s/users-score-2023.csv" --out "$scratch/d.h5" --quiet
+"$bin" prepare --ratings "$scratch/s/users-score-2023.csv" --anime "$scratch/s/anime-dataset-2023.csv" \
+  --out "$scratch/d.h5" --quiet
 rm -rf "$scratch/s"
 
 # Median of the per-iteration seconds in a metrics file.
@@ -36,11 +38,11 @@ import json, statistics, sys
 print("%.2f" % statistics.median(json.loads(l)["seconds"] for l in open(sys.argv[1])))' "$1"
 }
 
-run() {  # feedback solver ranks threads
-  local fb=$1 solver=$2 np=$3 threads=$4 tag="$1-$2-np$3-t$4"
+run() {  # feedback solver ranks threads [lambda-content]
+  local fb=$1 solver=$2 np=$3 threads=$4 content=${5:-0} tag="$1-$2-np$3-t$4-c${5:-0}"
   local args=(train --dataset "$scratch/d.h5" --out "$scratch/$tag.h5" --factors "$FACTORS"
     --iterations "$ITERATIONS" --feedback "$fb" --solver "$solver" --threads "$threads"
-    --metrics-out "$scratch/$tag.jsonl" --quiet)
+    --lambda-content "$content" --metrics-out "$scratch/$tag.jsonl" --quiet)
   if [[ $np -eq 1 ]]; then
     /usr/bin/time -f "%M" -o "$scratch/$tag.rss" "$bin" "${args[@]}"
   else
@@ -62,6 +64,17 @@ for fb in $FEEDBACKS; do
     run "$fb" "$solver" 1 2
     run "$fb" "$solver" 2 1
   done
+done
+
+echo
+echo "== hybrid prior (--lambda-content 1) against plain ALS, explicit, 1 rank x 2 threads"
+for solver in cholesky cg; do
+  run explicit "$solver" 1 2 0 >/dev/null
+  run explicit "$solver" 1 2 1 >/dev/null
+  plain=$(median_seconds "$scratch/explicit-$solver-np1-t2-c0.jsonl")
+  hybrid=$(median_seconds "$scratch/explicit-$solver-np1-t2-c1.jsonl")
+  awk -v s="$solver" -v p="$plain" -v h="$hybrid" 'BEGIN {
+    printf "%-9s plain %.2f s, hybrid %.2f s: +%.1f%%\n", s, p, h, 100 * (h - p) / p }'
 done
 
 echo
