@@ -42,7 +42,7 @@ run() {  # feedback solver ranks threads [lambda-content]
   local fb=$1 solver=$2 np=$3 threads=$4 content=${5:-0} tag="$1-$2-np$3-t$4-c${5:-0}"
   local args=(train --dataset "$scratch/d.h5" --out "$scratch/$tag.h5" --factors "$FACTORS"
     --iterations "$ITERATIONS" --feedback "$fb" --solver "$solver" --threads "$threads"
-    --lambda-content "$content" --metrics-out "$scratch/$tag.jsonl" --quiet)
+    --lambda-content "$content" --metrics-out "$scratch/$tag.jsonl" --quiet --overwrite)
   if [[ $np -eq 1 ]]; then
     /usr/bin/time -f "%M" -o "$scratch/$tag.rss" "$bin" "${args[@]}"
   else
