@@ -22,6 +22,7 @@
 #include "animerec/data/summary.h"
 #include "animerec/data/synth.h"
 #include "animerec/dist/comm.h"
+#include "animerec/eval/evaluate.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/serve/recommend.h"
 #include "animerec/train/trainer.h"
@@ -257,6 +258,18 @@ int cmd_recommend(const Params& p, const std::string&) {
   return kExitOk;
 }
 
+int cmd_evaluate(const Params& p, const std::string&) {
+  eval::EvaluateOptions o;
+  o.model_path = p.get_string("model");
+  o.dataset_path = p.get_string("dataset");
+  o.split = p.get_string("split");
+  o.k = p.get_string("k");
+  o.relevance = p.get_double("relevance");
+  o.format = p.get_string("format");
+  std::fputs(eval::run_evaluate(o).c_str(), stdout);
+  return kExitOk;
+}
+
 int cmd_params_doc(const Params&, const std::string&) {
   std::fputs(config::params_markdown().c_str(), stdout);
   return kExitOk;
@@ -267,7 +280,7 @@ const std::map<std::string, Handler>& handlers() {
   static const std::map<std::string, Handler> kHandlers = {
       {"prepare", cmd_prepare},     {"synth", cmd_synth},           {"info", cmd_info},
       {"export", cmd_export},       {"params-doc", cmd_params_doc}, {"train", cmd_train},
-      {"recommend", cmd_recommend},
+      {"recommend", cmd_recommend}, {"evaluate", cmd_evaluate},
   };
   return kHandlers;
 }

@@ -395,6 +395,28 @@ std::vector<ParamSpec> build_param_table() {
           .on({"recommend"})
           .doc("output on stdout: aligned table, one JSON object, or CSV with a header"),
 
+      // ---- evaluate
+      path("model").required().on({"evaluate"}).doc("model file made by train (model.h5)"),
+      path("dataset")
+          .required()
+          .on({"evaluate"})
+          .doc("the dataset the model was trained on (dataset.h5): its held-out split is scored"),
+      choice("split", "test")
+          .one_of({"test", "validation"})
+          .on({"evaluate"})
+          .doc("held-out rows to evaluate on"),
+      choice("k", "5,10,20")
+          .on({"evaluate"})
+          .doc("cutoffs of the ranking metrics, comma-separated integers >= 1"),
+      number("relevance", "8")
+          .on({"evaluate"})
+          .doc("explicit models: a held-out score >= this is a relevant item (implicit: any "
+               "held-out row)"),
+      choice("format", "table")
+          .one_of({"table", "json"})
+          .on({"evaluate"})
+          .doc("output on stdout: aligned tables (methods x metrics) or one JSON object"),
+
       // ---- shared
       integer("seed", "42")
           .at_least(0)
@@ -415,6 +437,7 @@ std::vector<CommandSpec> build_command_table() {
       {"export", "write a split of a dataset.h5 as triplets", {}},
       {"train", "fit the ALS model on a dataset.h5 (mpirun -np P for P ranks)", {}},
       {"recommend", "top-N anime for a user, or anime similar to one anime, from a model.h5", {}},
+      {"evaluate", "offline metrics of a model.h5 on a held-out split, beside baselines", {}},
       {"params-doc", "print docs/params.md", {}},
   };
 }

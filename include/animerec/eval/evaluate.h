@@ -1,0 +1,57 @@
+#pragma once
+// `animerec evaluate` (docs/evaluate.md): offline metrics of a model.h5 on the
+// validation or test split of its dataset.h5, beside simple baselines scored
+// on the same rows, users and candidates. Serial, deterministic (ties are
+// broken by anime index).
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "animerec/data/dataset.h"
+#include "animerec/model/model.h"
+
+namespace animerec::eval {
+
+struct EvaluateSettings {
+  data::Split split = data::Split::kTest;
+  std::vector<int> ks{5, 10, 20};
+  double relevance = 8;  // explicit models: a held-out score >= this is relevant
+};
+
+// "test" | "validation"; throws ConfigError otherwise.
+data::Split split_from_name(const std::string& name);
+// "5,10,20" -> {5, 10, 20} (sorted, duplicates dropped); throws ConfigError
+// for an empty list, a non-integer or a value < 1.
+std::vector<int> parse_ks(const std::string& text);
+
+// Method keys in report order. "content" only appears for models with content.
+inline constexpr const char* kMethodKeys[] = {"global_mean", "biases",  "most_popular",
+                                              "best_rated",  "content", "model"};
+
+// Every metric as one JSON object (layout in docs/evaluate.md):
+//   split, feedback, relevance, k, methods (keys),
+//   rating (explicit models): rows, methods.M.{rmse, mae, by_activity.B.{rows, rmse, mae}}
+//   ranking: users, relevant_popularity_rank, methods.M."K".{precision, recall, ndcg, map,
+//            hit_rate, coverage, novelty, popularity_rank}
+//   cold_start (only when the dataset has cold anime): anime, users,
+//            methods.M."K".{precision, recall, ndcg, map, hit_rate, coverage}
+// The model and dataset must match (same ids); throws std::invalid_argument otherwise.
+nlohmann::json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSettings& s);
+
+// The report as aligned tables: rows = methods, columns = metrics.
+std::string format_table(const nlohmann::json& report);
+
+struct EvaluateOptions {
+  std::string model_path;
+  std::string dataset_path;
+  std::string split = "test";
+  std::string k = "5,10,20";
+  double relevance = 8;
+  std::string format = "table";  // table | json
+};
+// Reads and checks the files (IoError, exit 2: not a model, a dataset whose
+// ids are not the model's), evaluates, returns the text for stdout.
+std::string run_evaluate(const EvaluateOptions& o);
+
+}  // namespace animerec::eval

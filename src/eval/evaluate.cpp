@@ -1,0 +1,541 @@
+#include "animerec/eval/evaluate.h"
+
+#include <fmt/format.h>
+
+#include <Eigen/Core>
+#include <Eigen/SparseCore>
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "animerec/content/content.h"
+#include "animerec/core/error.h"
+#include "animerec/eval/metrics.h"
+#include "animerec/io/dataset_file.h"
+#include "animerec/io/model_file.h"
+#include "animerec/serve/recommend.h"
+
+namespace animerec::eval {
+namespace {
+
+using nlohmann::json;
+
+constexpr double kDamping = 10.0;
+constexpr int kBiasRounds = 5;
+constexpr Eigen::Index kUserBlock = 256;
+
+const char* method_title(const std::string& key) {
+  static const std::map<std::string, const char*> kTitles = {
+      {"global_mean", "global mean"},   {"biases", "user+anime biases"},
+      {"most_popular", "most popular"}, {"best_rated", "best rated"},
+      {"content", "content only"},      {"model", "model"}};
+  return kTitles.at(key);
+}
+
+// Damped user and anime biases of the scored training rows, alternated like
+// bench/split_rmse.py.
+struct Biases {
+  double mu = 0;
+  std::vector<double> user, anime;
+};
+
+Biases bias_baseline(const data::Dataset& d) {
+  const auto& r = d.by_user;
+  Biases b;
+  b.user.assign(d.n_users(), 0.0);
+  b.anime.assign(d.n_anime(), 0.0);
+  double sum = 0;
+  int64_t n = 0;
+  std::vector<double> anime_n(d.n_anime(), 0), user_n(d.n_users(), 0);
+  for (size_t i = 0; i < r.size(); ++i) {
+    if (r.split[i] != static_cast<uint8_t>(data::Split::kTrain) || r.score[i] <= 0) continue;
+    sum += r.score[i];
+    ++n;
+    anime_n[static_cast<size_t>(r.anime[i])] += 1;
+    user_n[static_cast<size_t>(r.user[i])] += 1;
+  }
+  if (n == 0) return b;
+  b.mu = sum / static_cast<double>(n);
+  for (int round = 0; round < kBiasRounds; ++round) {
+    std::vector<double> acc(d.n_anime(), 0.0);
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (r.split[i] != static_cast<uint8_t>(data::Split::kTrain) || r.score[i] <= 0) continue;
+      acc[static_cast<size_t>(r.anime[i])] +=
+          r.score[i] - b.mu - b.user[static_cast<size_t>(r.user[i])];
+    }
+    for (size_t a = 0; a < acc.size(); ++a) b.anime[a] = acc[a] / (anime_n[a] + kDamping);
+    std::vector<double> accu(d.n_users(), 0.0);
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (r.split[i] != static_cast<uint8_t>(data::Split::kTrain) || r.score[i] <= 0) continue;
+      accu[static_cast<size_t>(r.user[i])] +=
+          r.score[i] - b.mu - b.anime[static_cast<size_t>(r.anime[i])];
+    }
+    for (size_t u = 0; u < accu.size(); ++u) b.user[u] = accu[u] / (user_n[u] + kDamping);
+  }
+  return b;
+}
+
+// Order of every anime by descending score, ties by ascending index.
+std::vector<int32_t> static_order(const std::vector<double>& scores) {
+  std::vector<int32_t> order(scores.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int32_t a, int32_t b) { return scores[a] > scores[b]; });
+  return order;
+}
+
+std::vector<int32_t> top_from_order(const std::vector<int32_t>& order,
+                                    const std::vector<uint8_t>& excluded, int k) {
+  std::vector<int32_t> out;
+  for (int32_t a : order) {
+    if (static_cast<int>(out.size()) >= k) break;
+    if (!excluded[static_cast<size_t>(a)]) out.push_back(a);
+  }
+  return out;
+}
+
+std::vector<int32_t> top_from_scores(const std::vector<double>& scores,
+                                     const std::vector<uint8_t>& excluded, int k) {
+  std::vector<int32_t> out;
+  for (const serve::Scored& s : serve::top_n(scores, excluded, k)) out.push_back(s.anime);
+  return out;
+}
+
+// Ranking metrics of one method over users, summed per K.
+struct RankingSum {
+  std::vector<RankingMetrics> sum;  // per K
+  std::vector<std::vector<int32_t>> lists;
+  void add(const std::vector<int32_t>& list, const std::vector<uint8_t>& relevant,
+           int64_t n_relevant, const std::vector<int>& ks) {
+    sum.resize(ks.size());
+    for (size_t j = 0; j < ks.size(); ++j) {
+      RankingMetrics r = ranking_metrics(list, relevant, n_relevant, ks[j]);
+      sum[j].precision += r.precision;
+      sum[j].recall += r.recall;
+      sum[j].ndcg += r.ndcg;
+      sum[j].map += r.map;
+      sum[j].hit_rate += r.hit_rate;
+    }
+    lists.push_back(list);
+  }
+};
+
+json ranking_json(const RankingSum& s, const std::vector<int>& ks, int64_t users, size_t n_items,
+                  const std::vector<int64_t>* counts, int64_t total,
+                  const std::vector<int64_t>* ranks) {
+  json out = json::object();
+  for (size_t j = 0; j < ks.size(); ++j) {
+    const double n = users > 0 ? static_cast<double>(users) : 1.0;
+    RankingMetrics r = s.sum.empty() ? RankingMetrics{} : s.sum[j];
+    json m = {
+        {"precision", r.precision / n}, {"recall", r.recall / n},
+        {"ndcg", r.ndcg / n},           {"map", r.map / n},
+        {"hit_rate", r.hit_rate / n},   {"coverage", catalogue_coverage(s.lists, ks[j], n_items)}};
+    if (counts != nullptr && total > 0) m["novelty"] = novelty(s.lists, ks[j], *counts, total);
+    if (ranks != nullptr) m["popularity_rank"] = mean_popularity_rank(s.lists, ks[j], *ranks);
+    out[std::to_string(ks[j])] = m;
+  }
+  return out;
+}
+
+// Cosine scores of the content-only recommender for one user, over all anime.
+class ContentScorer {
+ public:
+  explicit ContentScorer(const model::Model& m) : c_(serve::content_matrix(m)) {
+    const Eigen::Index n = c_.n_rows();
+    x_.resize(n, c_.n_features);
+    std::vector<Eigen::Triplet<float>> t;
+    t.reserve(c_.values.size());
+    norms_.assign(static_cast<size_t>(n), 0.0);
+    for (Eigen::Index a = 0; a < n; ++a) {
+      double sq = 0;
+      for (int64_t i = c_.offsets[a]; i < c_.offsets[a + 1]; ++i) {
+        t.emplace_back(a, c_.cols[i], c_.values[i]);
+        sq += double{c_.values[i]} * c_.values[i];
+      }
+      norms_[static_cast<size_t>(a)] = std::sqrt(sq);
+    }
+    x_.setFromTriplets(t.begin(), t.end());
+  }
+  std::vector<double> scores(const std::vector<int32_t>& anime,
+                             const std::vector<float>& score) const {
+    const content::UserProfile p = content::user_profile(c_, anime, score);
+    std::vector<double> out(norms_.size(), 0.0);
+    if (p.norm <= 0) return out;
+    Eigen::Map<const Eigen::VectorXf> pv(p.values.data(),
+                                         static_cast<Eigen::Index>(p.values.size()));
+    Eigen::VectorXf dots = x_ * pv;
+    for (size_t a = 0; a < out.size(); ++a) {
+      if (norms_[a] > 0) out[a] = dots[static_cast<Eigen::Index>(a)] / (p.norm * norms_[a]);
+    }
+    return out;
+  }
+
+ private:
+  content::ContentMatrix c_;
+  Eigen::SparseMatrix<float, Eigen::RowMajor> x_;
+  std::vector<double> norms_;
+};
+
+}  // namespace
+
+data::Split split_from_name(const std::string& name) {
+  if (name == "test") return data::Split::kTest;
+  if (name == "validation") return data::Split::kValidation;
+  throw ConfigError(fmt::format("--split {}: must be test or validation", name));
+}
+
+std::vector<int> parse_ks(const std::string& text) {
+  std::vector<int> ks;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    int k = 0;
+    auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), k);
+    if (item.empty() || ec != std::errc() || p != item.data() + item.size() || k < 1 ||
+        k > 100000) {
+      throw ConfigError(fmt::format(
+          "invalid value for --k: '{}' (must be a comma-separated list of integers in [1, 100000], "
+          "e.g. 5,10,20)",
+          text));
+    }
+    ks.push_back(k);
+    start = end + 1;
+  }
+  std::sort(ks.begin(), ks.end());
+  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+  return ks;
+}
+
+json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSettings& s) {
+  if (m.user_ids != d.user_ids || m.anime_ids != d.anime_ids)
+    throw std::invalid_argument("evaluate: the dataset's ids are not the model's");
+  if (s.ks.empty()) throw std::invalid_argument("evaluate: no K");
+  const bool explicit_model = m.feedback != "implicit";
+  const size_t n_users = d.n_users(), n_anime = d.n_anime();
+  const auto& r = d.by_user;
+  const auto train = static_cast<uint8_t>(data::Split::kTrain);
+  const auto held = static_cast<uint8_t>(s.split);
+  const int max_k = s.ks.back();
+
+  // Training statistics.
+  std::vector<int64_t> interactions(n_anime, 0), user_scored(n_users, 0), anime_scored(n_anime, 0);
+  std::vector<double> anime_sum(n_anime, 0.0);
+  int64_t total_interactions = 0;
+  for (size_t i = 0; i < r.size(); ++i) {
+    if (r.split[i] != train) continue;
+    const auto a = static_cast<size_t>(r.anime[i]);
+    ++interactions[a];
+    ++total_interactions;
+    if (r.score[i] > 0) {
+      ++user_scored[static_cast<size_t>(r.user[i])];
+      ++anime_scored[a];
+      anime_sum[a] += r.score[i];
+    }
+  }
+  const Biases b = bias_baseline(d);
+  std::vector<double> best_rated(n_anime), popular(n_anime), members(n_anime, 0.0);
+  for (size_t a = 0; a < n_anime; ++a) {
+    best_rated[a] = b.mu + (anime_sum[a] - b.mu * static_cast<double>(anime_scored[a])) /
+                               (static_cast<double>(anime_scored[a]) + kDamping);
+    popular[a] = static_cast<double>(interactions[a]);
+    if (a < d.anime.members.size())
+      members[a] = static_cast<double>(std::max<int64_t>(d.anime.members[a], 0));
+  }
+  std::vector<std::string> methods = {"global_mean", "biases", "most_popular", "best_rated"};
+  if (m.content) methods.push_back("content");
+  methods.push_back("model");
+  std::map<std::string, std::vector<int32_t>> orders = {
+      {"global_mean", static_order(std::vector<double>(n_anime, 0.0))},
+      {"biases", static_order(b.anime)},
+      {"most_popular", static_order(popular)},
+      {"best_rated", static_order(best_rated)}};
+  const std::vector<int32_t> members_order = static_order(members);
+  std::unique_ptr<ContentScorer> content_scorer;
+  if (m.content) content_scorer = std::make_unique<ContentScorer>(m);
+
+  json report = {{"split", data::split_name(s.split)},
+                 {"feedback", explicit_model ? "explicit" : "implicit"},
+                 {"relevance", s.relevance},
+                 {"k", s.ks},
+                 {"methods", methods},
+                 {"users", n_users},
+                 {"anime", n_anime}};
+
+  // Rating accuracy.
+  if (explicit_model) {
+    std::map<std::string, std::map<std::string, ErrorSum>> err;  // method -> bucket ("" = all)
+    int64_t rows = 0;
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (r.split[i] != held || r.score[i] <= 0) continue;
+      const auto u = static_cast<size_t>(r.user[i]);
+      const auto a = static_cast<size_t>(r.anime[i]);
+      const char* bucket = activity_bucket(user_scored[u]);
+      const double pm = double{m.global_mean} + m.user_bias[u] + m.anime_bias[a] +
+                        m.user_factors.row(static_cast<Eigen::Index>(u))
+                            .cast<double>()
+                            .dot(m.anime_factors.row(static_cast<Eigen::Index>(a)).cast<double>());
+      const std::pair<const char*, double> preds[] = {
+          {"global_mean", b.mu}, {"biases", b.mu + b.user[u] + b.anime[a]}, {"model", pm}};
+      for (const auto& [name, p] : preds) {
+        err[name][""].add(p, r.score[i]);
+        err[name][bucket].add(p, r.score[i]);
+      }
+      ++rows;
+    }
+    json rating = {{"rows", rows}, {"methods", json::object()}};
+    for (const auto& [name, buckets] : err) {
+      json j = {{"rmse", buckets.at("").rmse()}, {"mae", buckets.at("").mae()}};
+      json by = json::object();
+      for (const char* bucket : {"0", "1-9", "10-49", "50-199", "200+"}) {
+        auto it = buckets.find(bucket);
+        if (it == buckets.end()) continue;
+        by[bucket] = {
+            {"rows", it->second.n}, {"rmse", it->second.rmse()}, {"mae", it->second.mae()}};
+      }
+      j["by_activity"] = by;
+      rating["methods"][name] = j;
+    }
+    if (rows > 0) report["rating"] = rating;
+  }
+
+  // Users to rank: those with at least one relevant held-out row.
+  std::vector<int32_t> users;
+  for (size_t u = 0; u < n_users; ++u) {
+    for (int64_t i = d.user_offsets[u]; i < d.user_offsets[u + 1]; ++i) {
+      if (r.split[i] == held && (!explicit_model || r.score[i] >= s.relevance)) {
+        users.push_back(static_cast<int32_t>(u));
+        break;
+      }
+    }
+  }
+  int64_t n_cold = 0;
+  for (size_t a = 0; a < d.cold_anime.size(); ++a) n_cold += d.cold_anime[a] ? 1 : 0;
+
+  std::map<std::string, RankingSum> warm, cold;
+  int64_t warm_users = 0, cold_users = 0;
+  double relevant_rank_sum = 0;
+  int64_t relevant_items = 0;
+  const std::vector<int64_t> pop_ranks = popularity_ranks(interactions);
+  std::vector<uint8_t> excluded(n_anime), relevant(n_anime), cold_excluded(n_anime),
+      cold_relevant(n_anime);
+  Eigen::MatrixXd block_scores;
+  for (size_t first = 0; first < users.size(); first += kUserBlock) {
+    const size_t last = std::min(users.size(), first + static_cast<size_t>(kUserBlock));
+    // Model scores of the block: user factors x anime factors^T.
+    als::FactorMatrix uf(static_cast<Eigen::Index>(last - first), m.factors);
+    for (size_t j = first; j < last; ++j)
+      uf.row(static_cast<Eigen::Index>(j - first)) = m.user_factors.row(users[j]);
+    block_scores = (uf * m.anime_factors.transpose()).cast<double>();
+    for (size_t j = first; j < last; ++j) {
+      const auto u = static_cast<size_t>(users[j]);
+      std::fill(excluded.begin(), excluded.end(), 0);
+      std::fill(relevant.begin(), relevant.end(), 0);
+      std::fill(cold_relevant.begin(), cold_relevant.end(), 0);
+      int64_t n_rel = 0, n_cold_rel = 0;
+      std::vector<int32_t> train_anime;
+      std::vector<float> train_score;
+      for (int64_t i = d.user_offsets[u]; i < d.user_offsets[u + 1]; ++i) {
+        const auto a = static_cast<size_t>(r.anime[i]);
+        if (r.split[i] == train) {
+          excluded[a] = 1;
+          if (r.score[i] > 0) {
+            train_anime.push_back(r.anime[i]);
+            train_score.push_back(r.score[i]);
+          }
+        } else if (r.split[i] == held && (!explicit_model || r.score[i] >= s.relevance)) {
+          relevant[a] = 1;
+          ++n_rel;
+          relevant_rank_sum += static_cast<double>(pop_ranks[a]);
+          ++relevant_items;
+          if (a < d.cold_anime.size() && d.cold_anime[a]) {
+            cold_relevant[a] = 1;
+            ++n_cold_rel;
+          }
+        }
+      }
+      const bool do_cold = n_cold > 0 && n_cold_rel > 0;
+      if (do_cold) {
+        for (size_t a = 0; a < n_anime; ++a) cold_excluded[a] = excluded[a] || !d.cold_anime[a];
+      }
+      ++warm_users;
+      if (do_cold) ++cold_users;
+      for (const std::string& name : methods) {
+        std::vector<double> scores;
+        if (name == "content") {
+          scores = content_scorer->scores(train_anime, train_score);
+        } else if (name == "model") {
+          scores.resize(n_anime);
+          const auto row = static_cast<Eigen::Index>(j - first);
+          for (size_t a = 0; a < n_anime; ++a) {
+            scores[a] = block_scores(row, static_cast<Eigen::Index>(a));
+            if (explicit_model) scores[a] += m.anime_bias[a];  // mu + b_u: same for every anime
+          }
+        }
+        if (scores.empty()) {
+          warm[name].add(top_from_order(orders.at(name), excluded, max_k), relevant, n_rel, s.ks);
+          if (do_cold) {
+            const auto& order = name == "most_popular" ? members_order : orders.at(name);
+            cold[name].add(top_from_order(order, cold_excluded, max_k), cold_relevant, n_cold_rel,
+                           s.ks);
+          }
+        } else {
+          warm[name].add(top_from_scores(scores, excluded, max_k), relevant, n_rel, s.ks);
+          if (do_cold)
+            cold[name].add(top_from_scores(scores, cold_excluded, max_k), cold_relevant, n_cold_rel,
+                           s.ks);
+        }
+      }
+    }
+  }
+  json ranking = {{"users", warm_users},
+                  {"relevant_popularity_rank",
+                   relevant_items ? relevant_rank_sum / static_cast<double>(relevant_items) : 0.0},
+                  {"methods", json::object()}};
+  for (const std::string& name : methods) {
+    ranking["methods"][name] = ranking_json(warm[name], s.ks, warm_users, n_anime, &interactions,
+                                            total_interactions, &pop_ranks);
+  }
+  report["ranking"] = ranking;
+  if (n_cold > 0) {
+    json cs = {{"anime", n_cold}, {"users", cold_users}, {"methods", json::object()}};
+    for (const std::string& name : methods) {
+      json j = ranking_json(cold[name], s.ks, cold_users, static_cast<size_t>(n_cold), nullptr, 0,
+                            nullptr);
+      cs["methods"][name] = j;
+    }
+    report["cold_start"] = cs;
+  }
+  return report;
+}
+
+namespace {
+
+std::string render(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    width.resize(std::max(width.size(), row.size()), 0);
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (c == 0)
+        line += fmt::format("{:<{}}", row[c], width[c]);
+      else
+        line += fmt::format("  {:>{}}", row[c], width[c]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string num(const json& v, int digits = 4) {
+  if (!v.is_number()) return "-";
+  const double x = v.get<double>();
+  if (std::isnan(x)) return "-";
+  return fmt::format("{:.{}f}", x, digits);
+}
+
+}  // namespace
+
+std::string format_table(const json& rep) {
+  std::string out = fmt::format(
+      "evaluate: {} split, {} feedback, {} users, {} anime, relevant = score >= {}\n",
+      rep["split"].get<std::string>(), rep["feedback"].get<std::string>(),
+      rep["users"].get<int64_t>(), rep["anime"].get<int64_t>(), rep["relevance"].get<double>());
+  const auto methods = rep["methods"].get<std::vector<std::string>>();
+  if (rep.contains("rating")) {
+    const json& rt = rep["rating"];
+    out +=
+        fmt::format("\nRating accuracy ({} scored {} rows; RMSE by training ratings of the user)\n",
+                    rt["rows"].get<int64_t>(), rep["split"].get<std::string>());
+    std::vector<std::string> buckets;
+    for (const char* bk : {"0", "1-9", "10-49", "50-199", "200+"}) {
+      if (rt["methods"]["model"]["by_activity"].contains(bk)) buckets.emplace_back(bk);
+    }
+    std::vector<std::vector<std::string>> rows{{"method", "RMSE", "MAE"}};
+    for (const auto& bk : buckets) {
+      rows[0].push_back(fmt::format(
+          "{} ({})", bk, rt["methods"]["model"]["by_activity"][bk]["rows"].get<int64_t>()));
+    }
+    for (const std::string& name : methods) {
+      if (!rt["methods"].contains(name)) continue;
+      const json& j = rt["methods"][name];
+      std::vector<std::string> row{method_title(name), num(j["rmse"]), num(j["mae"])};
+      for (const auto& bk : buckets) row.push_back(num(j["by_activity"][bk]["rmse"]));
+      rows.push_back(row);
+    }
+    out += render(rows);
+  }
+  const json& rk = rep["ranking"];
+  for (const auto& k : rep["k"]) {
+    const std::string key = std::to_string(k.get<int>());
+    out += fmt::format(
+        "\nRanking @{} ({} users with relevant items; held-out relevant items' mean popularity "
+        "rank {:.0f})\n",
+        key, rk["users"].get<int64_t>(), rk["relevant_popularity_rank"].get<double>());
+    std::vector<std::vector<std::string>> rows{{"method", "P@" + key, "R@" + key, "NDCG@" + key,
+                                                "MAP@" + key, "HR@" + key, "coverage", "novelty",
+                                                "pop_rank"}};
+    for (const std::string& name : methods) {
+      const json& j = rk["methods"][name][key];
+      rows.push_back({method_title(name), num(j["precision"]), num(j["recall"]), num(j["ndcg"]),
+                      num(j["map"]), num(j["hit_rate"]), num(j["coverage"]),
+                      num(j.value("novelty", json()), 2),
+                      num(j.value("popularity_rank", json()), 0)});
+    }
+    out += render(rows);
+  }
+  if (rep.contains("cold_start")) {
+    const json& cs = rep["cold_start"];
+    for (const auto& k : rep["k"]) {
+      const std::string key = std::to_string(k.get<int>());
+      out += fmt::format(
+          "\nCold start @{} ({} cold anime, {} users with relevant cold items; candidates = cold "
+          "anime; most popular = members)\n",
+          key, cs["anime"].get<int64_t>(), cs["users"].get<int64_t>());
+      std::vector<std::vector<std::string>> rows{
+          {"method", "P@" + key, "R@" + key, "NDCG@" + key, "MAP@" + key, "HR@" + key, "coverage"}};
+      for (const std::string& name : methods) {
+        const json& j = cs["methods"][name][key];
+        rows.push_back({method_title(name), num(j["precision"]), num(j["recall"]), num(j["ndcg"]),
+                        num(j["map"]), num(j["hit_rate"]), num(j["coverage"])});
+      }
+      out += render(rows);
+    }
+  }
+  return out;
+}
+
+std::string run_evaluate(const EvaluateOptions& o) {
+  EvaluateSettings s;
+  s.split = split_from_name(o.split);
+  s.ks = parse_ks(o.k);
+  s.relevance = o.relevance;
+  if (o.format != "table" && o.format != "json")
+    throw ConfigError(fmt::format("--format {}: must be table or json", o.format));
+  const model::Model m = io::read_model(o.model_path);
+  const io::DatasetHeader h = io::read_dataset_header(o.dataset_path);
+  serve::check_dataset_matches(m, h, o.model_path, o.dataset_path);
+  const data::Dataset d = io::read_dataset(o.dataset_path);
+  json report = evaluate(m, d, s);
+  if (o.format == "json") {
+    report["model_path"] = o.model_path;
+    report["dataset_path"] = o.dataset_path;
+    // NaN (no rows) is not JSON: dump writes null for it.
+    return report.dump(2) + "\n";
+  }
+  return format_table(report);
+}
+
+}  // namespace animerec::eval
