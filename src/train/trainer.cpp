@@ -118,6 +118,7 @@ class Trainer {
   void write_checkpoint(const std::string& why);
   model::Model assemble_model(bool best, bool with_content) const;
   model::Checkpoint assemble_checkpoint() const;
+  bool has_best() const;
   std::string checkpoint_path() const;
   void check_finite(const als::SweepStats& stats, bool users_side);
   void say(const std::string& line) const;
@@ -133,6 +134,10 @@ class Trainer {
   int64_t validation_rows_ = 0;
   std::vector<uint8_t> sampled_users_;
   Eigen::MatrixXd gram_;
+  // gram_ holds Y^T Y of the current anime factors: the metrics of an
+  // iteration compute it, and the next user half-sweep reuses it.
+  bool gram_is_anime_ = false;
+  std::vector<std::string> titles_;  // rank 0: for every model and checkpoint written
   State st_;
   int threads_ = 1;
   data::AnimeMeta meta_;                 // hybrid only
@@ -180,9 +185,12 @@ void Trainer::load() {
   }
   if (o_.lambda_content > 0) {
     meta_ = io::read_anime_meta(o_.dataset_path);
+    if (comm_.rank() == 0) titles_ = meta_.title;
     hybrid_ =
         std::make_unique<HybridPrior>(meta_, local_.anime_block, anime_bounds_, o_.content,
                                       o_.lambda_content, o_.content_ridge, o_.als.factors, comm_);
+  } else if (comm_.rank() == 0) {
+    titles_ = io::read_anime_titles(o_.dataset_path);
   }
 }
 
@@ -298,7 +306,8 @@ void Trainer::half_sweep(bool users_side) {
   const als::RatingBlock& block = users_side ? local_.user_block : local_.anime_block;
   const Eigen::MatrixXd* gram = nullptr;
   if (o_.als.feedback == als::Feedback::kImplicit) {
-    gram_ = als::gram_matrix(other.factors);
+    if (!(users_side && gram_is_anime_)) gram_ = als::gram_matrix(other.factors);
+    gram_is_anime_ = false;  // users' gram now, or the anime factors are about to change
     gram = &gram_;
   }
   if (!users_side && hybrid_) return anime_half_sweep_hybrid(gram);
@@ -323,6 +332,7 @@ double Trainer::record_iteration(double seconds) {
     valid = squared_errors(local_.validation, st_.users, st_.anime, mu_);
   } else {
     gram_ = als::gram_matrix(st_.anime.factors);
+    gram_is_anime_ = true;
     // The implicit objective of this rank's users (it decides nothing, so one
     // rounded term per rank is exact enough).
     train.add(
@@ -421,9 +431,16 @@ model::ContentPart Trainer::assemble_content(bool use_best) const {
   return c;
 }
 
+// Early stopping keeps a copy of the best iteration's factors once a
+// validation metric exists (the metric stays infinite without a validation
+// split, also after a resume, so stale copies from a checkpoint are never used).
+bool Trainer::has_best() const {
+  return std::isfinite(st_.best_metric) && st_.best_users.factors.size() > 0;
+}
+
 model::Model Trainer::assemble_model(bool best, bool with_content) const {
   model::Model m;
-  bool use_best = best && st_.best_iteration > 0 && st_.best_users.factors.size() > 0;
+  bool use_best = best && has_best();
   m.feedback = o_.als.feedback == als::Feedback::kExplicit ? "explicit" : "implicit";
   m.factors = o_.als.factors;
   m.global_mean = mu_;
@@ -431,7 +448,7 @@ model::Model Trainer::assemble_model(bool best, bool with_content) const {
   m.score_max = header_.score_max;
   m.user_ids = header_.user_ids;
   m.anime_ids = header_.anime_ids;
-  m.anime_titles = io::read_anime_titles(o_.dataset_path);
+  m.anime_titles = titles_;
   const SideState& u = use_best ? st_.best_users : st_.users;
   const SideState& a = use_best ? st_.best_anime : st_.anime;
   m.user_factors = u.factors;
@@ -457,8 +474,8 @@ model::Checkpoint Trainer::assemble_checkpoint() const {
   model::Checkpoint c;
   c.current = assemble_model(false, false);
   c.iteration = st_.iteration;
-  const SideState& bu = st_.best_users.factors.size() > 0 ? st_.best_users : st_.users;
-  const SideState& ba = st_.best_anime.factors.size() > 0 ? st_.best_anime : st_.anime;
+  const SideState& bu = has_best() ? st_.best_users : st_.users;
+  const SideState& ba = has_best() ? st_.best_anime : st_.anime;
   c.best_user_factors = bu.factors;
   c.best_anime_factors = ba.factors;
   c.best_user_bias = bu.bias;

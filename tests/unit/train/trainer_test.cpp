@@ -138,3 +138,36 @@ TEST(TrainerTest, RefusesAnExistingModelBeforeTraining) {
 
 }  // namespace
 }  // namespace animerec::train
+
+namespace animerec::train {
+namespace {
+
+// Regression: without a validation split, a resumed run used the checkpoint's
+// copy of the "best" factors (those of the checkpoint's iteration) for the
+// final model instead of the last iteration's.
+TEST(TrainerTest, ResumeWithoutValidationEqualsAnUninterruptedRun) {
+  TempDir dir;
+  std::string ds = make_dataset(dir, 0.0);
+  dist::SerialComm comm;
+  TrainOptions full = options(ds, dir.file("full.h5"));
+  ASSERT_EQ(run_training(full, comm), kExitOk);
+
+  TrainOptions part = options(ds, dir.file("part.h5"));
+  part.checkpoint_dir = dir.path().string();
+  part.stop_after_iterations = 3;
+  ASSERT_EQ(run_training(part, comm), kExitInterrupted);
+  TrainOptions resumed = options(ds, dir.file("resumed.h5"));
+  resumed.resume_path = dir.file("checkpoint.h5");
+  ASSERT_EQ(run_training(resumed, comm), kExitOk);
+
+  model::Model a = io::read_model(full.out_path);
+  model::Model b = io::read_model(resumed.out_path);
+  EXPECT_TRUE(a.user_factors == b.user_factors);
+  EXPECT_TRUE(a.anime_factors == b.anime_factors);
+  EXPECT_EQ(a.user_bias, b.user_bias);
+  EXPECT_EQ(a.anime_bias, b.anime_bias);
+  EXPECT_EQ(b.best_iteration, 8);
+}
+
+}  // namespace
+}  // namespace animerec::train
