@@ -15,6 +15,7 @@
 #include "animerec/io/model_file.h"
 #include "animerec/serve/recommend.h"
 #include "animerec/train/trainer.h"
+#include "synthetic_dataset.h"
 #include "test_support.h"
 
 namespace animerec::serve {
@@ -29,15 +30,7 @@ TEST(TrainedModelTest, EveryModeRanksUnseenAnimeInScoreOrder) {
   s.anime = 80;
   s.ratings = 6000;
   s.seed = 3;
-  s.quiet = true;
-  data::write_synthetic(s, dir.file("s"), false);
-  data::PrepareOptions p;
-  p.ratings_path = dir.file("s/users-score-2023.csv");
-  p.anime_path = dir.file("s/anime-dataset-2023.csv");
-  p.quiet = true;
-  data::BadRowLog log(data::BadRowPolicy::kError);
-  const std::string ds = dir.file("d.h5");
-  io::write_dataset(data::prepare_dataset(p, log), ds, false);
+  const std::string ds = testing::synthetic_dataset(dir, s);
 
   train::TrainOptions o;
   o.dataset_path = ds;

@@ -19,6 +19,7 @@
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
 #include "animerec/train/trainer.h"
+#include "synthetic_dataset.h"
 #include "test_support.h"
 
 namespace animerec::train {
@@ -26,23 +27,20 @@ namespace {
 
 using testing::TempDir;
 
-std::string make_cold_dataset(const TempDir& dir) {
+// The synthetic set of these tests; the genre test rebuilds its planted model.
+data::SynthOptions cold_synth_options() {
   data::SynthOptions s;
   s.users = 600;
   s.anime = 250;
   s.ratings = 40000;
   s.seed = 17;
-  s.quiet = true;
-  data::write_synthetic(s, dir.file("s"), false);
+  return s;
+}
+
+std::string make_cold_dataset(const TempDir& dir) {
   data::PrepareOptions p;
-  p.ratings_path = dir.file("s/users-score-2023.csv");
-  p.anime_path = dir.file("s/anime-dataset-2023.csv");
   p.cold_anime_fraction = 0.2;
-  p.quiet = true;
-  data::BadRowLog log(data::BadRowPolicy::kError);
-  std::string path = dir.file("d.h5");
-  io::write_dataset(data::prepare_dataset(p, log), path, false);
-  return path;
+  return testing::synthetic_dataset(dir, cold_synth_options(), p);
 }
 
 TrainOptions hybrid_options(const std::string& dataset, const std::string& out, double lambda) {
@@ -177,12 +175,7 @@ TEST(HybridTest, GenreDirectionsMatchThePlantedTastes) {
   const model::Model m = io::read_model(o.out_path);
   const model::ContentPart& c = *m.content;
 
-  data::SynthOptions s;  // the options make_cold_dataset used
-  s.users = 600;
-  s.anime = 250;
-  s.ratings = 40000;
-  s.seed = 17;
-  const data::SynthModel truth = data::build_synth_model(s);
+  const data::SynthModel truth = data::build_synth_model(cold_synth_options());
   std::vector<double> predicted, planted;
   for (size_t f = 0; f < c.n_features(); ++f) {
     if (c.groups[f] != "genre") continue;

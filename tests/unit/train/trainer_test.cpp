@@ -10,6 +10,7 @@
 #include "animerec/data/synth.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
+#include "synthetic_dataset.h"
 #include "test_support.h"
 
 namespace animerec::train {
@@ -24,17 +25,9 @@ std::string make_dataset(const TempDir& dir, double validation_fraction = 0.1) {
   s.anime = 120;
   s.ratings = 15000;
   s.seed = 5;
-  s.quiet = true;
-  data::write_synthetic(s, dir.file("s"), false);
   data::PrepareOptions p;
-  p.ratings_path = dir.file("s/users-score-2023.csv");
-  p.anime_path = dir.file("s/anime-dataset-2023.csv");
   p.validation_fraction = validation_fraction;
-  p.quiet = true;
-  data::BadRowLog log(data::BadRowPolicy::kError);
-  std::string path = dir.file("d.h5");
-  io::write_dataset(data::prepare_dataset(p, log), path, false);
-  return path;
+  return testing::synthetic_dataset(dir, s, p);
 }
 
 TrainOptions options(const std::string& dataset, const std::string& out) {
