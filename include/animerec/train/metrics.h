@@ -3,7 +3,6 @@
 // integer sums: adding them up across ranks gives the same total in any order,
 // so decisions taken on them (early stopping) cannot depend on the rank count.
 
-#include <Eigen/Core>
 #include <cstdint>
 
 #include "animerec/als/types.h"
