@@ -27,23 +27,31 @@ same_arrays() {  # a.h5 b.h5: every model array bit-identical
 model_args=(--factors 8 --iterations 6 --lambda 0.05 --quiet)
 common=(train --dataset "$work/d.h5" "${model_args[@]}")
 
-for feedback in explicit implicit; do
-  for solver in cholesky cg; do
-    ref="$work/ref-$feedback-$solver.h5"
-    "$bin" "${common[@]}" --feedback "$feedback" --solver "$solver" --threads 1 --out "$ref" ||
-      fail "train $feedback $solver with 1 rank"
-    for np in 2 3 4; do
-      out="$work/np$np-$feedback-$solver.h5"
-      "$mpiexec" -n "$np" "$bin" "${common[@]}" --feedback "$feedback" --solver "$solver" --threads 1 \
-        --out "$out" || fail "mpiexec -n $np train $feedback $solver"
-      same_arrays "$ref" "$out" || fail "$feedback $solver: -np $np differs from -np 1"
+# For both feedback kinds and both solvers, a model trained with 1 rank and
+# 1 thread is compared (by the function named first) with models from
+# -np 2, 3, 4 and from 2 ranks x 2 threads. Usage: across_ranks COMPARE TAG TRAIN_ARGS...
+across_ranks() {
+  local compare=$1 tag=$2 feedback solver np ref out
+  shift 2
+  for feedback in explicit implicit; do
+    for solver in cholesky cg; do
+      ref="$work/$tag-ref-$feedback-$solver.h5"
+      "$bin" "$@" --feedback "$feedback" --solver "$solver" --threads 1 --out "$ref" ||
+        fail "$tag train $feedback $solver with 1 rank"
+      for np in 2 3 4; do
+        out="$work/$tag-np$np-$feedback-$solver.h5"
+        "$mpiexec" -n "$np" "$bin" "$@" --feedback "$feedback" --solver "$solver" --threads 1 \
+          --out "$out" || fail "$tag mpiexec -n $np train $feedback $solver"
+        "$compare" "$ref" "$out" || fail "$tag $feedback $solver: -np $np differs from -np 1"
+      done
+      out="$work/$tag-t2-$feedback-$solver.h5"
+      "$mpiexec" -n 2 "$bin" "$@" --feedback "$feedback" --solver "$solver" --threads 2 \
+        --out "$out" || fail "$tag train with 2 threads"
+      "$compare" "$ref" "$out" || fail "$tag $feedback $solver: 2 ranks x 2 threads differs from 1 x 1"
     done
-    out="$work/t2-$feedback-$solver.h5"
-    "$mpiexec" -n 2 "$bin" "${common[@]}" --feedback "$feedback" --solver "$solver" --threads 2 --out "$out" ||
-      fail "train with 2 threads"
-    same_arrays "$ref" "$out" || fail "$feedback $solver: 2 ranks x 2 threads differs from 1 x 1"
   done
-done
+}
+across_ranks same_arrays plain "${common[@]}"
 
 # The hybrid prior (--lambda-content > 0) on a dataset with cold anime: the
 # model arrays and the content map are bit-identical for any ranks and threads,
@@ -59,23 +67,7 @@ same_hybrid() {
     h5diff -q "$1" "$2" "$a" "$a" >/dev/null 2>&1 || { echo "  $a differs: $1 vs $2"; return 1; }
   done
 }
-for feedback in explicit implicit; do
-  for solver in cholesky cg; do
-    ref="$work/hyb-ref-$feedback-$solver.h5"
-    "$bin" "${hybrid[@]}" --feedback "$feedback" --solver "$solver" --threads 1 --out "$ref" ||
-      fail "hybrid train $feedback $solver with 1 rank"
-    for np in 2 3 4; do
-      out="$work/hyb-np$np-$feedback-$solver.h5"
-      "$mpiexec" -n "$np" "$bin" "${hybrid[@]}" --feedback "$feedback" --solver "$solver" --threads 1 \
-        --out "$out" || fail "hybrid mpiexec -n $np $feedback $solver"
-      same_hybrid "$ref" "$out" || fail "hybrid $feedback $solver: -np $np differs from -np 1"
-    done
-    out="$work/hyb-t2-$feedback-$solver.h5"
-    "$mpiexec" -n 2 "$bin" "${hybrid[@]}" --feedback "$feedback" --solver "$solver" --threads 2 \
-      --out "$out" || fail "hybrid train with 2 threads"
-    same_hybrid "$ref" "$out" || fail "hybrid $feedback $solver: 2 ranks x 2 threads differs from 1 x 1"
-  done
-done
+across_ranks same_hybrid hyb "${hybrid[@]}"
 rm -rf "$work/hck" && mkdir -p "$work/hck"
 ANIMEREC_TEST_STOP_AFTER=3 "$mpiexec" -n 2 "$bin" "${hybrid[@]}" --out "$work/hyb-part.h5" \
   --checkpoint-dir "$work/hck"
