@@ -198,6 +198,11 @@ train::TrainOptions train_options(const Params& p, const std::string& command_li
   o.content_ridge = p.get_double("content-ridge");
   o.content = content_options(p);
   o.iterations = static_cast<int>(p.get_int("iterations"));
+  o.ranking_factors = static_cast<int>(p.get_int("ranking-factors"));
+  o.ranking_alpha = p.get_double("ranking-alpha");
+  o.ranking_lambda = p.get_double("ranking-lambda");
+  o.ranking_iterations = static_cast<int>(p.get_int("ranking-iterations"));
+  o.ranking_blend = p.get_double("ranking-blend");
   o.early_stop_patience = static_cast<int>(p.get_int("early-stop-patience"));
   o.tolerance = p.get_double("tolerance");
   o.validation_users = static_cast<int>(p.get_int("validation-users"));

@@ -241,6 +241,28 @@ std::vector<ParamSpec> build_param_table() {
           .in(1, 10000)
           .on({"train"})
           .doc("full iterations (user + anime half-sweeps)"),
+      integer("ranking-factors", "0")
+          .in(0, 4096)
+          .on({"train"})
+          .doc("explicit: also fit a ranking part, implicit ALS with this many factors on every "
+               "interaction, that orders recommendations (0 = none; docs/recommend.md)"),
+      number("ranking-alpha", "10")
+          .at_least(0)
+          .on({"train"})
+          .doc("ranking part: confidence 1 + alpha * weight of an interaction"),
+      number("ranking-lambda", "0.05")
+          .at_least(0)
+          .on({"train"})
+          .doc("ranking part: ridge lambda * n of a row with n interactions"),
+      integer("ranking-iterations", "15")
+          .in(1, 10000)
+          .on({"train"})
+          .doc("ranking part: iterations of its implicit fit"),
+      number("ranking-blend", "0.1")
+          .at_least(0)
+          .on({"train"})
+          .doc("ranking part: recommendations follow preference + blend * (predicted score - "
+               "mean)"),
       integer("early-stop-patience", "0")
           .at_least(0)
           .on({"train"})

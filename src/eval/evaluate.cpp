@@ -18,6 +18,7 @@
 #include "animerec/eval/metrics.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
+#include "animerec/model/scoring.h"
 #include "animerec/serve/recommend.h"
 
 namespace animerec::eval {
@@ -31,9 +32,13 @@ constexpr Eigen::Index kUserBlock = 256;
 
 const char* method_title(const std::string& key) {
   static const std::map<std::string, const char*> kTitles = {
-      {"global_mean", "global mean"},   {"biases", "user+anime biases"},
-      {"most_popular", "most popular"}, {"best_rated", "best rated"},
-      {"content", "content only"},      {"model", "model"}};
+      {"global_mean", "global mean"},
+      {"biases", "user+anime biases"},
+      {"most_popular", "most popular"},
+      {"best_rated", "best rated"},
+      {"content", "content only"},
+      {"model", "model"},
+      {"model_rating_order", "model, rating order"}};
   return kTitles.at(key);
 }
 
@@ -252,6 +257,9 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
   std::vector<std::string> methods = {"global_mean", "biases", "most_popular", "best_rated"};
   if (m.content) methods.push_back("content");
   methods.push_back("model");
+  // With a ranking part, also the order of the predicted scores alone: what
+  // the ranking part adds.
+  if (m.ranking) methods.push_back("model_rating_order");
   std::map<std::string, std::vector<int32_t>> orders = {
       {"global_mean", static_order(std::vector<double>(n_anime, 0.0))},
       {"biases", static_order(b.anime)},
@@ -326,14 +334,21 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
   const std::vector<int64_t> pop_ranks = popularity_ranks(interactions);
   std::vector<uint8_t> excluded(n_anime), relevant(n_anime), cold_excluded(n_anime),
       cold_relevant(n_anime);
-  Eigen::MatrixXd block_scores;
+  model::ScoreMatrix block_predicted, block_ranking;
   for (size_t first = 0; first < users.size(); first += kUserBlock) {
     const size_t last = std::min(users.size(), first + static_cast<size_t>(kUserBlock));
-    // Model scores of the block: user factors x anime factors^T.
-    als::FactorMatrix uf(static_cast<Eigen::Index>(last - first), m.factors);
-    for (size_t j = first; j < last; ++j)
-      uf.row(static_cast<Eigen::Index>(j - first)) = m.user_factors.row(users[j]);
-    block_scores = (uf * m.anime_factors.transpose()).cast<double>();
+    // Model scores of the block, as recommend computes them (model/scoring.h).
+    model::UserVectors uv;
+    uv.factors.resize(static_cast<Eigen::Index>(last - first), m.factors);
+    if (m.ranking) uv.ranking.resize(uv.factors.rows(), m.ranking->factors());
+    for (size_t j = first; j < last; ++j) {
+      const auto row = static_cast<Eigen::Index>(j - first);
+      uv.factors.row(row) = m.user_factors.row(users[j]);
+      uv.bias.push_back(explicit_model ? m.user_bias[static_cast<size_t>(users[j])] : 0.0f);
+      if (m.ranking) uv.ranking.row(row) = m.ranking->user_factors.row(users[j]);
+    }
+    block_predicted = model::predicted_scores(m, uv);
+    block_ranking = model::ranking_scores(m, uv, block_predicted);
     for (size_t j = first; j < last; ++j) {
       const auto u = static_cast<size_t>(users[j]);
       std::fill(excluded.begin(), excluded.end(), 0);
@@ -371,13 +386,10 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
         std::vector<double> scores;
         if (name == "content") {
           scores = content_scorer->scores(train_anime, train_score);
-        } else if (name == "model") {
-          scores.resize(n_anime);
-          const auto row = static_cast<Eigen::Index>(j - first);
-          for (size_t a = 0; a < n_anime; ++a) {
-            scores[a] = block_scores(row, static_cast<Eigen::Index>(a));
-            if (explicit_model) scores[a] += m.anime_bias[a];  // mu + b_u: same for every anime
-          }
+        } else if (name == "model" || name == "model_rating_order") {
+          const model::ScoreMatrix& block = name == "model" ? block_ranking : block_predicted;
+          const auto row = block.row(static_cast<Eigen::Index>(j - first));
+          scores.assign(row.data(), row.data() + row.size());
         }
         if (scores.empty()) {
           warm[name].add(top_from_order(orders.at(name), excluded, max_k), relevant, n_rel, s.ks);

@@ -221,6 +221,42 @@ void validate_content(const model::ContentPart& c, size_t n_anime, int k, std::s
   check_finite(label, "/content/w_bias", c.w_bias, 0);
 }
 
+// ---------------------------------------------------------------- the ranking part
+
+constexpr std::string_view kRankingFactorsWhy = "the factors attribute of /ranking";
+
+void check_positive_finite(std::string_view label, std::string_view field, double value,
+                           bool zero_ok) {
+  if (!std::isfinite(value) || value < 0 || (!zero_ok && value == 0)) {
+    fail(
+        label, field,
+        fmt::format("attribute is {}, expected a finite number {} 0", value, zero_ok ? ">=" : ">"));
+  }
+}
+
+void validate_ranking(const model::RankingPart& r, const Model& m, std::string_view label) {
+  if (m.feedback != "explicit") {
+    fail(label, "/ranking", "is only allowed in explicit-feedback models");
+  }
+  check_positive_finite(label, "/ranking/@alpha", r.alpha, false);
+  check_positive_finite(label, "/ranking/@lambda", r.lambda, true);
+  check_positive_finite(label, "/ranking/@blend", r.blend, true);
+  check_int(label, "/ranking/@factors", r.factors(), 1, kMaxModelFactors);
+  auto check = [&](std::string_view field, const FactorMatrix& f, size_t n, std::string_view why) {
+    if (static_cast<size_t>(f.rows()) != n) {
+      fail(label, field, fmt::format("has {} rows, expected {} ({})", f.rows(), n, why));
+    }
+    if (f.cols() != r.factors()) {
+      fail(label, field,
+           fmt::format("has {} columns, expected {} ({})", f.cols(), r.factors(),
+                       kRankingFactorsWhy));
+    }
+    check_finite(label, field, f);
+  };
+  check("/ranking/user_factors", r.user_factors, m.n_users(), kUsersWhy);
+  check("/ranking/anime_factors", r.anime_factors, m.n_anime(), kAnimeWhy);
+}
+
 // `best_iteration` is the value the root attribute will hold (see write_checkpoint).
 void validate_model(const Model& m, int64_t best_iteration, std::string_view label) {
   check_int(label, "/@factors", m.factors, 1, kMaxModelFactors);
@@ -240,6 +276,7 @@ void validate_model(const Model& m, int64_t best_iteration, std::string_view lab
   validate_side(label, kUserFields, m.n_users(), m.user_factors, m.user_bias, m.factors);
   validate_side(label, kAnimeFields, m.n_anime(), m.anime_factors, m.anime_bias, m.factors);
   if (m.content) validate_content(*m.content, m.n_anime(), m.factors, label);
+  if (m.ranking) validate_ranking(*m.ranking, m, label);
 }
 
 // The early-stopping counters of a checkpoint.
@@ -301,8 +338,18 @@ void write_content(const Group& g, const model::ContentPart& c) {
   h5::write_array(g, "w_bias", c.w_bias);
 }
 
+// /ranking: only in explicit models trained with --ranking-factors, after /content.
+void write_ranking(const Group& g, const model::RankingPart& r) {
+  h5::write_attribute(g, "factors", int64_t{r.factors()});
+  h5::write_attribute(g, "alpha", r.alpha);
+  h5::write_attribute(g, "lambda", r.lambda);
+  h5::write_attribute(g, "blend", r.blend);
+  write_factors(g, "user_factors", r.user_factors);
+  write_factors(g, "anime_factors", r.anime_factors);
+}
+
 // Groups after the root attributes: /users, /anime, /training, /config,
-// and /content for a hybrid model.
+// /content for a hybrid model and /ranking for a model with a ranking part.
 void write_model_groups(const Group& root, const Model& m) {
   Group users = root.create_group("users");
   h5::write_array(users, "ids", m.user_ids);
@@ -319,6 +366,7 @@ void write_model_groups(const Group& root, const Model& m) {
 
   h5::write_string_map(root, "config", m.config);
   if (m.content) write_content(root.create_group("content"), *m.content);
+  if (m.ranking) write_ranking(root.create_group("ranking"), *m.ranking);
 }
 
 void write_checkpoint_file(const Group& root, const Checkpoint& c) {
@@ -489,6 +537,19 @@ model::ContentPart read_content(const Group& g, const Model& m) {
   return c;
 }
 
+// /ranking, validated like the writer validates it.
+model::RankingPart read_ranking(const Group& g, const Model& m) {
+  model::RankingPart r;
+  const int k = read_int32(g, "factors", 1, kMaxModelFactors);
+  r.alpha = h5::read_double_attribute(g, "alpha");
+  r.lambda = h5::read_double_attribute(g, "lambda");
+  r.blend = h5::read_double_attribute(g, "blend");
+  r.user_factors = read_factors(g, "user_factors", m.n_users(), k, kUsersWhy);
+  r.anime_factors = read_factors(g, "anime_factors", m.n_anime(), k, kAnimeWhy);
+  validate_ranking(r, m, g.file());
+  return r;
+}
+
 // Everything but the root attributes; groups this version does not know are
 // never opened, so they are ignored. /content is optional (hybrid models).
 void read_model_groups(const Group& root, Model& m) {
@@ -504,6 +565,7 @@ void read_model_groups(const Group& root, Model& m) {
   m.history = read_unbounded_strings(root.open_group("training"), "history");
   m.config = read_config(root.open_group("config"));
   if (root.has_child("content")) m.content = read_content(root.open_group("content"), m);
+  if (root.has_child("ranking")) m.ranking = read_ranking(root.open_group("ranking"), m);
 }
 
 void read_best(const Group& root, Checkpoint& c) {

@@ -11,6 +11,7 @@
 
 #include "animerec/core/error.h"
 #include "animerec/io/model_file.h"
+#include "animerec/model/scoring.h"
 #include "animerec/serve/output.h"
 
 namespace animerec::serve {
@@ -39,18 +40,6 @@ std::vector<double> content_similarity(const model::Model& m, int32_t anime) {
   std::vector<double> s(m.n_anime());
   for (size_t b = 0; b < s.size(); ++b)
     s[b] = content::cosine(c, anime, c, static_cast<int32_t>(b));
-  return s;
-}
-
-std::vector<double> model_scores(const model::Model& m, int32_t user) {
-  const double base = is_explicit(m) ? double{m.global_mean} + m.user_bias[user] : 0.0;
-  auto x = m.user_factors.row(user).cast<double>();
-  std::vector<double> s(m.n_anime());
-  for (size_t a = 0; a < s.size(); ++a) {
-    const auto i = static_cast<Eigen::Index>(a);
-    s[a] = base + x.dot(m.anime_factors.row(i).cast<double>());
-    if (is_explicit(m)) s[a] += m.anime_bias[a];
-  }
   return s;
 }
 
@@ -169,17 +158,19 @@ std::vector<Scored> top_n(const std::vector<double>& scores, const std::vector<u
 
 std::vector<Scored> recommend_for_user(const model::Model& m, int32_t user, const UserRows& rows,
                                        UserMode mode, bool include_seen, int top) {
-  std::vector<double> scores =
-      mode == UserMode::kModel ? model_scores(m, user) : content_scores(m, rows);
   std::vector<uint8_t> seen(m.n_anime(), 0);
   if (!include_seen) {
     for (int32_t a : rows.anime) seen.at(static_cast<size_t>(a)) = 1;
   }
-  std::vector<Scored> out = top_n(scores, seen, top);
-  // Rank on the raw prediction (clipping would tie every anime above the
-  // scale), show it on the scale the user rates on.
-  if (mode == UserMode::kModel && is_explicit(m)) {
-    for (Scored& s : out) s.score = std::clamp(s.score, double{m.score_min}, double{m.score_max});
+  if (mode == UserMode::kContent) return top_n(content_scores(m, rows), seen, top);
+  const model::UserScores s = model::score_user(m, model::model_users(m, user, 1));
+  std::vector<Scored> out = top_n(s.ranking, seen, top);
+  // Rank on the ranking score (the raw prediction without a ranking part:
+  // clipping would tie every anime above the scale); show the predicted
+  // score on the scale the user rates on.
+  for (Scored& r : out) {
+    r.score = s.predicted[static_cast<size_t>(r.anime)];
+    if (is_explicit(m)) r.score = std::clamp(r.score, double{m.score_min}, double{m.score_max});
   }
   return out;
 }

@@ -103,6 +103,9 @@ class Trainer {
  public:
   Trainer(const TrainOptions& o, dist::Comm& comm) : o_(o), comm_(comm) {}
   int run();
+  // Fits an implicit model from scratch with these options, for the ranking
+  // part of another model; writes nothing.
+  model::RankingPart fit_ranking_part();
 
  private:
   void load();
@@ -122,6 +125,7 @@ class Trainer {
   std::string checkpoint_path() const;
   void check_finite(const als::SweepStats& stats, bool users_side);
   void say(const std::string& line) const;
+  void write_model(model::Model m);
 
   const TrainOptions& o_;
   dist::Comm& comm_;
@@ -142,10 +146,34 @@ class Trainer {
   int threads_ = 1;
   data::AnimeMeta meta_;                 // hybrid only
   std::unique_ptr<HybridPrior> hybrid_;  // null for plain ALS
+  std::string stage_;                    // prefix of progress lines
 };
 
+// The options of the ranking part's implicit fit: the main run's data,
+// seed, threads and implicit weights, none of its outputs.
+TrainOptions ranking_options(const TrainOptions& o) {
+  TrainOptions r = o;
+  r.als.feedback = als::Feedback::kImplicit;
+  r.als.factors = o.ranking_factors;
+  r.als.alpha = o.ranking_alpha;
+  r.als.lambda = o.ranking_lambda;
+  r.als.lambda_exponent = 1.0;
+  r.als.solver = als::SolverKind::kConjugateGradient;
+  r.iterations = o.ranking_iterations;
+  r.ranking_factors = 0;
+  r.lambda_content = 0;
+  r.early_stop_patience = 0;
+  r.checkpoint_every = 0;
+  r.checkpoint_dir.clear();
+  r.resume_path.clear();
+  r.metrics_out.clear();
+  r.out_path.clear();
+  r.stop_after_iterations = 0;
+  return r;
+}
+
 void Trainer::say(const std::string& line) const {
-  if (comm_.rank() == 0 && !o_.quiet) std::fprintf(stderr, "%s\n", line.c_str());
+  if (comm_.rank() == 0 && !o_.quiet) std::fprintf(stderr, "%s%s\n", stage_.c_str(), line.c_str());
 }
 
 void Trainer::load() {
@@ -532,13 +560,50 @@ int Trainer::run() {
       write_checkpoint("periodic");
     }
   }
+  model::Model m;
+  if (comm_.rank() == 0) m = assemble_model(true, true);
+  if (o_.ranking_factors > 0 && o_.als.feedback == als::Feedback::kExplicit) {
+    local_ = LocalData{};  // the ranking fit reads its own copy of the ratings
+    const TrainOptions ranking = ranking_options(o_);
+    model::RankingPart part = Trainer(ranking, comm_).fit_ranking_part();
+    if (comm_.rank() == 0) m.ranking = std::move(part);
+  }
+  write_model(std::move(m));
+  return kExitOk;
+}
+
+void Trainer::write_model(model::Model m) {
   if (comm_.rank() == 0) {
-    io::write_model(assemble_model(true, true), o_.out_path, o_.overwrite);
-    say(fmt::format("wrote {} (iteration {})", o_.out_path,
-                    st_.best_iteration > 0 ? st_.best_iteration : st_.iteration));
+    io::write_model(m, o_.out_path, o_.overwrite);
+    say(fmt::format("wrote {} (iteration {})", o_.out_path, m.best_iteration));
   }
   comm_.barrier();
-  return kExitOk;
+}
+
+// No checkpoints and no stop: a stop request that arrives now is honoured
+// by finishing this short fit and writing the model (the main fit is done).
+model::RankingPart Trainer::fit_ranking_part() {
+  if (o_.threads > 0) omp_set_num_threads(o_.threads);
+  threads_ = omp_get_max_threads();
+  stage_ = "ranking part: ";
+  load();
+  start_or_resume();
+  say(fmt::format("implicit ALS, k = {}, alpha {}, lambda {}, on {} interactions", o_.als.factors,
+                  o_.als.alpha, o_.als.lambda, total_train_entries_));
+  while (st_.iteration < o_.iterations) {
+    auto start = Clock::now();
+    half_sweep(true);
+    half_sweep(false);
+    ++st_.iteration;
+    record_iteration(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  model::RankingPart r;
+  r.alpha = o_.als.alpha;
+  r.lambda = o_.als.lambda;
+  r.blend = o_.ranking_blend;
+  r.user_factors = std::move(st_.users.factors);
+  r.anime_factors = std::move(st_.anime.factors);
+  return r;
 }
 
 }  // namespace

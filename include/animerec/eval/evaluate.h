@@ -25,9 +25,12 @@ data::Split split_from_name(const std::string& name);
 // for an empty list, a non-integer or a value < 1.
 std::vector<int> parse_ks(const std::string& text);
 
-// Method keys in report order. "content" only appears for models with content.
-inline constexpr const char* kMethodKeys[] = {"global_mean", "biases",  "most_popular",
-                                              "best_rated",  "content", "model"};
+// Method keys in report order. "content" only appears for models with content,
+// "model_rating_order" (the model ordered by predicted score alone) only for
+// models with a ranking part, where "model" follows the ranking score.
+inline constexpr const char* kMethodKeys[] = {"global_mean",       "biases",  "most_popular",
+                                              "best_rated",        "content", "model",
+                                              "model_rating_order"};
 
 // Every metric as one JSON object (layout in docs/evaluate.md):
 //   split, feedback, relevance, k, methods (keys),

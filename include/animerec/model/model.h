@@ -29,6 +29,20 @@ struct ContentPart {
   size_t n_features() const { return names.size(); }
 };
 
+// The ranking part of an explicit model (docs/recommend.md), present only when
+// it was trained with --ranking-factors > 0: implicit-feedback factors fit to
+// every interaction (scored, watched, planned...), which say what a user is
+// likely to watch at all. Predicted ratings alone rank obscure, rarely-rated
+// anime first; ordering by preference + blend * (predicted rating - mu) does not.
+struct RankingPart {
+  double alpha = 0;                 // confidence 1 + alpha * weight of an interaction
+  double lambda = 0;                // ridge of the implicit fit
+  double blend = 0;                 // weight of the centred predicted rating in the order
+  als::FactorMatrix user_factors;   // n_users x factors()
+  als::FactorMatrix anime_factors;  // n_anime x factors()
+  int factors() const { return static_cast<int>(user_factors.cols()); }
+};
+
 struct Model {
   static constexpr int kFormatVersion = 1;
 
@@ -47,6 +61,7 @@ struct Model {
   std::vector<float> anime_bias;    // n_anime
 
   std::optional<ContentPart> content;  // the hybrid prior; absent for plain ALS
+  std::optional<RankingPart> ranking;  // explicit models only; absent unless trained
 
   // One JSON object per iteration, the same lines --metrics-out writes.
   std::vector<std::string> history;

@@ -34,6 +34,14 @@ struct TrainOptions {
   double content_ridge = 1.0;  // mu of the W regression
   content::ContentOptions content;
   int iterations = 15;
+  // The ranking part (model/model.h RankingPart) of an explicit model: after
+  // the main fit, implicit ALS with these settings on every interaction.
+  // 0 factors = no ranking part.
+  int ranking_factors = 0;
+  double ranking_alpha = 10;
+  double ranking_lambda = 0.05;
+  int ranking_iterations = 15;
+  double ranking_blend = 0.1;
   int early_stop_patience = 0;  // 0 = off
   double tolerance = 1e-4;      // smallest improvement of the validation metric that counts
   int validation_users = 1000;  // implicit: users sampled for validation NDCG@10

@@ -1,0 +1,50 @@
+#include "animerec/model/scoring.h"
+
+#include <stdexcept>
+
+namespace animerec::model {
+
+UserVectors model_users(const Model& m, int32_t first, int32_t count) {
+  if (first < 0 || count < 0 || static_cast<size_t>(first) + count > m.n_users()) {
+    throw std::out_of_range("model_users: rows outside the model");
+  }
+  UserVectors u;
+  u.factors = m.user_factors.middleRows(first, count);
+  u.bias.assign(m.user_bias.begin() + first, m.user_bias.begin() + first + count);
+  if (m.ranking) u.ranking = m.ranking->user_factors.middleRows(first, count);
+  return u;
+}
+
+ScoreMatrix predicted_scores(const Model& m, const UserVectors& u) {
+  ScoreMatrix s = u.factors * m.anime_factors.transpose();
+  if (m.feedback == "implicit") return s;
+  const Eigen::Map<const Eigen::RowVectorXf> anime_bias(m.anime_bias.data(),
+                                                        static_cast<Eigen::Index>(m.n_anime()));
+  for (Eigen::Index r = 0; r < s.rows(); ++r) {
+    s.row(r).array() += anime_bias.array() + (m.global_mean + u.bias[static_cast<size_t>(r)]);
+  }
+  return s;
+}
+
+ScoreMatrix ranking_scores(const Model& m, const UserVectors& u, const ScoreMatrix& predicted) {
+  if (!m.ranking) return predicted;
+  ScoreMatrix s = u.ranking * m.ranking->anime_factors.transpose();
+  const auto blend = static_cast<float>(m.ranking->blend);
+  s.array() += blend * (predicted.array() - m.global_mean);
+  return s;
+}
+
+UserScores score_user(const Model& m, const UserVectors& u, size_t row) {
+  UserVectors one;
+  one.factors = u.factors.middleRows(static_cast<Eigen::Index>(row), 1);
+  one.bias = {u.bias.at(row)};
+  if (m.ranking) one.ranking = u.ranking.middleRows(static_cast<Eigen::Index>(row), 1);
+  const ScoreMatrix p = predicted_scores(m, one);
+  const ScoreMatrix r = ranking_scores(m, one, p);
+  UserScores out;
+  out.predicted.assign(p.data(), p.data() + p.size());
+  out.ranking.assign(r.data(), r.data() + r.size());
+  return out;
+}
+
+}  // namespace animerec::model
