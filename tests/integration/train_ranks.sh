@@ -53,6 +53,20 @@ across_ranks() {
 }
 across_ranks same_arrays plain "${common[@]}"
 
+# The ranking part (an implicit fit after the explicit one) is rank-independent too.
+same_ranking() {
+  same_arrays "$1" "$2" || return 1
+  local a
+  for a in /ranking/user_factors /ranking/anime_factors; do
+    h5diff -q "$1" "$2" "$a" "$a" >/dev/null 2>&1 || { echo "  $a differs: $1 vs $2"; return 1; }
+  done
+}
+"$bin" "${common[@]}" --ranking-factors 6 --threads 1 --out "$work/rank-1.h5" ||
+  fail "train with a ranking part"
+"$mpiexec" -n 3 "$bin" "${common[@]}" --ranking-factors 6 --threads 2 --out "$work/rank-3.h5" ||
+  fail "mpiexec -n 3 train with a ranking part"
+same_ranking "$work/rank-1.h5" "$work/rank-3.h5" || fail "ranking part: -np 3 x 2 threads differs from -np 1"
+
 # The hybrid prior (--lambda-content > 0) on a dataset with cold anime: the
 # model arrays and the content map are bit-identical for any ranks and threads,
 # and a resumed hybrid run (W recomputed from the checkpoint's factors) equals

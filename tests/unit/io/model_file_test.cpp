@@ -154,6 +154,30 @@ void expect_same_model(const Model& a, const Model& b) {
   EXPECT_EQ(a.created, b.created);
 }
 
+void expect_same_ranking(const Model& a, const Model& b) {
+  ASSERT_EQ(a.ranking.has_value(), b.ranking.has_value());
+  if (!a.ranking) return;
+  EXPECT_EQ(a.ranking->alpha, b.ranking->alpha);
+  EXPECT_EQ(a.ranking->lambda, b.ranking->lambda);
+  EXPECT_EQ(a.ranking->blend, b.ranking->blend);
+  expect_same_bits(a.ranking->user_factors, b.ranking->user_factors);
+  expect_same_bits(a.ranking->anime_factors, b.ranking->anime_factors);
+}
+
+// The sample model with a ranking part of k = 2 (not the main k = 3).
+Model sample_model_with_ranking() {
+  std::mt19937 rng(9);
+  Model m = sample_model();
+  model::RankingPart r;
+  r.alpha = 5;
+  r.lambda = 0.05;
+  r.blend = 0.1;
+  r.user_factors = random_factors(3, 2, rng);
+  r.anime_factors = random_factors(4, 2, rng);
+  m.ranking = std::move(r);
+  return m;
+}
+
 void expect_same_checkpoint(const Checkpoint& a, const Checkpoint& b) {
   expect_same_model(a.current, b.current);
   EXPECT_EQ(a.iteration, b.iteration);
@@ -174,6 +198,40 @@ TEST(ModelFileTest, RoundTripKeepsEveryFieldBitExact) {
   Model m = sample_model();
   write_model(m, path, false);
   expect_same_model(read_model(path), m);
+}
+
+TEST(ModelFileTest, RoundTripKeepsTheRankingPart) {
+  TempDir dir;
+  std::string path = dir.file("model.h5");
+  Model m = sample_model_with_ranking();
+  write_model(m, path, false);
+  Model back = read_model(path);
+  expect_same_model(back, m);
+  expect_same_ranking(back, m);
+  EXPECT_FALSE(
+      read_model((write_model(sample_model(), dir.file("plain.h5"), false), dir.file("plain.h5")))
+          .ranking.has_value());
+}
+
+TEST(ModelFileTest, WriteRefusesARankingPartThatDoesNotFit) {
+  TempDir dir;
+  Model rows = sample_model_with_ranking();
+  rows.ranking->anime_factors.conservativeResize(3, 2);
+  expect_io_error([&] { write_model(rows, dir.file("a.h5"), false); },
+                  "model to write to " + dir.file("a.h5") +
+                      ": field /ranking/anime_factors: has 3 rows, expected 4 (the number of "
+                      "anime in /anime/ids)");
+  Model implicit = sample_model_with_ranking();
+  implicit.feedback = "implicit";
+  expect_io_error([&] { write_model(implicit, dir.file("b.h5"), false); },
+                  "model to write to " + dir.file("b.h5") +
+                      ": field /ranking: is only allowed in explicit-feedback models");
+  Model blend = sample_model_with_ranking();
+  blend.ranking->blend = -1;
+  expect_io_error([&] { write_model(blend, dir.file("c.h5"), false); },
+                  "model to write to " + dir.file("c.h5") +
+                      ": field /ranking/@blend: attribute is -1, expected a finite number >= 0");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("a.h5")));
 }
 
 TEST(ModelFileTest, RoundTripImplicitModelWithoutUsers) {
@@ -403,6 +461,24 @@ void expect_damage_rejected(const std::string& python, const std::string& field_
   } else {
     expect_io_error([&] { read_model(path); }, path + field_message);
   }
+}
+
+TEST(ModelFileTest, RankingFactorsNotMatchingUsersAreRejected) {
+  if (!have_h5py()) GTEST_SKIP() << "python3-h5py not installed";
+  TempDir dir;
+  std::string path = dir.file("model.h5");
+  write_model(sample_model_with_ranking(), path, false);
+  ASSERT_EQ(run_python(dir,
+                       "f = h5py.File(sys.argv[1], 'r+')\n"
+                       "x = f['ranking/user_factors'][:, :1]\n"
+                       "del f['ranking/user_factors']\n"
+                       "f['ranking/user_factors'] = x",
+                       path),
+            0);
+  expect_io_error([&] { read_model(path); },
+                  path +
+                      ": field /ranking/user_factors: has 1 columns, expected 2 (the factors "
+                      "attribute)");
 }
 
 TEST(ModelFileTest, OtherVersionIsRejected) {

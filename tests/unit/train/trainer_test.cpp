@@ -119,6 +119,45 @@ TEST(TrainerTest, ImplicitModelReportsNdcg) {
       << m.history.back();
 }
 
+// The ranking part is exactly the implicit model its options describe,
+// trained after the explicit one; the explicit part is not changed by it.
+TEST(TrainerTest, RankingPartIsTheImplicitFitOfEveryInteraction) {
+  TempDir dir;
+  std::string ds = make_dataset(dir);
+  dist::SerialComm comm;
+  TrainOptions with = options(ds, dir.file("with.h5"));
+  with.ranking_factors = 6;
+  with.ranking_alpha = 5;
+  with.ranking_lambda = 0.2;
+  with.ranking_iterations = 3;
+  with.ranking_blend = 0.25;
+  ASSERT_EQ(run_training(with, comm), kExitOk);
+  TrainOptions plain = options(ds, dir.file("plain.h5"));
+  ASSERT_EQ(run_training(plain, comm), kExitOk);
+  TrainOptions implicit = options(ds, dir.file("implicit.h5"));
+  implicit.als.feedback = als::Feedback::kImplicit;
+  implicit.als.solver = als::SolverKind::kConjugateGradient;
+  implicit.als.factors = 6;
+  implicit.als.alpha = 5;
+  implicit.als.lambda = 0.2;
+  implicit.iterations = 3;
+  ASSERT_EQ(run_training(implicit, comm), kExitOk);
+
+  model::Model m = io::read_model(with.out_path);
+  model::Model p = io::read_model(plain.out_path);
+  model::Model i = io::read_model(implicit.out_path);
+  ASSERT_TRUE(m.ranking.has_value());
+  EXPECT_FALSE(p.ranking.has_value());
+  EXPECT_EQ(m.ranking->blend, 0.25);
+  EXPECT_EQ(m.ranking->alpha, 5);
+  EXPECT_TRUE(m.ranking->user_factors == i.user_factors);
+  EXPECT_TRUE(m.ranking->anime_factors == i.anime_factors);
+  EXPECT_TRUE(m.user_factors == p.user_factors);
+  EXPECT_TRUE(m.anime_factors == p.anime_factors);
+  EXPECT_EQ(m.user_bias, p.user_bias);
+  EXPECT_EQ(m.anime_bias, p.anime_bias);
+}
+
 TEST(TrainerTest, RefusesAnExistingModelBeforeTraining) {
   TempDir dir;
   std::string ds = make_dataset(dir);
