@@ -19,10 +19,9 @@ namespace {
 
 constexpr double kKiB = 1024.0;
 constexpr uint64_t kMiB = uint64_t{1} << 20;
-// Code, libraries, MPI's buffers and the allocator's slack of a small run,
-// measured as the peak RSS of `train` on a 20,000-rating dataset (about 30
-// MiB with one rank, 45 MiB per rank under mpiexec), rounded up.
-constexpr uint64_t kProcessBaseline = 48 * kMiB;
+// Code, libraries and MPI's buffers: the peak RSS of `train` on a 300-rating
+// dataset is 22 MiB alone and 25-29 MiB per rank under mpiexec.
+constexpr uint64_t kProcessBaseline = 32 * kMiB;
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -185,30 +184,37 @@ MemoryEstimate estimate_train_memory(const TrainMemoryInputs& in) {
   const auto k = static_cast<uint64_t>(in.factors);
   const auto users = static_cast<uint64_t>(in.users);
   const auto anime = static_cast<uint64_t>(in.anime);
-  const auto ub = static_cast<uint64_t>(in.user_block_ratings);
-  const auto ab = static_cast<uint64_t>(in.anime_block_ratings);
+  const auto ub = static_cast<double>(in.user_block_ratings);
+  const auto ab = static_cast<double>(in.anime_block_ratings);
   MemoryEstimate e;
 
-  // The peak is while the by-anime slice is read (user, anime, score, status,
-  // split: 14 bytes a row) and its CSR block is built (8 bytes a rating, up to
-  // half again while a growing vector moves) beside the finished by-user
-  // block and a validation slice (12 bytes a row, about a tenth of the rows).
-  e.ratings = ub * 8 + ub * 12 / 10 + ab * (14 + 12) +
-              8 * static_cast<uint64_t>(in.user_block_rows + in.anime_block_rows);
+  // The CSR blocks of the training entries (column and value, 8 bytes) and
+  // their offsets, and the validation rows (12 bytes) of the user block.
+  e.ratings =
+      static_cast<uint64_t>(8 * in.train_share * (ub + ab) + 12 * in.validation_share * ub) +
+      8 * static_cast<uint64_t>(in.user_block_rows + in.anime_block_rows + 2);
+  // While the by-anime slice is read (14 bytes a row: user, anime, score,
+  // status, split) its block grows beside it: the last move of a growing
+  // vector holds its old half too.
+  e.reading = static_cast<uint64_t>(14 * ab + 4 * in.train_share * ab);
 
-  // One copy of both sides' factors and biases; the exchange's receive buffer
-  // (one side); the best iteration's copy; on rank 0 the checkpoint's current
-  // and best copies (or the model's one), or the checkpoint read on --resume.
+  // One copy of both sides' factors and biases; the best iteration's copy;
+  // either the exchange's receive buffer (one side) or, on rank 0, the model
+  // (one copy) or the checkpoint (current and best), or the checkpoint read
+  // on --resume.
   const uint64_t one_copy = (users + anime) * (k + 1) * sizeof(float);
-  double copies = 1.0 + static_cast<double>(std::max(users, anime)) / (users + anime + 1);
-  if (in.keeps_best) copies += 1;
-  copies += std::max(in.writes_files ? 2.0 : 0.0, in.resumes ? 2.0 : 0.0);
+  double transient =
+      static_cast<double>(std::max(users, anime)) / static_cast<double>(users + anime + 1);
+  if (in.writes_files) transient = std::max(transient, in.checkpoints ? 2.0 : 1.0);
+  if (in.resumes) transient = std::max(transient, 2.0);
+  const double copies = 1.0 + (in.keeps_best ? 1.0 : 0.0) + transient;
   e.factors = static_cast<uint64_t>(copies * static_cast<double>(one_copy));
   // Offsets and ids of the header, the validation sample flags.
   e.factors += (users + anime) * 16 + users;
   if (in.ranking_factors > 0) {
     e.factors += static_cast<uint64_t>(
-        1.5 * static_cast<double>((users + anime) * (in.ranking_factors + 1) * 4));
+        1.5 *
+        static_cast<double>((users + anime) * static_cast<uint64_t>(in.ranking_factors + 1) * 4));
   }
 
   // Per thread: the gathered rows (512 at a time, a whole row for CG) and
@@ -229,7 +235,7 @@ MemoryEstimate estimate_train_memory(const TrainMemoryInputs& in) {
     const auto f = static_cast<uint64_t>(in.content_features);
     e.workspace += f * f * 8 + 3 * f * (k + 1) * 8 + anime * 64 * 8;
   }
-  e.workspace += kProcessBaseline;
+  e.process = kProcessBaseline;
   return e;
 }
 

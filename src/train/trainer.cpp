@@ -273,9 +273,17 @@ void Trainer::check_memory(const dist::Block& users, const dist::Block& anime) {
   in.threads = threads_;
   in.implicit = o_.als.feedback == als::Feedback::kImplicit;
   in.conjugate_gradient = o_.als.solver == als::SolverKind::kConjugateGradient;
-  auto validation = header_.provenance.counts.find("split_validation_rows");
-  in.keeps_best = validation == header_.provenance.counts.end() || validation->second > 0;
+  // Shares of the rows from the counts prepare recorded (all rows if absent).
+  auto share = [&](const char* name, double otherwise) {
+    auto it = header_.provenance.counts.find(name);
+    if (it == header_.provenance.counts.end() || header_.n_ratings <= 0) return otherwise;
+    return static_cast<double>(it->second) / static_cast<double>(header_.n_ratings);
+  };
+  in.train_share = share("split_train_rows", 1.0);
+  in.validation_share = share("split_validation_rows", 0.1);
+  in.keeps_best = in.validation_share > 0;
   in.writes_files = comm_.rank() == 0;
+  in.checkpoints = !o_.checkpoint_dir.empty();
   in.resumes = !o_.resume_path.empty();
   if (o_.als.feedback == als::Feedback::kExplicit) in.ranking_factors = o_.ranking_factors;
   if (o_.lambda_content > 0) {
@@ -288,8 +296,9 @@ void Trainer::check_memory(const dist::Block& users, const dist::Block& anime) {
           ? MemoryLimit{o_.memory_limit, "--memory-limit " + format_bytes(o_.memory_limit)}
           : detect_memory_limit(comm_.size());
   const std::string breakdown = fmt::format(
-      "about {} per rank (ratings {}, factors {}, workspace {})", format_bytes(need.total()),
-      format_bytes(need.ratings), format_bytes(need.factors), format_bytes(need.workspace));
+      "about {} per rank (ratings {} + {} while reading, factors {}, workspace {})",
+      format_bytes(need.total()), format_bytes(need.ratings), format_bytes(need.reading),
+      format_bytes(need.factors), format_bytes(need.workspace + need.process));
 
   std::vector<int64_t> mine{static_cast<int64_t>(need.total()),
                             static_cast<int64_t>(std::min<uint64_t>(limit.bytes, INT64_MAX))};

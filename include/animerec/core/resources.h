@@ -10,6 +10,7 @@
 // (SLURM_MEM_PER_CPU x SLURM_CPUS_PER_TASK, per task). `--memory-limit SIZE`
 // replaces all of them.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -68,21 +69,31 @@ struct TrainMemoryInputs {
   int64_t user_block_ratings = 0;   // rows of the by-user slice this rank reads
   int64_t anime_block_ratings = 0;  // rows of the by-anime slice
   int64_t max_row_ratings = 0;      // longest row of either block (CG workspace)
+  double train_share = 1.0;         // training rows / all rows (the blocks hold only those)
+  double validation_share = 0.1;    // validation rows / all rows
   int factors = 0;
   int threads = 1;
   bool implicit = false;
   bool conjugate_gradient = false;
   bool keeps_best = false;       // a validation split: early stopping copies the best factors
   bool writes_files = false;     // rank 0: assembles checkpoints and the model
+  bool checkpoints = false;      // --checkpoint-dir: current and best copies at once
   bool resumes = false;          // --resume reads a checkpoint beside the initial factors
   int ranking_factors = 0;       // the ranking part's implicit fit after the main one
   int64_t content_features = 0;  // hybrid: an upper bound on the vocabulary size
 };
+// Reading the ratings peaks before the factors exist, so the total is the
+// CSR blocks plus the larger of the two phases, plus 10% for the allocator's
+// slack and HDF5's buffers (measured: README "Faults and limits").
 struct MemoryEstimate {
-  uint64_t ratings = 0;    // slices while reading, then both CSR blocks
-  uint64_t factors = 0;    // replicated factors and biases, copies, ids
+  uint64_t ratings = 0;    // CSR blocks of the training entries, validation rows
+  uint64_t reading = 0;    // extra while the ratings are read: the slice being converted
+  uint64_t factors = 0;    // replicated factors and biases, their copies, ids
   uint64_t workspace = 0;  // solver buffers per thread, gram matrices, content
-  uint64_t total() const { return ratings + factors + workspace; }
+  uint64_t process = 0;    // code, libraries, MPI
+  uint64_t total() const {
+    return (ratings + process + std::max(reading, factors + workspace)) * 11 / 10;
+  }
 };
 MemoryEstimate estimate_train_memory(const TrainMemoryInputs& in);
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "animerec/core/error.h"
@@ -119,19 +120,28 @@ TrainMemoryInputs one_rank(int factors) {
 
 TEST(TrainEstimate, PartsFollowTheArithmetic) {
   TrainMemoryInputs in = one_rank(63);
+  in.train_share = 0.5;
+  in.validation_share = 0.25;
   MemoryEstimate e = estimate_train_memory(in);
-  // 8 + 1.2 bytes a user-block rating, 26 an anime-block rating, 8 a block row.
-  EXPECT_EQ(e.ratings, 100000u * 8 + 120000 + 100000u * 26 + 8 * 1500);
+  // 8 bytes a training entry, 12 a validation row of the user block, 8 a block row.
+  EXPECT_EQ(e.ratings, 8u * 100000 + 12 * 25000 + 8 * (1500 + 2));
+  // The by-anime slice (14 bytes a row) and half its block again while it grows.
+  EXPECT_EQ(e.reading, 14u * 100000 + 4 * 50000);
   // One copy plus the larger side's receive buffer (1000 of 1501 rows), 64 floats a row;
   // ids and offsets 16 bytes a row, one flag a user.
   const double copy = 1500.0 * 64 * 4;
   EXPECT_EQ(e.factors, static_cast<uint64_t>((1.0 + 1000.0 / 1501) * copy) + 1500 * 16 + 1000);
-  EXPECT_EQ(e.total(), e.ratings + e.factors + e.workspace);
+  // Reading and training do not overlap: the larger phase counts, plus 10%.
+  EXPECT_EQ(e.total(),
+            (e.ratings + e.process + std::max(e.reading, e.factors + e.workspace)) * 11 / 10);
 
+  // Rank 0 with a validation split and checkpoints: the best copy, and the
+  // checkpoint's current and best copies instead of the receive buffer.
   in.keeps_best = true;
   in.writes_files = true;
+  in.checkpoints = true;
   MemoryEstimate rank0 = estimate_train_memory(in);
-  EXPECT_EQ(rank0.factors - e.factors, static_cast<uint64_t>(3 * copy));
+  EXPECT_EQ(rank0.factors, static_cast<uint64_t>(4 * copy) + 1500 * 16 + 1000);
   EXPECT_EQ(rank0.ratings, e.ratings);
 }
 
