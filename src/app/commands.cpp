@@ -17,6 +17,8 @@
 #include "animerec/core/atomic_file.h"
 #include "animerec/core/build_info.h"
 #include "animerec/core/error.h"
+#include "animerec/core/resources.h"
+#include "animerec/core/run_lock.h"
 #include "animerec/data/export.h"
 #include "animerec/data/prepare.h"
 #include "animerec/data/summary.h"
@@ -57,6 +59,31 @@ std::string quoted_command_line(int argc, char** argv) {
   return out;
 }
 
+// --memory-limit: bytes, or 0 for "auto" (detect the limit).
+uint64_t memory_limit(const Params& p) {
+  const std::string& text = p.get_string("memory-limit");
+  return text == "auto" ? 0 : parse_size(text, "--memory-limit");
+}
+
+// prepare's peak from the size of its inputs, checked before reading them.
+void check_prepare_memory(const data::PrepareOptions& o, uint64_t limit_bytes) {
+  uint64_t need = 0;
+  for (const std::string& path : {o.ratings_path, o.test_ratings_path}) {
+    std::error_code ec;
+    uint64_t bytes = path.empty() ? 0 : std::filesystem::file_size(path, ec);
+    if (!ec && bytes > 0) need += estimate_prepare_memory(bytes, average_line_bytes(path));
+  }
+  const MemoryLimit limit =
+      limit_bytes > 0 ? MemoryLimit{limit_bytes, "--memory-limit " + format_bytes(limit_bytes)}
+                      : detect_memory_limit(1);
+  if (need > limit.bytes) {
+    throw Error(fmt::format(
+        "prepare needs about {} for --ratings {} (40 bytes per row) but only {} is available ({}); "
+        "free memory, run on a larger node, or set --memory-limit if the detected limit is wrong",
+        format_bytes(need), o.ratings_path, format_bytes(limit.bytes), limit.source));
+  }
+}
+
 int cmd_prepare(const Params& p, const std::string& command_line) {
   data::PrepareOptions o;
   o.ratings_path = p.get_string("ratings");
@@ -84,7 +111,9 @@ int cmd_prepare(const Params& p, const std::string& command_line) {
   const std::string out = p.get_string("out");
   bool overwrite = p.get_bool("overwrite");
   // Refuse before reading a multi-GB input, not after.
+  RunLock lock(lock_path_for_file(out), "--out " + out, "wait for it or choose another --out");
   refuse_existing(out, overwrite, "--out");
+  check_prepare_memory(o, memory_limit(p));
 
   data::BadRowLog log(o.on_bad_row);
   data::Dataset d = data::prepare_dataset(o, log);
@@ -213,6 +242,7 @@ train::TrainOptions train_options(const Params& p, const std::string& command_li
   o.checkpoint_dir = p.get_string("checkpoint-dir");
   o.resume_path = p.get_string("resume");
   o.metrics_out = p.get_string("metrics-out");
+  o.memory_limit = memory_limit(p);
   o.quiet = p.get_bool("quiet");
   o.command_line = command_line;
   o.config = p.values();

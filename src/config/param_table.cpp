@@ -440,6 +440,12 @@ std::vector<ParamSpec> build_param_table() {
           .doc("output on stdout: aligned tables (methods x metrics) or one JSON object"),
 
       // ---- shared
+      choice("memory-limit", "auto")
+          .on({"prepare", "train"})
+          .doc("memory one process (one rank) may use, e.g. 512M or 2G; auto = the smallest of "
+               "MemAvailable and the cgroup limit (shared by the ranks on a node), ulimit -v/-d "
+               "and SLURM's --mem/--mem-per-cpu. The run fails up front when its estimate is "
+               "larger"),
       integer("seed", "42")
           .at_least(0)
           .on({"prepare", "synth", "train"})

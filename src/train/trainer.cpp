@@ -15,6 +15,8 @@
 #include "animerec/core/build_info.h"
 #include "animerec/core/error.h"
 #include "animerec/core/hash.h"
+#include "animerec/core/resources.h"
+#include "animerec/core/run_lock.h"
 #include "animerec/core/sha256.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
@@ -77,6 +79,32 @@ double storage_bytes_per_rating(const LocalData& l) {
   return entries > 0 ? (bytes(l.user_block) + bytes(l.anime_block)) / entries : 0.0;
 }
 
+// The longest row of a block: the CG solver gathers a whole row at once.
+int64_t longest_row(const std::vector<int64_t>& offsets, const dist::Block& b) {
+  int64_t longest = 0;
+  for (int64_t r = b.begin; r < b.end; ++r) {
+    longest =
+        std::max(longest, offsets[static_cast<size_t>(r) + 1] - offsets[static_cast<size_t>(r)]);
+  }
+  return longest;
+}
+
+// Rank 0 holds a lock on the model file and the checkpoint directory for the
+// whole run, so a second run aimed at either is refused before any work.
+std::vector<std::unique_ptr<RunLock>> lock_outputs(const TrainOptions& o) {
+  std::vector<std::unique_ptr<RunLock>> locks;
+  if (!o.out_path.empty()) {
+    locks.push_back(std::make_unique<RunLock>(lock_path_for_file(o.out_path), "--out " + o.out_path,
+                                              "wait for it or choose another --out"));
+  }
+  if (!o.checkpoint_dir.empty()) {
+    locks.push_back(std::make_unique<RunLock>(lock_path_for_dir(o.checkpoint_dir),
+                                              "--checkpoint-dir " + o.checkpoint_dir,
+                                              "wait for it or choose another --checkpoint-dir"));
+  }
+  return locks;
+}
+
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -109,6 +137,7 @@ class Trainer {
 
  private:
   void load();
+  void check_memory(const dist::Block& users, const dist::Block& anime);
   void start_or_resume();
   void start_hybrid();
   void anime_half_sweep_hybrid(const Eigen::MatrixXd* gram);
@@ -183,9 +212,11 @@ void Trainer::load() {
   dataset_sha256_ = sha;
   user_bounds_ = dist::balanced_blocks(header_.user_offsets, comm_.size());
   anime_bounds_ = dist::balanced_blocks(header_.anime_offsets, comm_.size());
+  const dist::Block my_users = dist::block_of(user_bounds_, comm_.rank());
+  const dist::Block my_anime = dist::block_of(anime_bounds_, comm_.rank());
+  check_memory(my_users, my_anime);
   local_ =
-      read_local_data(o_.dataset_path, header_, dist::block_of(user_bounds_, comm_.rank()),
-                      dist::block_of(anime_bounds_, comm_.rank()), o_.als.feedback, o_.weights);
+      read_local_data(o_.dataset_path, header_, my_users, my_anime, o_.als.feedback, o_.weights);
 
   std::vector<int64_t> sums{local_.train_score_sum_fixed, local_.train_scored,
                             local_.user_block.nnz(),
@@ -220,6 +251,77 @@ void Trainer::load() {
   } else if (comm_.rank() == 0) {
     titles_ = io::read_anime_titles(o_.dataset_path);
   }
+}
+
+// Before any rating is read or factor allocated: every rank estimates its own
+// peak and compares it with what it may use; if any rank cannot fit, every
+// rank throws the same message (that of the rank short of the most), so the
+// job ends with exit 2 whichever rank aborts first.
+void Trainer::check_memory(const dist::Block& users, const dist::Block& anime) {
+  TrainMemoryInputs in;
+  in.users = static_cast<int64_t>(header_.n_users());
+  in.anime = static_cast<int64_t>(header_.n_anime());
+  in.user_block_rows = users.size();
+  in.anime_block_rows = anime.size();
+  in.user_block_ratings = header_.user_offsets[static_cast<size_t>(users.end)] -
+                          header_.user_offsets[static_cast<size_t>(users.begin)];
+  in.anime_block_ratings = header_.anime_offsets[static_cast<size_t>(anime.end)] -
+                           header_.anime_offsets[static_cast<size_t>(anime.begin)];
+  in.max_row_ratings =
+      std::max(longest_row(header_.user_offsets, users), longest_row(header_.anime_offsets, anime));
+  in.factors = o_.als.factors;
+  in.threads = threads_;
+  in.implicit = o_.als.feedback == als::Feedback::kImplicit;
+  in.conjugate_gradient = o_.als.solver == als::SolverKind::kConjugateGradient;
+  // Shares of the rows from the counts prepare recorded (all rows if absent).
+  auto share = [&](const char* name, double otherwise) {
+    auto it = header_.provenance.counts.find(name);
+    if (it == header_.provenance.counts.end() || header_.n_ratings <= 0) return otherwise;
+    return static_cast<double>(it->second) / static_cast<double>(header_.n_ratings);
+  };
+  in.train_share = share("split_train_rows", 1.0);
+  in.validation_share = share("split_validation_rows", 0.1);
+  in.keeps_best = in.validation_share > 0;
+  in.writes_files = comm_.rank() == 0;
+  in.checkpoints = !o_.checkpoint_dir.empty();
+  in.resumes = !o_.resume_path.empty();
+  if (o_.als.feedback == als::Feedback::kExplicit) in.ranking_factors = o_.ranking_factors;
+  if (o_.lambda_content > 0) {
+    // An upper bound: the studios and words kept plus the small fixed groups.
+    in.content_features = o_.content.top_studios + o_.content.synopsis_vocabulary + 256;
+  }
+  const MemoryEstimate need = estimate_train_memory(in);
+  const MemoryLimit limit =
+      o_.memory_limit > 0
+          ? MemoryLimit{o_.memory_limit, "--memory-limit " + format_bytes(o_.memory_limit)}
+          : detect_memory_limit(comm_.size());
+  const std::string breakdown = fmt::format(
+      "about {} per rank (ratings {} + {} while reading, factors {}, workspace {})",
+      format_bytes(need.total()), format_bytes(need.ratings), format_bytes(need.reading),
+      format_bytes(need.factors), format_bytes(need.workspace + need.process));
+
+  std::vector<int64_t> mine{static_cast<int64_t>(need.total()),
+                            static_cast<int64_t>(std::min<uint64_t>(limit.bytes, INT64_MAX))};
+  std::vector<int64_t> all(2 * static_cast<size_t>(comm_.size()));
+  comm_.allgatherv(std::span<const int64_t>(mine), all, std::vector<int64_t>(all.size() / 2, 2));
+  int worst = -1;
+  double worst_ratio = 1.0;
+  for (int r = 0; r < comm_.size(); ++r) {
+    double ratio = static_cast<double>(all[2 * r]) / static_cast<double>(all[2 * r + 1]);
+    if (ratio > worst_ratio) worst = r, worst_ratio = ratio;
+  }
+  if (worst < 0) {
+    say(fmt::format("memory: {} on rank 0; {} available ({})", breakdown, format_bytes(limit.bytes),
+                    limit.source));
+    return;
+  }
+  std::string message = fmt::format(
+      "train needs {}{} but only {} is available ({}); use more ranks (on more nodes), fewer "
+      "--factors or fewer --threads, or set --memory-limit if the detected limit is wrong",
+      breakdown, comm_.size() > 1 ? fmt::format(" on rank {}", comm_.rank()) : std::string(),
+      format_bytes(limit.bytes), limit.source);
+  comm_.broadcast(message, worst);
+  throw Error(message);
 }
 
 // The map used by the first anime half-sweep is the refit of the anime
@@ -517,6 +619,8 @@ model::Checkpoint Trainer::assemble_checkpoint() const {
 int Trainer::run() {
   if (o_.threads > 0) omp_set_num_threads(o_.threads);
   threads_ = omp_get_max_threads();
+  std::vector<std::unique_ptr<RunLock>> locks;
+  if (comm_.rank() == 0) locks = lock_outputs(o_);
   refuse_existing(o_.out_path, o_.overwrite, "--out");
   install_stop_handlers();
   load();

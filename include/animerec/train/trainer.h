@@ -52,6 +52,8 @@ struct TrainOptions {
   std::string checkpoint_dir;
   std::string resume_path;
   std::string metrics_out;  // JSON lines, one per iteration ("" = none)
+  // Bytes one rank may use (--memory-limit); 0 = detect (core/resources.h).
+  uint64_t memory_limit = 0;
   bool quiet = false;
   std::string command_line;
   std::map<std::string, std::string> config;  // effective parameters, stored in the model
