@@ -91,6 +91,11 @@ SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd.log
+# srun --mpi=pmix keeps a directory per job step named by uid and job id under TmpFS;
+# one of its own, and job ids that differ between clusters, keep two clusters (or a
+# step an earlier cluster left behind) from colliding.
+TmpFS=$dir/tmp
+FirstJobId=$((1000 + RANDOM * 30))
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SwitchType=switch/none
@@ -133,7 +138,7 @@ start() {
   if [[ -e $dir/slurmctld.pid ]] && kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
     die "a cluster is already running in $dir (stop it first)"
   fi
-  mkdir -p "$dir/state" "$dir/spool"
+  mkdir -p "$dir/state" "$dir/spool" "$dir/tmp"
   write_conf
   start_munge
   # -i: start even when state files an earlier run left in DIR are damaged.
