@@ -148,6 +148,11 @@ animerec_train() {
     echo "animerec: train failed with exit code $rc" >&2
     exit "$rc"
   fi
+  # A job step whose launch failed was once seen to end with status 0.
+  if [[ ! -e $run_dir/model.h5 ]]; then
+    echo "animerec: the training step ended without writing $run_dir/model.h5" >&2
+    exit 1
+  fi
 }
 
 # Writes RUN_DIR/metrics.json: `animerec evaluate --format json` of RUN_DIR/model.h5
