@@ -80,12 +80,24 @@ wait_job() { # ID SECONDS: waits until the job (all array tasks) left the queue
 all_completed() { [[ $(scontrol show job -o "$1" | grep -c -v 'JobState=COMPLETED') -eq 0 ]]; }
 show_log() { echo "--- $1"; grep -v '^iter ' "$1"; }
 
-# 1. The checkpointed job first: it is signalled once it has run 5 iterations.
+# The checkpointed jobs first.
+ck_args="--factors 48 --iterations 400"
+# The uninterrupted reference for both, meanwhile (1 process: models do not depend on ranks).
+# shellcheck disable=SC2086
+"$bin" train --dataset "$data" $ck_args --threads 1 --quiet --out "$work/reference.h5" &
+reference=$!
+# 1a. Signalled by the test once it has run 5 iterations.
 ck_dir=$work/ckpt
-ck_args="--factors 48 --iterations 150"
 ck_job=$(submit --ntasks=2 --output="$work/train-ckpt-%j.out" \
   --export=ALL,DATASET="$data",RUN_DIR="$ck_dir",TRAIN_ARGS="$ck_args" slurm/train.sbatch)
 echo "$(elapsed) submitted train.sbatch (srun --mpi=pmix, to be signalled): job $ck_job"
+# 1b. Stopped by its time limit: 2 minutes with the warning 115 s before, from the
+# script's own timer (SLURM's --signal comes only at its 30 s checks, so it is set to 1 s
+# here). Once requeued, the limit is raised so that the second start runs to the end.
+tl_dir=$work/timelimit
+tl_job=$(submit --ntasks=1 --time=2 --signal=B:USR1@1 --output="$work/train-timelimit-%j.out" \
+  --export=ALL,DATASET="$data",RUN_DIR="$tl_dir",TRAIN_ARGS="$ck_args",WARN_SECONDS=115 slurm/train.sbatch)
+echo "$(elapsed) submitted train.sbatch (--time=2, WARN_SECONDS=115): job $tl_job"
 # 2. A plain training with the mpirun launcher and the CI config.
 mp_dir=$work/mpirun
 mp_job=$(submit --ntasks=2 --output="$work/train-mpirun-%j.out" \
@@ -126,13 +138,20 @@ if [[ -n $batch_shell ]] && kill -USR1 "$batch_shell"; then
 else
   fail "job $ck_job was not running when it should be signalled ($(job_state "$ck_job"))"
 fi
-# The uninterrupted reference, meanwhile (1 process: models do not depend on ranks).
-# shellcheck disable=SC2086
-"$bin" train --dataset "$data" $ck_args --threads 1 --quiet --out "$work/reference.h5" ||
-  fail "reference training"
+for _ in $(seq 300); do
+  [[ $(scontrol show job -o "$tl_job") == *Restarts=1* ]] && break
+  sleep 0.3
+done
+if scontrol update JobId="$tl_job" TimeLimit=10; then
+  echo "$(elapsed) job $tl_job requeued itself ($(job_state "$tl_job")); time limit raised to 10 minutes"
+else
+  fail "could not raise job $tl_job's time limit"
+fi
+wait "$reference" || fail "reference training"
 echo "$(elapsed) reference model trained"
 
 wait_job "$ck_job" 150
+wait_job "$tl_job" 150
 wait_job "$mp_job" 60
 wait_job "$array_job" 60
 wait_job "$collect_job" 30
@@ -165,13 +184,29 @@ ck_info=$(scontrol show job -o "$ck_job")
 [[ $ck_info == *Restarts=1* ]] || fail "job $ck_job was not requeued exactly once: $(grep -o 'Restarts=[0-9]*' <<<"$ck_info")"
 grep -q "checkpoint after iteration" "$work"/train-ckpt-*.out || fail "job $ck_job wrote no checkpoint"
 grep -q "resumed from $ck_dir/checkpoint.h5" "$work"/train-ckpt-*.out || fail "job $ck_job did not resume"
-[[ $(wc -l <"$ck_dir/metrics.jsonl") -eq 150 ]] || fail "the resumed run's metrics.jsonl has not 150 lines"
+[[ $(wc -l <"$ck_dir/metrics.jsonl") -eq 400 ]] || fail "the resumed run's metrics.jsonl has not 400 lines"
 if same_arrays "$work/reference.h5" "$ck_dir/model.h5"; then
   echo "  job $ck_job (interrupted, requeued, resumed): model equals the uninterrupted run's"
 else
   fail "the resumed model differs from the uninterrupted one"
 fi
 finite_rmse "$ck_dir/metrics.json" || fail "job $ck_job: no evaluation"
+
+# The job stopped by its time limit: same, and it stopped before its last iteration.
+tl_info=$(scontrol show job -o "$tl_job")
+[[ $tl_info == *JobState=COMPLETED* && $tl_info == *Restarts=1* ]] ||
+  fail "job $tl_job: not completed after one requeue: $(grep -oE '(JobState|Restarts)=[A-Z0-9]*' <<<"$tl_info" | xargs)"
+stopped_at=$(sed -n 's/^checkpoint after iteration \([0-9]*\).*/\1/p' "$work"/train-timelimit-*.out | head -1)
+if [[ -n $stopped_at ]] && ((stopped_at < 400)); then
+  echo "  job $tl_job: time-limit warning stopped it after iteration $stopped_at of 400"
+else
+  fail "job $tl_job was not stopped by its time-limit warning"
+fi
+if same_arrays "$work/reference.h5" "$tl_dir/model.h5"; then
+  echo "  job $tl_job (time limit, requeued, resumed): model equals the uninterrupted run's"
+else
+  fail "the model of the job stopped by its time limit differs from the uninterrupted one"
+fi
 
 # The mpirun job.
 all_completed "$mp_job" || fail "job $mp_job did not complete"
