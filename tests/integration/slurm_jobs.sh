@@ -80,11 +80,17 @@ wait_job() { # ID SECONDS: waits until the job (all array tasks) left the queue
 all_completed() { [[ $(scontrol show job -o "$1" | grep -c -v 'JobState=COMPLETED') -eq 0 ]]; }
 show_log() { echo "--- $1"; grep -v '^iter ' "$1"; }
 
-# The checkpointed jobs first.
-ck_args="--factors 48 --iterations 400"
-# The uninterrupted reference for both, meanwhile (1 process: models do not depend on ranks).
+# The checkpointed jobs first. The one stopped by its time-limit warning must still be
+# training 5 s after it started (the trainer must be past its start-up when the warning
+# comes): 600 iterations, about 12 s on one core.
+ck_args="--factors 32 --iterations 150"
+tl_args="--factors 32 --iterations 600"
+# The uninterrupted references, meanwhile (1 process: models do not depend on ranks).
 # shellcheck disable=SC2086
-"$bin" train --dataset "$data" $ck_args --threads 1 --quiet --out "$work/reference.h5" &
+{
+  "$bin" train --dataset "$data" $ck_args --threads 1 --quiet --out "$work/reference-ckpt.h5" &&
+    "$bin" train --dataset "$data" $tl_args --threads 1 --quiet --out "$work/reference-timelimit.h5"
+} &
 reference=$!
 # 1a. Signalled by the test once it has run 5 iterations.
 ck_dir=$work/ckpt
@@ -96,7 +102,7 @@ echo "$(elapsed) submitted train.sbatch (srun --mpi=pmix, to be signalled): job 
 # here). Once requeued, the limit is raised so that the second start runs to the end.
 tl_dir=$work/timelimit
 tl_job=$(submit --ntasks=1 --time=2 --signal=B:USR1@1 --output="$work/train-timelimit-%j.out" \
-  --export=ALL,DATASET="$data",RUN_DIR="$tl_dir",TRAIN_ARGS="$ck_args",WARN_SECONDS=115 slurm/train.sbatch)
+  --export=ALL,DATASET="$data",RUN_DIR="$tl_dir",TRAIN_ARGS="$tl_args",WARN_SECONDS=115 slurm/train.sbatch)
 echo "$(elapsed) submitted train.sbatch (--time=2, WARN_SECONDS=115): job $tl_job"
 # 2. A plain training with the mpirun launcher and the CI config.
 mp_dir=$work/mpirun
@@ -147,8 +153,8 @@ if scontrol update JobId="$tl_job" TimeLimit=10; then
 else
   fail "could not raise job $tl_job's time limit"
 fi
-wait "$reference" || fail "reference training"
-echo "$(elapsed) reference model trained"
+wait "$reference" || fail "reference trainings"
+echo "$(elapsed) reference models trained"
 
 wait_job "$ck_job" 150
 wait_job "$tl_job" 150
@@ -184,8 +190,8 @@ ck_info=$(scontrol show job -o "$ck_job")
 [[ $ck_info == *Restarts=1* ]] || fail "job $ck_job was not requeued exactly once: $(grep -o 'Restarts=[0-9]*' <<<"$ck_info")"
 grep -q "checkpoint after iteration" "$work"/train-ckpt-*.out || fail "job $ck_job wrote no checkpoint"
 grep -q "resumed from $ck_dir/checkpoint.h5" "$work"/train-ckpt-*.out || fail "job $ck_job did not resume"
-[[ $(wc -l <"$ck_dir/metrics.jsonl") -eq 400 ]] || fail "the resumed run's metrics.jsonl has not 400 lines"
-if same_arrays "$work/reference.h5" "$ck_dir/model.h5"; then
+[[ $(wc -l <"$ck_dir/metrics.jsonl") -eq 150 ]] || fail "the resumed run's metrics.jsonl has not 150 lines"
+if same_arrays "$work/reference-ckpt.h5" "$ck_dir/model.h5"; then
   echo "  job $ck_job (interrupted, requeued, resumed): model equals the uninterrupted run's"
 else
   fail "the resumed model differs from the uninterrupted one"
@@ -197,12 +203,12 @@ tl_info=$(scontrol show job -o "$tl_job")
 [[ $tl_info == *JobState=COMPLETED* && $tl_info == *Restarts=1* ]] ||
   fail "job $tl_job: not completed after one requeue: $(grep -oE '(JobState|Restarts)=[A-Z0-9]*' <<<"$tl_info" | xargs)"
 stopped_at=$(sed -n 's/^checkpoint after iteration \([0-9]*\).*/\1/p' "$work"/train-timelimit-*.out | head -1)
-if [[ -n $stopped_at ]] && ((stopped_at < 400)); then
-  echo "  job $tl_job: time-limit warning stopped it after iteration $stopped_at of 400"
+if [[ -n $stopped_at ]] && ((stopped_at < 600)); then
+  echo "  job $tl_job: time-limit warning stopped it after iteration $stopped_at of 600"
 else
   fail "job $tl_job was not stopped by its time-limit warning"
 fi
-if same_arrays "$work/reference.h5" "$tl_dir/model.h5"; then
+if same_arrays "$work/reference-timelimit.h5" "$tl_dir/model.h5"; then
   echo "  job $tl_job (time limit, requeued, resumed): model equals the uninterrupted run's"
 else
   fail "the model of the job stopped by its time limit differs from the uninterrupted one"
