@@ -14,6 +14,10 @@ packages=(
   libfmt-dev libspdlog-dev nlohmann-json3-dev libssl-dev
   python3 python3-h5py python3-numpy python3-pandas
   clang-format
+  # A one-node SLURM cluster for the slurm/ batch scripts and their integration test
+  # (scripts/slurm-cluster.sh); slurm-wlm-basic-plugins, pulled in by slurmd, has the
+  # PMIx plugin that srun --mpi=pmix needs.
+  slurm-wlm munge
 )
 if [[ "${ANIMEREC_SETUP_SANITIZERS:-0}" == 1 ]]; then
   packages+=(clang libclang-rt-dev)
