@@ -261,6 +261,7 @@ train::TrainOptions train_options(const Params& p, const std::string& command_li
 
 int cmd_train(const Params& p, const std::string& command_line) {
   train::TrainOptions o = train_options(p, command_line);
+  train::install_stop_handlers();
   g_comm = dist::make_world_comm(g_argc, g_argv);
   return train::run_training(o, *g_comm);
 }

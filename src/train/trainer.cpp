@@ -38,12 +38,6 @@ constexpr uint64_t kSaltValidation = 0x76616c6964ULL;  // "valid"
 volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
 
-// SIGTERM (scancel, mpirun's shutdown) and SIGUSR1 (SLURM --signal before the
-// time limit) ask for a checkpoint and a clean exit, not an abrupt death.
-void install_stop_handlers() {
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGUSR1, on_stop_signal);
-}
 
 // Uniform in [-scale, scale] / sqrt(k) from a hash of the row's external id:
 // the same values whatever the partition.
@@ -711,6 +705,13 @@ model::RankingPart Trainer::fit_ranking_part() {
 }
 
 }  // namespace
+
+// SIGTERM (scancel, mpirun's shutdown) and SIGUSR1 (SLURM --signal before the
+// time limit) ask for a checkpoint and a clean exit, not an abrupt death.
+void install_stop_handlers() {
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGUSR1, on_stop_signal);
+}
 
 const std::vector<std::string>& model_shaping_params() {
   static const std::vector<std::string> kNames = {"factors",

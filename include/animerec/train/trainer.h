@@ -66,6 +66,11 @@ struct TrainOptions {
 // values (or another dataset) is refused on --resume.
 const std::vector<std::string>& model_shaping_params();
 
+// Makes SIGTERM and SIGUSR1 request a checkpoint at the next iteration
+// boundary instead of ending the process. `train` installs them before MPI
+// starts, so a warning that arrives while ranks start or read is not fatal.
+void install_stop_handlers();
+
 // Runs the whole training on every rank of `comm`; rank 0 writes the model.
 // Returns kExitOk, or kExitInterrupted after a signal-triggered checkpoint.
 int run_training(const TrainOptions& options, dist::Comm& comm);
