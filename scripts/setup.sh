@@ -12,7 +12,7 @@ packages=(
   libboost-program-options-dev
   libgtest-dev googletest
   libfmt-dev libspdlog-dev nlohmann-json3-dev libssl-dev
-  python3 python3-h5py python3-numpy python3-pandas
+  python3 python3-h5py python3-numpy python3-pandas python3-matplotlib
   clang-format
 )
 if [[ "${ANIMEREC_SETUP_SANITIZERS:-0}" == 1 ]]; then
