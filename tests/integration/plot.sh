@@ -17,7 +17,7 @@ for run in a b; do
     echo "{\"iteration\": $i, \"train_rmse\": 1.$((5 - i)), \"validation_rmse\": 1.$((6 - i)), \"seconds\": 0.1}"
   done >"$work/$run.jsonl"
 done
-printf 'factors,lambda,validation_rmse,label\n8,0.1,1.20,x\n8,1,1.18,x\n16,0.1,1.19,y\n16,1,1.17,y\n' \
+printf 'factors,lambda,seconds,validation_rmse,validation_ndcg10,label\n8,0.1,3,1.20,0.1,x\n8,1,4,1.18,0.2,x\n16,0.1,5,1.19,0.3,y\n16,1,6,1.17,0.4,y\n' \
   >"$work/sweep.csv"
 printf 'ranks,seconds_per_iteration\n1,2.0\n2,1.1\n4,0.9\n' >"$work/scaling.csv"
 
@@ -38,6 +38,10 @@ bin=$1
 "$plot" convergence "$work/m.h5" "$work/a.jsonl" -o "$work/model.png" && is_png "$work/model.png" ||
   fail "convergence from a model.h5"
 
+# Only the parameters get panels: not other metrics, text columns or --ignore'd ones.
+panels=$("$plot" sweep "$work/sweep.csv" --metric validation_rmse --ignore seconds -o "$work/s2.png")
+panels=${panels%%$'\n'*}
+[[ $panels == "parameters: factors, lambda" ]] || fail "sweep parameters: $panels"
 "$plot" sweep "$work/sweep.csv" --metric ndcg -o "$work/x.png" 2>/dev/null
 [[ $? -eq 2 && ! -e $work/x.png ]] || fail "sweep with a missing metric column is not refused"
 echo '{"iteration": 1,' >"$work/bad.jsonl"
