@@ -323,7 +323,9 @@ nlohmann::json stored_manifest(const std::string& model_path, dist::Comm& comm) 
     }
   }
   comm.broadcast(text, 0);
-  return nlohmann::json::parse(text);
+  nlohmann::json manifest = nlohmann::json::parse(text);
+  train::check_train_manifest(manifest, model_path);
+  return manifest;
 }
 
 // Refuses a dataset whose bytes are not the ones the model was trained on.
@@ -372,20 +374,35 @@ int compare_reproduction(const std::string& original, const std::string& again, 
   return kExitInternal;
 }
 
+// The training options that repeat the manifest's run on `dataset` into `out`.
+train::TrainOptions reproduction_options(const Params& p, const nlohmann::json& manifest,
+                                         const std::string& dataset, const std::string& out,
+                                         const std::string& command_line) {
+  const std::string& model_path = p.get_string("model");
+  std::vector<std::string> args = train::reproduce_arguments(manifest, model_path, dataset, out);
+  if (p.get_bool("overwrite")) args.push_back("--overwrite");
+  if (p.get_bool("quiet")) args.push_back("--quiet");
+  try {
+    return train_options(config::parse_command("train", args).params, command_line);
+  } catch (const ConfigError& e) {
+    // A parameter this version renamed or dropped, or a value it now refuses.
+    throw ConfigError(fmt::format(
+        "--model {}: the manifest's configuration is not valid for this version of train: {}",
+        model_path, e.what()));
+  }
+}
+
 int cmd_reproduce(const Params& p, const std::string& command_line) {
   g_comm = dist::make_world_comm(g_argc, g_argv);
   dist::Comm& comm = *g_comm;
-  const std::string model_path = p.get_string("model");
+  const std::string& model_path = p.get_string("model");
   const nlohmann::json manifest = stored_manifest(model_path, comm);
   std::string dataset = p.get_string("dataset");
   if (dataset.empty()) dataset = manifest["dataset"].value("path", "");
   check_dataset_sha256(dataset, manifest, comm);
   const std::string out = reproduce_out_path(p, comm);
-  std::vector<std::string> args = train::reproduce_arguments(manifest, model_path, dataset, out);
-  if (p.get_bool("overwrite")) args.push_back("--overwrite");
-  if (p.get_bool("quiet")) args.push_back("--quiet");
-  int code = train::run_training(
-      train_options(config::parse_command("train", args).params, command_line), comm);
+  const int code =
+      train::run_training(reproduction_options(p, manifest, dataset, out, command_line), comm);
   if (code != kExitOk) return code;
   std::string verdict;
   if (comm.rank() == 0) {

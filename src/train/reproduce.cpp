@@ -167,16 +167,27 @@ const std::vector<std::string>& run_local_params() {
   return kNames;
 }
 
+void check_train_manifest(const json& manifest, const std::string& model_path) {
+  auto is_text = [](const json& object, const char* key) {
+    return object.contains(key) && object[key].is_string();
+  };
+  const bool ok = manifest.is_object() && is_text(manifest, "command") &&
+                  manifest["command"] == "train" && manifest.contains("config") &&
+                  manifest["config"].is_object() && manifest.contains("dataset") &&
+                  manifest["dataset"].is_object() && is_text(manifest["dataset"], "path") &&
+                  is_text(manifest["dataset"], "sha256");
+  if (!ok) {
+    throw IoError(fmt::format(
+        "--model {}: field /manifest: not the manifest of a train run (expected command "
+        "\"train\", a config object and dataset.path and dataset.sha256 texts)",
+        model_path));
+  }
+}
+
 std::vector<std::string> reproduce_arguments(const json& manifest, const std::string& model_path,
                                              const std::string& dataset_path,
                                              const std::string& out_path) {
-  if (!manifest.is_object() || manifest.value("command", "") != "train" ||
-      !manifest.contains("config") || !manifest["config"].is_object()) {
-    throw IoError(fmt::format(
-        "--model {}: field /manifest: not the manifest of a train run (no command \"train\" "
-        "with a config object)",
-        model_path));
-  }
+  check_train_manifest(manifest, model_path);
   std::vector<std::string> args{"--dataset=" + dataset_path, "--out=" + out_path};
   for (const auto& [name, value] : manifest["config"].items()) {
     if (is_run_local(name)) continue;

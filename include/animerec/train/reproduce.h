@@ -15,9 +15,13 @@ namespace animerec::train {
 // threads run. They are neither taken from the manifest nor compared.
 const std::vector<std::string>& run_local_params();
 
+// Throws IoError naming `model_path` unless `manifest` is a train manifest
+// with a config object and a dataset object holding path and sha256 texts.
+void check_train_manifest(const nlohmann::json& manifest, const std::string& model_path);
+
 // The `train` arguments ("--name=value", or "--name" for a true flag) that
-// repeat the run of `manifest` on `dataset_path`, writing `out_path`. Throws
-// IoError naming `model_path` when the manifest is not a train manifest.
+// repeat the run of `manifest` on `dataset_path`, writing `out_path`
+// (check_train_manifest first).
 std::vector<std::string> reproduce_arguments(const nlohmann::json& manifest,
                                              const std::string& model_path,
                                              const std::string& dataset_path,

@@ -222,6 +222,7 @@ TEST(ModelDifferencesTest, TimingsAndRunLocalParametersDoNotCountButEverythingEl
 
 TEST(ReproduceArgumentsTest, TakesTheModelParametersAndNotTheRunLocalOnes) {
   json manifest = {{"command", "train"},
+                   {"dataset", {{"path", "old.h5"}, {"sha256", "ab"}}},
                    {"config",
                     {{"factors", "8"},
                      {"metrics-out", "old.jsonl"},
@@ -232,6 +233,13 @@ TEST(ReproduceArgumentsTest, TakesTheModelParametersAndNotTheRunLocalOnes) {
   EXPECT_EQ(args, (std::vector<std::string>{"--dataset=new.h5", "--out=out.h5",
                                             "--content-use-popularity=true", "--factors=8"}));
   EXPECT_THROW(reproduce_arguments(json{{"command", "evaluate"}}, "m.h5", "d", "o"), IoError);
+  json no_sha = manifest;
+  no_sha["dataset"].erase("sha256");
+  EXPECT_THROW(check_train_manifest(no_sha, "m.h5"), IoError);
+  json numeric_path = manifest;
+  numeric_path["dataset"]["path"] = 3;
+  EXPECT_THROW(check_train_manifest(numeric_path, "m.h5"), IoError);
+  EXPECT_NO_THROW(check_train_manifest(manifest, "m.h5"));
 }
 
 }  // namespace
