@@ -1,12 +1,15 @@
 #include "animerec/app/commands.h"
 
 #include <fmt/format.h>
+#include <omp.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <new>
@@ -19,6 +22,8 @@
 #include "animerec/core/error.h"
 #include "animerec/core/resources.h"
 #include "animerec/core/run_lock.h"
+#include "animerec/core/manifest.h"
+#include "animerec/core/sha256.h"
 #include "animerec/data/export.h"
 #include "animerec/data/prepare.h"
 #include "animerec/data/summary.h"
@@ -26,7 +31,10 @@
 #include "animerec/dist/comm.h"
 #include "animerec/eval/evaluate.h"
 #include "animerec/io/dataset_file.h"
+#include "animerec/io/library_version.h"
+#include "animerec/io/model_file.h"
 #include "animerec/serve/recommend.h"
+#include "animerec/train/reproduce.h"
 #include "animerec/train/trainer.h"
 
 namespace animerec::app {
@@ -294,7 +302,32 @@ int cmd_recommend(const Params& p, const std::string&) {
   return kExitOk;
 }
 
-int cmd_evaluate(const Params& p, const std::string&) {
+// The manifest of an evaluate run: its report is the metrics.
+void write_evaluate_manifest(const Params& p, const std::string& command_line,
+                             const std::string& started, const nlohmann::json& report) {
+  RunRecord r;
+  r.command = "evaluate";
+  r.command_line = command_line;
+  r.config = p.values();
+  r.dataset_path = p.get_string("dataset");
+  r.dataset_sha256 = sha256_file(r.dataset_path);
+  r.threads = omp_get_max_threads();
+  r.hosts = {host_name()};
+  r.started = started;
+  r.finished = utc_now_iso8601();
+  r.runtime_libraries = {{"mpi", dist::SerialComm().library_version()},
+                         {"hdf5", io::hdf5_library_version()}};
+  r.metrics = report;
+  const std::string& chosen = p.get_string("manifest");
+  const std::string path =
+      chosen.empty() ? path_beside(p.get_string("model"), ".evaluate") : chosen;
+  // Each evaluation replaces the previous one's manifest: evaluate has no
+  // output of its own to protect, and a rerun should leave the latest report.
+  write_manifest_file(manifest_json(r), path, /*overwrite=*/true, "--manifest");
+}
+
+int cmd_evaluate(const Params& p, const std::string& command_line) {
+  const std::string started = utc_now_iso8601();
   eval::EvaluateOptions o;
   o.model_path = p.get_string("model");
   o.dataset_path = p.get_string("dataset");
@@ -302,8 +335,113 @@ int cmd_evaluate(const Params& p, const std::string&) {
   o.k = p.get_string("k");
   o.relevance = p.get_double("relevance");
   o.format = p.get_string("format");
-  std::fputs(eval::run_evaluate(o).c_str(), stdout);
+  nlohmann::json report;
+  std::fputs(eval::run_evaluate(o, &report).c_str(), stdout);
+  write_evaluate_manifest(p, command_line, started, report);
   return kExitOk;
+}
+
+// Rank 0 reads the model's manifest; every rank gets it.
+nlohmann::json stored_manifest(const std::string& model_path, dist::Comm& comm) {
+  std::string text;
+  if (comm.rank() == 0) {
+    text = io::read_model(model_path).manifest;
+    if (text.empty()) {
+      throw IoError(
+          fmt::format("--model {}: the model has no /manifest (it was written before "
+                      "run manifests existed); train it again to reproduce it",
+                      model_path));
+    }
+  }
+  comm.broadcast(text, 0);
+  nlohmann::json manifest = nlohmann::json::parse(text);
+  train::check_train_manifest(manifest, model_path);
+  return manifest;
+}
+
+// Refuses a dataset whose bytes are not the ones the model was trained on.
+void check_dataset_sha256(const std::string& dataset, const nlohmann::json& manifest,
+                          dist::Comm& comm) {
+  std::string sha = comm.rank() == 0 ? sha256_file(dataset) : std::string();
+  comm.broadcast(sha, 0);
+  const std::string expected = manifest["dataset"].value("sha256", "");
+  if (sha != expected) {
+    throw ConfigError(
+        fmt::format("--dataset {}: sha256 {} differs from the trained dataset's {} (the manifest's "
+                    "dataset); reproduce needs the same file",
+                    dataset, sha, expected));
+  }
+}
+
+// Where the reproduction goes: --out, or a scratch file in the temp directory
+// (rank 0 names it; removed after the comparison).
+std::string reproduce_out_path(const Params& p, dist::Comm& comm) {
+  std::string out = p.get_string("out");
+  if (out.empty() && comm.rank() == 0) {
+    out = (std::filesystem::temp_directory_path() /
+           fmt::format("animerec-reproduce-{}.h5", static_cast<long>(getpid())))
+              .string();
+  }
+  comm.broadcast(out, 0);
+  return out;
+}
+
+int compare_reproduction(const std::string& original, const std::string& again, bool keep) {
+  std::vector<std::string> diffs =
+      train::model_differences(io::read_model(original), io::read_model(again));
+  if (!keep) {
+    std::filesystem::remove(again);
+    std::filesystem::remove(path_beside(again, ".run"));
+  }
+  if (diffs.empty()) {
+    std::printf(
+        "%s: bit-identical (every array, the model-shaping attributes and the "
+        "configuration)\n",
+        original.c_str());
+    return kExitOk;
+  }
+  std::printf("%s: the reproduction differs in %zu field(s):\n", original.c_str(), diffs.size());
+  for (const auto& d : diffs) std::printf("  %s\n", d.c_str());
+  return kExitInternal;
+}
+
+// The training options that repeat the manifest's run on `dataset` into `out`.
+train::TrainOptions reproduction_options(const Params& p, const nlohmann::json& manifest,
+                                         const std::string& dataset, const std::string& out,
+                                         const std::string& command_line) {
+  const std::string& model_path = p.get_string("model");
+  std::vector<std::string> args = train::reproduce_arguments(manifest, model_path, dataset, out);
+  if (p.get_bool("overwrite")) args.push_back("--overwrite");
+  if (p.get_bool("quiet")) args.push_back("--quiet");
+  try {
+    return train_options(config::parse_command("train", args).params, command_line);
+  } catch (const ConfigError& e) {
+    // A parameter this version renamed or dropped, or a value it now refuses.
+    throw ConfigError(fmt::format(
+        "--model {}: the manifest's configuration is not valid for this version of train: {}",
+        model_path, e.what()));
+  }
+}
+
+int cmd_reproduce(const Params& p, const std::string& command_line) {
+  g_comm = dist::make_world_comm(g_argc, g_argv);
+  dist::Comm& comm = *g_comm;
+  const std::string& model_path = p.get_string("model");
+  const nlohmann::json manifest = stored_manifest(model_path, comm);
+  std::string dataset = p.get_string("dataset");
+  if (dataset.empty()) dataset = manifest["dataset"].value("path", "");
+  check_dataset_sha256(dataset, manifest, comm);
+  const std::string out = reproduce_out_path(p, comm);
+  const int code =
+      train::run_training(reproduction_options(p, manifest, dataset, out, command_line), comm);
+  if (code != kExitOk) return code;
+  std::string verdict;
+  if (comm.rank() == 0) {
+    verdict = std::to_string(compare_reproduction(model_path, out, !p.get_string("out").empty()));
+    std::fflush(stdout);
+  }
+  comm.broadcast(verdict, 0);  // every rank exits with the verdict
+  return std::stoi(verdict);
 }
 
 int cmd_params_doc(const Params&, const std::string&) {
@@ -316,7 +454,7 @@ const std::map<std::string, Handler>& handlers() {
   static const std::map<std::string, Handler> kHandlers = {
       {"prepare", cmd_prepare},     {"synth", cmd_synth},           {"info", cmd_info},
       {"export", cmd_export},       {"params-doc", cmd_params_doc}, {"train", cmd_train},
-      {"recommend", cmd_recommend}, {"evaluate", cmd_evaluate},
+      {"recommend", cmd_recommend}, {"evaluate", cmd_evaluate},     {"reproduce", cmd_reproduce},
   };
   return kHandlers;
 }

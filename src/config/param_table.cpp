@@ -438,6 +438,24 @@ std::vector<ParamSpec> build_param_table() {
           .one_of({"table", "json"})
           .on({"evaluate"})
           .doc("output on stdout: aligned tables (methods x metrics) or one JSON object"),
+      path("manifest")
+          .on({"evaluate"})
+          .doc("run manifest to write (JSON; default: the model's path with .h5 replaced by "
+               ".evaluate.json), replaced on every run"),
+
+      // ---- reproduce
+      path("model")
+          .required()
+          .on({"reproduce"})
+          .doc("model file made by train (model.h5): its run manifest is trained again"),
+      path("dataset")
+          .on({"reproduce"})
+          .doc("dataset to train on (default: the manifest's dataset path); its sha256 must be "
+               "the manifest's"),
+      path("out")
+          .on({"reproduce"})
+          .doc("keep the new model here (default: a temporary file, removed after the "
+               "comparison)"),
 
       // ---- shared
       choice("memory-limit", "auto")
@@ -451,9 +469,11 @@ std::vector<ParamSpec> build_param_table() {
           .on({"prepare", "synth", "train"})
           .doc("random seed; the same inputs and seed give the same output"),
       flag("overwrite")
-          .on({"prepare", "synth", "export", "train"})
+          .on({"prepare", "synth", "export", "train", "reproduce"})
           .doc("replace the output if it exists (otherwise that is an error)"),
-      flag("quiet").on({"prepare", "synth", "train"}).doc("no progress output on stderr"),
+      flag("quiet")
+          .on({"prepare", "synth", "train", "reproduce"})
+          .doc("no progress output on stderr"),
   };
 }
 
@@ -466,6 +486,7 @@ std::vector<CommandSpec> build_command_table() {
       {"train", "fit the ALS model on a dataset.h5 (mpirun -np P for P ranks)", {}},
       {"recommend", "top-N anime for a user, or anime similar to one anime, from a model.h5", {}},
       {"evaluate", "offline metrics of a model.h5 on a held-out split, beside baselines", {}},
+      {"reproduce", "train again from a model.h5's run manifest and compare bit for bit", {}},
       {"params-doc", "print docs/params.md", {}},
   };
 }

@@ -221,6 +221,28 @@ class MpiComm final : public Comm {
 
   void barrier() override { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 
+  std::vector<std::string> allgather(const std::string& mine) override {
+    std::vector<std::string> all(static_cast<size_t>(size_));
+    for (int r = 0; r < size_; ++r) {
+      all[static_cast<size_t>(r)] = r == rank_ ? mine : std::string();
+      broadcast(all[static_cast<size_t>(r)], r);
+    }
+    return all;
+  }
+
+  std::string library_version() const override {
+    char text[MPI_MAX_LIBRARY_VERSION_STRING];
+    int length = 0;
+    check(MPI_Get_library_version(text, &length), "MPI_Get_library_version");
+    // Open MPI ends the text with a newline; the manifest wants one line.
+    std::string version(text, static_cast<size_t>(length));
+    while (!version.empty() &&
+           (version.back() == '\n' || version.back() == ' ' || version.back() == '\0')) {
+      version.pop_back();
+    }
+    return version;
+  }
+
   [[noreturn]] void abort(int exit_code) override {
     // Flush first: MPI_Abort kills this process without running destructors.
     std::fflush(stdout);

@@ -529,7 +529,7 @@ std::string format_table(const json& rep) {
   return out;
 }
 
-std::string run_evaluate(const EvaluateOptions& o) {
+std::string run_evaluate(const EvaluateOptions& o, json* report_out) {
   EvaluateSettings s;
   s.split = split_from_name(o.split);
   s.ks = parse_ks(o.k);
@@ -541,6 +541,7 @@ std::string run_evaluate(const EvaluateOptions& o) {
   serve::check_dataset_matches(m, h, o.model_path, o.dataset_path);
   const data::Dataset d = io::read_dataset(o.dataset_path);
   json report = evaluate(m, d, s);
+  if (report_out != nullptr) *report_out = report;
   if (o.format == "json") {
     report["model_path"] = o.model_path;
     report["dataset_path"] = o.dataset_path;

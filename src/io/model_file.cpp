@@ -13,6 +13,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string_view>
 
@@ -349,7 +350,8 @@ void write_ranking(const Group& g, const model::RankingPart& r) {
 }
 
 // Groups after the root attributes: /users, /anime, /training, /config,
-// /content for a hybrid model and /ranking for a model with a ranking part.
+// /content for a hybrid model, /ranking for a model with a ranking part, and
+// the /manifest string of a trained model.
 void write_model_groups(const Group& root, const Model& m) {
   Group users = root.create_group("users");
   h5::write_array(users, "ids", m.user_ids);
@@ -367,6 +369,7 @@ void write_model_groups(const Group& root, const Model& m) {
   h5::write_string_map(root, "config", m.config);
   if (m.content) write_content(root.create_group("content"), *m.content);
   if (m.ranking) write_ranking(root.create_group("ranking"), *m.ranking);
+  if (!m.manifest.empty()) h5::write_strings(root, "manifest", {m.manifest});
 }
 
 void write_checkpoint_file(const Group& root, const Checkpoint& c) {
@@ -550,6 +553,15 @@ model::RankingPart read_ranking(const Group& g, const Model& m) {
   return r;
 }
 
+// /manifest: one string holding a JSON object (optional: older files have none).
+std::string read_manifest(const Group& root) {
+  auto texts = h5::read_strings(root, "manifest", 1, "one JSON text");
+  if (!nlohmann::json::accept(texts[0]) || !nlohmann::json::parse(texts[0]).is_object()) {
+    root.fail("manifest", "is not a JSON object");
+  }
+  return std::move(texts[0]);
+}
+
 // Everything but the root attributes; groups this version does not know are
 // never opened, so they are ignored. /content is optional (hybrid models).
 void read_model_groups(const Group& root, Model& m) {
@@ -566,6 +578,7 @@ void read_model_groups(const Group& root, Model& m) {
   m.config = read_config(root.open_group("config"));
   if (root.has_child("content")) m.content = read_content(root.open_group("content"), m);
   if (root.has_child("ranking")) m.ranking = read_ranking(root.open_group("ranking"), m);
+  if (root.has_child("manifest")) m.manifest = read_manifest(root);
 }
 
 void read_best(const Group& root, Checkpoint& c) {

@@ -17,8 +17,10 @@
 #include "animerec/core/hash.h"
 #include "animerec/core/resources.h"
 #include "animerec/core/run_lock.h"
+#include "animerec/core/manifest.h"
 #include "animerec/core/sha256.h"
 #include "animerec/io/dataset_file.h"
+#include "animerec/io/library_version.h"
 #include "animerec/io/model_file.h"
 #include "animerec/train/hybrid.h"
 #include "animerec/train/metrics.h"
@@ -149,6 +151,7 @@ class Trainer {
   void check_finite(const als::SweepStats& stats, bool users_side);
   void say(const std::string& line) const;
   void write_model(model::Model m);
+  std::string run_manifest(const model::Model& m) const;
 
   const TrainOptions& o_;
   dist::Comm& comm_;
@@ -170,6 +173,8 @@ class Trainer {
   data::AnimeMeta meta_;                 // hybrid only
   std::unique_ptr<HybridPrior> hybrid_;  // null for plain ALS
   std::string stage_;                    // prefix of progress lines
+  std::string started_;                  // for the run manifest
+  std::vector<std::string> hosts_;       // of every rank, for the run manifest
 };
 
 // The options of the ranking part's implicit fit: the main run's data,
@@ -615,9 +620,12 @@ int Trainer::run() {
   threads_ = omp_get_max_threads();
   std::vector<std::unique_ptr<RunLock>> locks;
   if (comm_.rank() == 0) locks = lock_outputs(o_);
+  started_ = utc_now();
   refuse_existing(o_.out_path, o_.overwrite, "--out");
+  refuse_existing(path_beside(o_.out_path, ".run"), o_.overwrite, "--out's run manifest");
   install_stop_handlers();
   load();
+  hosts_ = comm_.allgather(host_name());
   start_or_resume();
   start_hybrid();
   say(fmt::format(
@@ -670,12 +678,38 @@ int Trainer::run() {
   return kExitOk;
 }
 
+// The manifest goes into the model and beside it (model.h5 -> model.run.json).
 void Trainer::write_model(model::Model m) {
   if (comm_.rank() == 0) {
+    m.manifest = run_manifest(m);
     io::write_model(m, o_.out_path, o_.overwrite);
-    say(fmt::format("wrote {} (iteration {})", o_.out_path, m.best_iteration));
+    const std::string manifest_path = path_beside(o_.out_path, ".run");
+    write_manifest_file(nlohmann::json::parse(m.manifest), manifest_path, o_.overwrite,
+                        "--out's run manifest");
+    say(fmt::format("wrote {} (iteration {}) and {}", o_.out_path, m.best_iteration,
+                    manifest_path));
   }
   comm_.barrier();
+}
+
+std::string Trainer::run_manifest(const model::Model& m) const {
+  RunRecord r;
+  r.command = "train";
+  r.command_line = o_.command_line;
+  r.config = o_.config;
+  r.dataset_path = o_.dataset_path;
+  r.dataset_sha256 = dataset_sha256_;
+  r.ranks = comm_.size();
+  r.threads = threads_;
+  r.seed = o_.seed;
+  r.hosts = hosts_;
+  r.started = started_;
+  r.finished = utc_now();
+  r.runtime_libraries = {{"mpi", comm_.library_version()}, {"hdf5", io::hdf5_library_version()}};
+  // The final metrics: the last iteration's line (the model may keep an
+  // earlier, better iteration: /@best_iteration).
+  if (!m.history.empty()) r.metrics = nlohmann::json::parse(m.history.back());
+  return manifest_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // No checkpoints and no stop: a stop request that arrives now is honoured

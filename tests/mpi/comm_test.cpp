@@ -195,6 +195,25 @@ TEST(CommBroadcast, BadRootThrowsEverywhere) {
   comm.barrier();
 }
 
+TEST(CommAllgatherTexts, EveryRankGetsEveryTextInRankOrder) {
+  Comm& comm = world();
+  // Rank 1 sends an empty text; the others texts of different lengths.
+  std::string mine =
+      comm.rank() == 1 ? std::string() : std::string(comm.rank() + 3, 'a' + comm.rank());
+  std::vector<std::string> all = comm.allgather(mine);
+  ASSERT_EQ(all.size(), static_cast<size_t>(comm.size()));
+  for (int r = 0; r < comm.size(); ++r) {
+    EXPECT_EQ(all[r], r == 1 ? std::string() : std::string(r + 3, 'a' + r)) << "rank " << r;
+  }
+}
+
+TEST(CommLibraryVersion, NamesTheMpiLibraryOnOneLine) {
+  const std::string v = world().library_version();
+  EXPECT_NE(v.find("MPI"), std::string::npos) << v;
+  EXPECT_EQ(v.find('\n'), std::string::npos) << v;
+  EXPECT_FALSE(v.empty() || v.back() == ' ');
+}
+
 TEST(CommWorld, RanksAreDistinctAndSizeAgrees) {
   Comm& comm = world();
   std::vector<int64_t> seen(static_cast<size_t>(comm.size()), 0);

@@ -43,6 +43,14 @@ class Comm {
   virtual void broadcast(std::string& text, int root) = 0;
   virtual void barrier() = 0;
 
+  // Every rank's `mine`, in rank order (short texts such as host names: one
+  // broadcast per rank).
+  virtual std::vector<std::string> allgather(const std::string& mine) = 0;
+
+  // The MPI library this process runs on (MPI_Get_library_version), for the
+  // run manifest; "none (serial)" without MPI. Not collective.
+  virtual std::string library_version() const = 0;
+
   // Ends the whole job (every rank) with `exit_code`; never returns.
   [[noreturn]] virtual void abort(int exit_code) = 0;
 };
@@ -61,6 +69,8 @@ class SerialComm final : public Comm {
   int allreduce_max(int value) override { return value; }
   void broadcast(std::string&, int) override {}
   void barrier() override {}
+  std::vector<std::string> allgather(const std::string& mine) override { return {mine}; }
+  std::string library_version() const override { return "none (serial)"; }
   [[noreturn]] void abort(int exit_code) override;
 };
 

@@ -54,7 +54,9 @@ struct EvaluateOptions {
   std::string format = "table";  // table | json
 };
 // Reads and checks the files (IoError, exit 2: not a model, a dataset whose
-// ids are not the model's), evaluates, returns the text for stdout.
-std::string run_evaluate(const EvaluateOptions& o);
+// ids are not the model's), evaluates, returns the text for stdout. When
+// `report` is given it receives the report as JSON whatever the format (for
+// the run manifest).
+std::string run_evaluate(const EvaluateOptions& o, nlohmann::json* report = nullptr);
 
 }  // namespace animerec::eval

@@ -77,6 +77,9 @@ struct Model {
   std::string program_version;
   std::string build_commit;
   std::string created;  // UTC, ISO 8601
+  // The run manifest (core/manifest.h) as JSON text; "" for checkpoints and
+  // for models written before manifests existed.
+  std::string manifest;
 
   size_t n_users() const { return user_ids.size(); }
   size_t n_anime() const { return anime_ids.size(); }

@@ -65,6 +65,12 @@ TEST(SerialComm, ReductionsBroadcastAndBarrierKeepValues) {
   comm.barrier();
 }
 
+TEST(SerialComm, AllgatherOfTextsIsTheOwnTextAndTheLibraryIsNone) {
+  SerialComm comm;
+  EXPECT_EQ(comm.allgather("host-a"), std::vector<std::string>{"host-a"});
+  EXPECT_EQ(comm.library_version(), "none (serial)");
+}
+
 TEST(SerialComm, AbortExitsWithTheCodeAfterFlushing) {
   EXPECT_EXIT(
       {
