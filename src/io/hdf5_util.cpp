@@ -257,7 +257,15 @@ bool Id::reset() {
   return ok;
 }
 
-void silence_library_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence_library_errors() {
+  // Must run before the library initialises (the first HDF5 call of the
+  // program is one of ours, and calls this first): HDF5 1.10 crashes in its
+  // exit handler on a file whose close failed (a full disk), and every file
+  // we write is closed explicitly anyway, so no handler is installed.
+  static const bool no_exit_handler = H5dont_atexit() >= 0;
+  (void)no_exit_handler;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 namespace {
 

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -75,7 +76,8 @@ std::string error_under_file_size_limit(const TempDir& dir, rlim_t limit_bytes,
       std::fputs(what.c_str(), f);
       std::fclose(f);
     }
-    _exit(0);
+    // exit(), not _exit(): the library's exit handlers run too, as in the program.
+    std::exit(0);
   }
   int status = 0;
   waitpid(pid, &status, 0);
