@@ -29,12 +29,12 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 RANDOM=20240501  # the kill moments are a seeded list: every run tries the same ones
 
-# Big enough that a checkpoint (about 8 MB) takes measurable time to write.
-"$bin" synth --out "$work/s" --users 12000 --anime 1500 --ratings 300000 --seed 5 --quiet
+# Big enough that a checkpoint (about 6 MB) takes measurable time to write.
+"$bin" synth --out "$work/s" --users 10000 --anime 1200 --ratings 220000 --seed 5 --quiet
 "$bin" prepare --ratings "$work/s/users-score-2023.csv" --out "$work/d.h5" \
   --validation-fraction 0.1 --quiet || { echo "prepare failed"; exit 1; }
 model=(--dataset "$work/d.h5" --factors 64 --lambda 0.05 --threads 1 --quiet)
-train=(train "${model[@]}" --iterations 5)
+train=(train "${model[@]}" --iterations 4)
 arrays=(/users/factors /users/bias /anime/factors /anime/bias)
 same_arrays() {
   local a
@@ -129,7 +129,7 @@ trial() {  # MODE(single|mpi) MOMENT(sweep|checkpoint|model) TAG
   elif [[ -e "$dir/model.h5" ]]; then
     what="finished before the kill"
   else
-    what="killed during a sweep"
+    what="killed outside a write (start-up or sweep)"
   fi
   fault=$(fault_label "$moment" "$mode")
   last_what=$what
@@ -166,7 +166,7 @@ trial() {  # MODE(single|mpi) MOMENT(sweep|checkpoint|model) TAG
 }
 
 # A write lasts milliseconds: when a kill aimed at one lands after it
-# (the trial then says "during a sweep" or "finished"), it is tried again, up
+# (the trial then says "outside a write" or "finished"), it is tried again, up
 # to 3 times; every try is counted in the table.
 n=0
 for mode in single mpi; do
