@@ -268,6 +268,19 @@ TEST(ChecksumTest, ModelArrayWithoutChecksumIsRefused) {
                   path + ": field /anime/bias: has no sha256 checksum attribute (damaged file?)");
 }
 
+TEST(ChecksumTest, ChecksumOfTheWrongKindIsRefused) {
+  if (!have_h5py()) GTEST_SKIP() << "python3-h5py not installed";
+  TempDir dir;
+  std::string path = dir.file("model.h5");
+  write_model(full_model(), path, false);
+  ASSERT_EQ(run_python(dir, "h5py.File(sys.argv[1], 'r+')['users/bias'].attrs['sha256'] = 5", path),
+            0);
+  expect_io_error([&] { read_model(path); },
+                  path +
+                      ": field /users/bias: has an unreadable sha256 checksum attribute (damaged "
+                      "file?)");
+}
+
 // Datasets written before checksums existed stay readable (format version 1).
 TEST(ChecksumTest, DatasetWithoutChecksumsIsAccepted) {
   if (!have_h5py()) GTEST_SKIP() << "python3-h5py not installed";
