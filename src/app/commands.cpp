@@ -20,9 +20,9 @@
 #include "animerec/core/atomic_file.h"
 #include "animerec/core/build_info.h"
 #include "animerec/core/error.h"
+#include "animerec/core/manifest.h"
 #include "animerec/core/resources.h"
 #include "animerec/core/run_lock.h"
-#include "animerec/core/manifest.h"
 #include "animerec/core/sha256.h"
 #include "animerec/data/export.h"
 #include "animerec/data/prepare.h"
@@ -30,6 +30,7 @@
 #include "animerec/data/synth.h"
 #include "animerec/dist/comm.h"
 #include "animerec/eval/evaluate.h"
+#include "animerec/io/check_file.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/library_version.h"
 #include "animerec/io/model_file.h"
@@ -163,6 +164,11 @@ int cmd_info(const Params& p, const std::string&) {
   const std::string path = p.get_string("dataset");
   data::Dataset d = io::read_dataset(path);
   std::fputs(data::dataset_summary(d, path).c_str(), stdout);
+  return kExitOk;
+}
+
+int cmd_check(const Params& p, const std::string&) {
+  std::fputs(io::check_file(p.get_string("file")).c_str(), stdout);
   return kExitOk;
 }
 
@@ -452,9 +458,10 @@ int cmd_params_doc(const Params&, const std::string&) {
 using Handler = std::function<int(const Params&, const std::string&)>;
 const std::map<std::string, Handler>& handlers() {
   static const std::map<std::string, Handler> kHandlers = {
-      {"prepare", cmd_prepare},     {"synth", cmd_synth},           {"info", cmd_info},
-      {"export", cmd_export},       {"params-doc", cmd_params_doc}, {"train", cmd_train},
-      {"recommend", cmd_recommend}, {"evaluate", cmd_evaluate},     {"reproduce", cmd_reproduce},
+      {"prepare", cmd_prepare},     {"synth", cmd_synth},         {"info", cmd_info},
+      {"check", cmd_check},         {"export", cmd_export},       {"params-doc", cmd_params_doc},
+      {"train", cmd_train},         {"recommend", cmd_recommend}, {"evaluate", cmd_evaluate},
+      {"reproduce", cmd_reproduce},
   };
   return kHandlers;
 }

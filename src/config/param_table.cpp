@@ -158,6 +158,10 @@ std::vector<ParamSpec> build_param_table() {
       // ---- info
       path("dataset").required().on({"info"}).doc("dataset file to summarize"),
 
+      // ---- check
+      path("file").required().on({"check"}).doc(
+          "model.h5, checkpoint.h5 or dataset.h5 to verify (checksums and consistency)"),
+
       // ---- export
       path("dataset").required().on({"export"}).doc("dataset file to read"),
       choice("split", "train")
@@ -482,6 +486,7 @@ std::vector<CommandSpec> build_command_table() {
       {"prepare", "read MyAnimeList/MovieLens files into a dataset.h5", {}},
       {"synth", "write a synthetic MyAnimeList-shaped dataset", {}},
       {"info", "print a summary of a dataset.h5", {"dataset"}},
+      {"check", "verify a model, checkpoint or dataset file: checksums and consistency", {"file"}},
       {"export", "write a split of a dataset.h5 as triplets", {}},
       {"train", "fit the ALS model on a dataset.h5 (mpirun -np P for P ranks)", {}},
       {"recommend", "top-N anime for a user, or anime similar to one anime, from a model.h5", {}},

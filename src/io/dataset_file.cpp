@@ -202,6 +202,18 @@ std::vector<int64_t> read_offsets(const Group& g, const char* name, size_t n_key
   return offsets;
 }
 
+// Ids map dense indices to MyAnimeList ids; lookups binary-search them.
+std::vector<int64_t> read_ascending_ids(const Group& g) {
+  auto ids = h5::read_array<int64_t>(g, "ids");
+  for (size_t i = 1; i < ids.size(); ++i) {
+    if (ids[i] <= ids[i - 1]) {
+      g.fail("ids", fmt::format("is not strictly ascending (id {} at index {} after {})", ids[i], i,
+                                ids[i - 1]));
+    }
+  }
+  return ids;
+}
+
 MultiValued read_multi_valued(const Group& g, size_t n_anime) {
   MultiValued m;
   m.vocab = h5::read_strings(g, "vocab");
@@ -293,9 +305,14 @@ DatasetHeader read_header(const h5::File& file) {
   h.format_version = static_cast<int>(h5::read_int_attribute(root, "format_version"));
   h.score_min = h5::read_float_attribute(root, "score_min");
   h.score_max = h5::read_float_attribute(root, "score_max");
-  h.user_ids = h5::read_array<int64_t>(root.open_group("users"), "ids");
+  if (!(h.score_min > 0 && h.score_min < h.score_max)) {
+    root.fail("@score_max",
+              fmt::format("scale [{}, {}] is invalid (need 0 < score_min < score_max)", h.score_min,
+                          h.score_max));
+  }
+  h.user_ids = read_ascending_ids(root.open_group("users"));
   Group anime = root.open_group("anime");
-  h.anime_ids = h5::read_array<int64_t>(anime, "ids");
+  h.anime_ids = read_ascending_ids(anime);
   h.cold_anime = h5::read_array<uint8_t>(anime, "cold", h.anime_ids.size(),
                                          "the number of anime in /anime/ids");
 
@@ -401,6 +418,8 @@ data::RatingArrays read_rating_slice(const std::string& path, Orientation orient
                               end_row, g.path(), n));
   }
   const auto& offsets = orientation == Orientation::kByUser ? h.user_offsets : h.anime_offsets;
+  // The rows' contents are checked by their user (train/local_data.cpp
+  // check_slice), which knows which rows it reads.
   return read_ratings(g, orientation, offsets, static_cast<hsize_t>(begin_row),
                       static_cast<hsize_t>(end_row));
 }

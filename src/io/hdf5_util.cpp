@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <type_traits>
 
 #include "animerec/core/error.h"
+#include "animerec/core/sha256.h"
 
 namespace animerec::io::h5 {
 
@@ -159,6 +162,81 @@ void create_attribute(const Group& g, const char* name, hid_t type, const void* 
   }
 }
 
+// " (File too large)" after a failed write, so a full disk names itself.
+std::string os_error_suffix() {
+  std::string os = last_os_error();
+  return os.empty() ? std::string() : fmt::format(" ({})", os);
+}
+
+// ---- checksums (see hdf5_util.h) ----
+
+// The in-memory bytes are hashed as the little-endian bytes the file stores.
+static_assert(std::endian::native == std::endian::little,
+              "array checksums hash in-memory elements as little-endian bytes");
+
+template <class T>
+std::string checksum_of(std::span<const T> data) {
+  Sha256 h;
+  h.update(data.data(), data.size_bytes());
+  return h.hex_digest();
+}
+
+// Each string is hashed up to its terminating 0 byte, included: exactly the
+// bytes HDF5 stores for a variable-length C string.
+std::string checksum_of(const std::vector<std::string>& data) {
+  Sha256 h;
+  for (const auto& s : data) h.update(s.c_str(), std::strlen(s.c_str()) + 1);
+  return h.hex_digest();
+}
+
+void stamp_checksum(const Group& g, const char* name, hid_t dset, const std::string& hex) {
+  Id type = vlen_string_type();
+  Id space = make_id(H5Screate(H5S_SCALAR), H5Sclose);
+  Id a = make_id(
+      H5Acreate2(dset, kChecksumAttribute, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose);
+  const char* ptr = hex.c_str();
+  if (!a.valid() || H5Awrite(a.get(), type.get(), &ptr) < 0) {
+    g.fail(name, "checksum attribute cannot be written" + os_error_suffix());
+  }
+}
+
+// The stored checksum of a dataset, or "" when it has none. Anything but a
+// single string is refused: a checksum that cannot be read proves nothing.
+std::string stored_checksum(const Group& g, const char* name, hid_t dset) {
+  if (H5Aexists(dset, kChecksumAttribute) <= 0) return {};
+  auto bad = [&] { g.fail(name, "has an unreadable sha256 checksum attribute (damaged file?)"); };
+  Id a = make_id(H5Aopen(dset, kChecksumAttribute, H5P_DEFAULT), H5Aclose);
+  if (!a.valid()) bad();
+  Id space = make_id(H5Aget_space(a.get()), H5Sclose);
+  Id file_type = make_id(H5Aget_type(a.get()), H5Tclose);
+  if (H5Sget_simple_extent_npoints(space.get()) != 1 ||
+      H5Tget_class(file_type.get()) != H5T_STRING || H5Tis_variable_str(file_type.get()) <= 0) {
+    bad();
+  }
+  Id type = vlen_string_type();
+  char* ptr = nullptr;
+  if (H5Aread(a.get(), type.get(), &ptr) < 0) bad();
+  std::string hex = ptr == nullptr ? std::string() : std::string(ptr);
+  H5free_memory(ptr);
+  if (hex.empty()) bad();
+  return hex;
+}
+
+// `compute` hashes what was read; it runs only when there is something to compare.
+template <class Compute>
+void verify_checksum(const Group& g, const char* name, hid_t dset, Compute&& compute) {
+  std::string stored = stored_checksum(g, name, dset);
+  if (stored.empty()) {
+    if (g.checksums_required()) g.fail(name, "has no sha256 checksum attribute (damaged file?)");
+    return;
+  }
+  if (stored != compute()) {
+    throw IoError(fmt::format("{}: checksum mismatch in {}: the file is corrupt", g.file(),
+                              g.child_path(name)));
+  }
+}
+
 }  // namespace
 
 // ---- handles ----
@@ -179,7 +257,40 @@ bool Id::reset() {
   return ok;
 }
 
-void silence_library_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence_library_errors() {
+  // Must run before the library initialises (the first HDF5 call of the
+  // program is one of ours, and calls this first): HDF5 1.10 crashes in its
+  // exit handler on a file whose close failed (a full disk), and every file
+  // we write is closed explicitly anyway, so no handler is installed.
+  static const bool no_exit_handler = H5dont_atexit() >= 0;
+  (void)no_exit_handler;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+namespace {
+
+// HDF5's POSIX driver reports a failed system call as "... errno = 28, error
+// message = 'No space left on device', ..."; this picks out the message.
+herr_t find_os_error(unsigned, const H5E_error2_t* e, void* out) {
+  auto& found = *static_cast<std::string*>(out);
+  if (!found.empty() || e->desc == nullptr) return 0;
+  std::string_view desc(e->desc);
+  constexpr std::string_view key = "error message = '";
+  size_t begin = desc.find(key);
+  if (begin == std::string_view::npos) return 0;
+  begin += key.size();
+  size_t end = desc.find('\'', begin);
+  found = std::string(desc.substr(begin, end == std::string_view::npos ? end : end - begin));
+  return 0;
+}
+
+}  // namespace
+
+std::string last_os_error() {
+  std::string found;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_os_error, &found);
+  return found;
+}
 
 // ---- groups ----
 
@@ -208,7 +319,7 @@ Group Group::open_group(const char* name) const {
   if (!has_child(name)) fail(name, "group is missing");
   Id g = make_id(H5Gopen2(id(), name, H5P_DEFAULT), H5Gclose);
   if (!g.valid()) fail(name, "is not a group");
-  return Group(std::move(g), file_, child_path(name));
+  return Group(std::move(g), file_, child_path(name), 0, checksums_required_);
 }
 
 // ---- files ----
@@ -265,7 +376,9 @@ File File::open_read(const std::string& path) {
 void File::close() {
   std::string label = root_.file();
   root_ = Group(Id(), label, "/");
-  if (!file_.reset()) throw IoError(fmt::format("{}: cannot finish writing the file", label));
+  if (!file_.reset()) {
+    throw IoError(fmt::format("{}: cannot finish writing the file{}", label, os_error_suffix()));
+  }
 }
 
 // ---- arrays ----
@@ -273,10 +386,11 @@ void File::close() {
 template <class T>
 void write_array(const Group& g, const char* name, std::span<const T> data) {
   Id d = create_dataset(g, name, Traits<T>::file_type(), data.size(), true);
-  if (data.empty()) return;
-  if (H5Dwrite(d.get(), Traits<T>::mem_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0) {
-    g.fail(name, "cannot be written");
+  if (!data.empty() &&
+      H5Dwrite(d.get(), Traits<T>::mem_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0) {
+    g.fail(name, "cannot be written" + os_error_suffix());
   }
+  stamp_checksum(g, name, d.get(), checksum_of(data));
 }
 
 void write_strings(const Group& g, const char* name, const std::vector<std::string>& data) {
@@ -284,12 +398,13 @@ void write_strings(const Group& g, const char* name, const std::vector<std::stri
   // Variable-length strings live in the global heap; compressing the
   // dataset would only compress heap references, so it stays contiguous.
   Id d = create_dataset(g, name, type.get(), data.size(), false);
-  if (data.empty()) return;
   std::vector<const char*> ptrs(data.size());
   std::transform(data.begin(), data.end(), ptrs.begin(), [](const auto& s) { return s.c_str(); });
-  if (H5Dwrite(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) {
-    g.fail(name, "cannot be written");
+  if (!data.empty() &&
+      H5Dwrite(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) {
+    g.fail(name, "cannot be written" + os_error_suffix());
   }
+  stamp_checksum(g, name, d.get(), checksum_of(data));
 }
 
 template <class T>
@@ -312,11 +427,13 @@ std::vector<T> read_array(const Group& g, const char* name, hsize_t expected,
   hsize_t n = length_1d(g, name, d.get());
   check_type<T>(g, name, d.get());
   check_expected(g, name, n, expected, expected_why);
+  check_stored_size(g, name);
   std::vector<T> out(n);
   if (n > 0 &&
       H5Dread(d.get(), Traits<T>::mem_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
     g.fail(name, "cannot be read (damaged file?)");
   }
+  verify_checksum(g, name, d.get(), [&] { return checksum_of(std::span<const T>(out)); });
   return out;
 }
 
@@ -328,6 +445,7 @@ std::vector<T> read_array_range(const Group& g, const char* name, hsize_t begin,
   if (begin > end || end > n) {
     g.fail(name, fmt::format("rows [{}, {}) are out of range: it has {} elements", begin, end, n));
   }
+  check_stored_size(g, name);
   hsize_t count = end - begin;
   std::vector<T> out(count);
   if (count == 0) return out;
@@ -338,6 +456,9 @@ std::vector<T> read_array_range(const Group& g, const char* name, hsize_t begin,
             H5Dread(d.get(), Traits<T>::mem_type(), mem_space.get(), file_space.get(), H5P_DEFAULT,
                     out.data()) >= 0;
   if (!ok) g.fail(name, fmt::format("rows [{}, {}) cannot be read (damaged file?)", begin, end));
+  if (count == n) {
+    verify_checksum(g, name, d.get(), [&] { return checksum_of(std::span<const T>(out)); });
+  }
   return out;
 }
 
@@ -358,18 +479,25 @@ std::vector<std::string> read_strings(const Group& g, const char* name, hsize_t 
   hsize_t n = length_1d(g, name, d.get());
   check_string_type(g, name, d.get());
   check_expected(g, name, n, expected, expected_why);
+  check_stored_size(g, name);
   std::vector<std::string> out(n);
-  if (n == 0) return out;
+  if (n == 0) {
+    verify_checksum(g, name, d.get(), [&] { return checksum_of(out); });
+    return out;
+  }
   Id type = vlen_string_type();
   Id space = make_id(H5Dget_space(d.get()), H5Sclose);
   std::vector<char*> ptrs(n, nullptr);
   if (H5Dread(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) {
     g.fail(name, "cannot be read (damaged file?)");
   }
-  VlenReclaim reclaim{type.get(), space.get(), ptrs.data()};
-  for (hsize_t i = 0; i < n; ++i) {
-    if (ptrs[i] != nullptr) out[i] = ptrs[i];
+  {
+    VlenReclaim reclaim{type.get(), space.get(), ptrs.data()};
+    for (hsize_t i = 0; i < n; ++i) {
+      if (ptrs[i] != nullptr) out[i] = ptrs[i];
+    }
   }
+  verify_checksum(g, name, d.get(), [&] { return checksum_of(out); });
   return out;
 }
 
@@ -419,11 +547,12 @@ void write_matrix(const Group& g, const char* name, std::span<const T> data, Sha
   Id d = make_id(H5Dcreate2(g.id(), name, Traits<T>::file_type(), space.get(), H5P_DEFAULT,
                             dcpl.get(), H5P_DEFAULT),
                  H5Dclose);
-  if (!d.valid()) g.fail(name, "cannot be created");
-  if (data.empty()) return;
-  if (H5Dwrite(d.get(), Traits<T>::mem_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0) {
-    g.fail(name, "cannot be written");
+  if (!d.valid()) g.fail(name, "cannot be created" + os_error_suffix());
+  if (!data.empty() &&
+      H5Dwrite(d.get(), Traits<T>::mem_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0) {
+    g.fail(name, "cannot be written" + os_error_suffix());
   }
+  stamp_checksum(g, name, d.get(), checksum_of(data));
 }
 
 template <class T>
@@ -454,11 +583,13 @@ void read_matrix(const Group& g, const char* name, Shape2 expected, std::string_
   if (out.size() != expected.rows * expected.cols) {
     g.fail(name, fmt::format("cannot be read into a buffer of {} elements", out.size()));
   }
-  if (out.empty()) return;
+  check_stored_size(g, name);
   Id d = open_dataset(g, name);
-  if (H5Dread(d.get(), Traits<T>::mem_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
+  if (!out.empty() &&
+      H5Dread(d.get(), Traits<T>::mem_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
     g.fail(name, "cannot be read (damaged file?)");
   }
+  verify_checksum(g, name, d.get(), [&] { return checksum_of(std::span<const T>(out)); });
 }
 
 void check_stored_size(const Group& g, const char* name) {

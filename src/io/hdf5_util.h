@@ -7,6 +7,14 @@
 // Writing is deterministic: object headers carry no timestamps, objects are
 // created in the caller's order, and compression (shuffle + deflate) is a
 // pure function of the data.
+//
+// Checksums: every array the writers below create carries a "sha256"
+// attribute, the SHA-256 (hex) of its elements as little-endian bytes in
+// row-major order (strings: each string's UTF-8 bytes followed by one 0
+// byte). Readers verify it after reading a whole array, so a flipped byte in
+// the stored data is reported as "checksum mismatch in FIELD". A group whose
+// checksums are required (model and checkpoint files) also refuses an array
+// without one; otherwise (dataset files) a missing checksum is accepted.
 
 #include <hdf5.h>
 
@@ -48,11 +56,13 @@ class Id {
 // group's path inside the file.
 class Group {
  public:
-  Group(Id id, std::string file, std::string path, int deflate_level = 0)
+  Group(Id id, std::string file, std::string path, int deflate_level = 0,
+        bool checksums_required = false)
       : id_(std::move(id)),
         file_(std::move(file)),
         path_(std::move(path)),
-        deflate_level_(deflate_level) {}
+        deflate_level_(deflate_level),
+        checksums_required_(checksums_required) {}
 
   hid_t id() const { return id_.get(); }
   const std::string& file() const { return file_; }
@@ -60,6 +70,10 @@ class Group {
   // 0 = large arrays stored contiguous and uncompressed (fastest to write and
   // to slice); 1..9 = chunked with shuffle + deflate at that level.
   int deflate_level() const { return deflate_level_; }
+  // Whether arrays read through this group (and groups opened from it) must
+  // carry a checksum attribute; set on the root after the format version is known.
+  bool checksums_required() const { return checksums_required_; }
+  void require_checksums() { checksums_required_ = true; }
   std::string child_path(std::string_view name) const;
 
   // Throws IoError("FILE: field PATH/NAME: what").
@@ -75,6 +89,7 @@ class Group {
   std::string file_;
   std::string path_;
   int deflate_level_ = 0;
+  bool checksums_required_ = false;
 };
 
 // An open file. root() is the group "/"; close() flushes and reports failure.
@@ -99,6 +114,14 @@ class File {
 
 // Switches off HDF5's automatic printing of its error stack (idempotent).
 void silence_library_errors();
+
+// The operating-system error behind the HDF5 call that just failed, from the
+// library's error stack (e.g. "File too large" or "No space left on device"),
+// or "" when the failure was not an OS error.
+std::string last_os_error();
+
+// The attribute every written array carries (see "Checksums" above).
+inline constexpr const char* kChecksumAttribute = "sha256";
 
 // Element types stored in our files, with their on-disk (little-endian) and
 // in-memory HDF5 types.
@@ -150,14 +173,16 @@ void write_strings(const Group& g, const char* name, const std::vector<std::stri
 template <class T>
 hsize_t array_length(const Group& g, const char* name);
 
-// Reads the whole array. `expected` (when given) is checked before anything
-// is allocated; `expected_why` says where the expectation comes from.
+// Reads the whole array and verifies its checksum. `expected` (when given)
+// is checked, and the stored size bounded (check_stored_size), before
+// anything is allocated; `expected_why` says where the expectation comes from.
 template <class T>
 std::vector<T> read_array(const Group& g, const char* name);
 template <class T>
 std::vector<T> read_array(const Group& g, const char* name, hsize_t expected,
                           std::string_view expected_why);
-// Reads elements [begin, end) through a hyperslab selection.
+// Reads elements [begin, end) through a hyperslab selection. The checksum
+// covers the whole array, so it is verified only when [begin, end) is all of it.
 template <class T>
 std::vector<T> read_array_range(const Group& g, const char* name, hsize_t begin, hsize_t end);
 

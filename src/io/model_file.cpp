@@ -414,10 +414,15 @@ h5::File open_file(const std::string& path, const char* format, const char* what
   }
   int64_t found_version = h5::read_int_attribute(root, "format_version");
   if (found_version != version) {
+    // Version 1 predates array checksums; its files are otherwise the same,
+    // but accepting them would let a corrupt pre-checksum file through.
+    std::string_view hint =
+        found_version == 1 ? "; version 1 files carry no checksums: train again to rewrite it" : "";
     throw IoError(fmt::format(
-        "{}: field /@format_version: version {} is not supported (this program reads version {})",
-        path, found_version, version));
+        "{}: field /@format_version: version {} is not supported (this program reads version {}{})",
+        path, found_version, version, hint));
   }
+  file.root().require_checksums();
   return file;
 }
 

@@ -1,8 +1,15 @@
 #pragma once
 // Output files appear whole or not at all: data is written to a temporary
 // name in the destination's directory (same file system, so rename is atomic)
-// and renamed into place by commit(). If the writer throws, the destructor
-// removes the temporary file and the user's existing file is untouched.
+// and renamed into place by commit(). If the writer throws (also on a full
+// disk or a file size limit: SIGXFSZ is ignored so the write fails instead of
+// killing the process), the destructor removes the temporary file and the
+// user's existing file is untouched.
+//
+// Temporary names are ".NAME.tmp.HOST.PID". A process killed while writing
+// (SIGKILL, power loss) leaves its temporary file behind; no reader ever
+// opens it, and the next writer of NAME on that host removes it once
+// process PID no longer exists.
 
 #include <string>
 
@@ -27,6 +34,10 @@ class AtomicOutput {
   std::string temp_path_;
   bool committed_ = false;
 };
+
+// Removes the ".NAME.tmp.HOST.PID" files of `final_path` left by processes of
+// this host that no longer exist (see above). Errors are ignored.
+void remove_stale_temp_files(const std::string& final_path);
 
 // Throws IoError("<what> FILE exists; pass --overwrite to replace it") when the
 // path exists and overwriting was not asked for.

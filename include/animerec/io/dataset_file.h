@@ -24,7 +24,9 @@ void write_dataset(const data::Dataset& d, const std::string& path, bool overwri
 // Reads and validates the whole file. Throws IoError naming the file and the
 // field for a missing file, a file that is not HDF5, a foreign HDF5 file
 // (format attribute missing or different), an unsupported version, or any
-// inconsistent shape (checked before large allocations).
+// inconsistent shape (checked before large allocations), or an array whose
+// sha256 checksum does not match its data (arrays without one are accepted:
+// datasets written before checksums existed).
 data::Dataset read_dataset(const std::string& path);
 
 // What a rank of a distributed trainer needs before reading its slice: ids,

@@ -26,8 +26,10 @@ void write_model(const model::Model& m, const std::string& path, bool overwrite)
 // Reads and validates. Throws IoError naming the file and the field: missing
 // file, not HDF5, not an animerec model (format attribute), unsupported
 // version, wrong dtype or rank, inconsistent shapes (factor rows != id count,
-// k mismatch, bias lengths), non-finite factors; sizes are checked from the
-// dataspace before anything large is allocated.
+// k mismatch, bias lengths), non-finite factors, an array whose sha256
+// checksum attribute is missing or does not match its data ("FILE: checksum
+// mismatch in /anime/factors: the file is corrupt"); sizes are checked from
+// the dataspace before anything large is allocated.
 model::Model read_model(const std::string& path);
 
 // A checkpoint replaces the previous one at `path` atomically (always overwrites).

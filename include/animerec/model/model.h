@@ -44,7 +44,7 @@ struct RankingPart {
 };
 
 struct Model {
-  static constexpr int kFormatVersion = 1;
+  static constexpr int kFormatVersion = 2;  // 2: every array carries a sha256 checksum
 
   std::string feedback = "explicit";  // explicit | implicit
   int factors = 0;                    // k
@@ -89,7 +89,7 @@ struct Model {
 // factors after `iteration` completed iterations, the best factors so far
 // (early stopping keeps them), and the early-stopping counters.
 struct Checkpoint {
-  static constexpr int kFormatVersion = 1;
+  static constexpr int kFormatVersion = 2;  // 2: every array carries a sha256 checksum
 
   Model current;          // config, ids and factors after `iteration`
   int32_t iteration = 0;  // completed iterations

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../data/sample_dataset.h"
+#include "../io/checksum_python.h"
 #include "animerec/core/error.h"
 #include "animerec/io/dataset_file.h"
 #include "test_support.h"
@@ -61,8 +62,8 @@ void expect_damage_rejected(const std::string& python, const std::string& messag
   std::string path = dir.file("d.h5");
   write_dataset(testing::sample_dataset(), path, false);
   std::string script = dir.file("damage.py");
-  testing::write_file(script, "import sys\nimport h5py\nf = h5py.File(sys.argv[1], 'r+')\n" +
-                                  python + "\nf.close()\n");
+  testing::write_file(script, std::string("import sys\nimport h5py\n") +
+                                  testing::kOpenWithRestampPython + python + "\nf.close()\n");
   ASSERT_EQ(std::system(fmt::format("{} '{}' '{}'", interpreter, script, path).c_str()), 0);
   try {
     read_anime_meta(path);
@@ -73,12 +74,12 @@ void expect_damage_rejected(const std::string& python, const std::string& messag
 }
 
 TEST(AnimeMetaFileTest, RejectsGenreOutsideItsVocabulary) {
-  expect_damage_rejected("f['anime/genres/values'][0] = 99",
+  expect_damage_rejected("f['anime/genres/values'][0] = 99\nrestamp('anime/genres/values')",
                          "/anime/genres/values: entry 0 is 99, outside the vocabulary [0, 3)");
 }
 
 TEST(AnimeMetaFileTest, RejectsDecreasingStudioOffsets) {
-  expect_damage_rejected("f['anime/studios/offsets'][2] = 0",
+  expect_damage_rejected("f['anime/studios/offsets'][2] = 0\nrestamp('anime/studios/offsets')",
                          "/anime/studios/offsets: decreases at index 2");
 }
 

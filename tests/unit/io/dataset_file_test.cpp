@@ -14,6 +14,7 @@
 
 #include "../data/sample_dataset.h"
 #include "animerec/core/error.h"
+#include "checksum_python.h"
 #include "test_support.h"
 
 namespace animerec::io {
@@ -222,7 +223,7 @@ void expect_damage_rejected(const std::string& python, const std::string& field_
   TempDir dir;
   std::string path = dir.file("d.h5");
   write_dataset(sample_dataset(), path, false);
-  ASSERT_EQ(run_python(dir, "f = h5py.File(sys.argv[1], 'r+')\n" + python, path), 0);
+  ASSERT_EQ(run_python(dir, std::string(testing::kOpenWithRestampPython) + python, path), 0);
   expect_io_error([&] { read_dataset(path); }, path + field_message);
 }
 
@@ -267,7 +268,7 @@ TEST(DatasetFileTest, MissingArrayIsRejected) {
 }
 
 TEST(DatasetFileTest, InconsistentContentIsRejectedByValidate) {
-  expect_damage_rejected("f['ratings/by_user/anime'][1] = 0",
+  expect_damage_rejected("f['ratings/by_user/anime'][1] = 0\nrestamp('ratings/by_user/anime')",
                          ": field by_user.anime: row 1 repeats the pair (user 0, anime 0)");
 }
 
@@ -349,6 +350,62 @@ TEST(DatasetFileTest, RatingSliceAcrossChunks) {
     expect_same_ratings(read_rating_slice(path, Orientation::kByAnime, b, e),
                         rows_of(d.by_anime, b, e));
   }
+}
+
+// ---------------------------------------------------------------- hostile files
+// Each damage keeps the checksums right (restamp), so the check behind them
+// is what answers.
+
+TEST(DatasetFileTest, IdsNotAscendingAreRejected) {
+  expect_damage_rejected(
+      "f['users/ids'][1] = 10\nrestamp('users/ids')",
+      ": field /users/ids: is not strictly ascending (id 10 at index 1 after 10)");
+  expect_damage_rejected("f['anime/ids'][3] = 6\nrestamp('anime/ids')",
+                         ": field /anime/ids: is not strictly ascending (id 6 at index 3 after 7)");
+}
+
+TEST(DatasetFileTest, OffsetsNotMonotoneOrOutOfRangeAreRejected) {
+  expect_damage_rejected("f['ratings/user_offsets'][1] = 7\nrestamp('ratings/user_offsets')",
+                         ": field /ratings/user_offsets: decreases at index 2 (6 after 7)");
+  expect_damage_rejected("f['ratings/anime_offsets'][4] = 100\nrestamp('ratings/anime_offsets')",
+                         ": field /ratings/anime_offsets: ends at 100, expected the number of "
+                         "ratings 8");
+  expect_damage_rejected("f['ratings/user_offsets'][0] = -1\nrestamp('ratings/user_offsets')",
+                         ": field /ratings/user_offsets: starts at -1, not 0");
+}
+
+TEST(DatasetFileTest, CodesOutOfRangeAreRejected) {
+  expect_damage_rejected("f['ratings/by_user/status'][2] = 5\nrestamp('ratings/by_user/status')",
+                         ": field by_user.status: row 2 has unknown status code 5");
+  expect_damage_rejected("f['ratings/by_user/split'][0] = 3\nrestamp('ratings/by_user/split')",
+                         ": field by_user.split: row 0 has unknown split code 3");
+}
+
+TEST(DatasetFileTest, AnimeIndexOutOfRangeIsRejected) {
+  expect_damage_rejected("f['ratings/by_user/anime'][2] = 99\nrestamp('ratings/by_user/anime')",
+                         ": field by_user.anime: row 2 has anime 99, outside [0, 4)");
+  expect_damage_rejected("f['ratings/by_anime/user'][0] = -1\nrestamp('ratings/by_anime/user')",
+                         ": field by_anime.user: row 0 has user -1, outside [0, 3)");
+}
+
+// A dataspace of 10^9 ids stored in no bytes: refused from metadata by the
+// header reader every rank runs, before allocating 8 GB.
+TEST(DatasetFileTest, HugeDeclaredSizesAreRejectedBeforeAllocating) {
+  if (!have_h5py()) GTEST_SKIP() << "python3-h5py not installed";
+  TempDir dir;
+  std::string path = dir.file("d.h5");
+  write_dataset(sample_dataset(), path, false);
+  ASSERT_EQ(
+      run_python(dir,
+                 "f = h5py.File(sys.argv[1], 'r+')\n"
+                 "del f['users/ids']\n"
+                 "f.create_dataset('users/ids', shape=(10**9,), dtype='<i8', chunks=(2**20,))",
+                 path),
+      0);
+  expect_io_error([&] { read_dataset_header(path); },
+                  path +
+                      ": field /users/ids: declares 1000000000 elements of 8 bytes but the file "
+                      "stores only 0 bytes (damaged file?)");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "animerec/core/error.h"
 #include "animerec/io/model_file.h"
+#include "checksum_python.h"
 #include "test_support.h"
 
 namespace animerec::io {
@@ -113,7 +114,7 @@ void expect_read_refused(const std::string& python, const std::string& message) 
   TempDir dir;
   const std::string path = dir.file("model.h5");
   write_model(hybrid_model(), path, false);
-  ASSERT_EQ(run_python(dir, "f = h5py.File(sys.argv[1], 'r+')\n" + python, path), 0);
+  ASSERT_EQ(run_python(dir, std::string(testing::kOpenWithRestampPython) + python, path), 0);
   try {
     read_model(path);
     FAIL() << "expected IoError: " << message;
@@ -123,13 +124,13 @@ void expect_read_refused(const std::string& python, const std::string& message) 
 }
 
 TEST(ModelContentTest, ColumnOutOfRangeIsRejected) {
-  expect_read_refused("f['content/cols'][1] = 7",
+  expect_read_refused("f['content/cols'][1] = 7\nrestamp('content/cols')",
                       ": field /content/cols: has 7 at index 1, expected a feature index in [0, "
                       "4) (the number of features in /content/names)");
 }
 
 TEST(ModelContentTest, DecreasingOffsetsAreRejected) {
-  expect_read_refused("f['content/offsets'][2] = 1",
+  expect_read_refused("f['content/offsets'][2] = 1\nrestamp('content/offsets')",
                       ": field /content/offsets: decreases at index 2 (1 after 3)");
 }
 

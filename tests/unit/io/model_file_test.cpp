@@ -17,6 +17,7 @@
 #include "../data/sample_dataset.h"
 #include "animerec/core/error.h"
 #include "animerec/io/dataset_file.h"
+#include "checksum_python.h"
 #include "test_support.h"
 
 namespace animerec::io {
@@ -455,7 +456,7 @@ void expect_damage_rejected(const std::string& python, const std::string& field_
   } else {
     write_model(sample_model(), path, false);
   }
-  ASSERT_EQ(run_python(dir, "f = h5py.File(sys.argv[1], 'r+')\n" + python, path), 0);
+  ASSERT_EQ(run_python(dir, std::string(testing::kOpenWithRestampPython) + python, path), 0);
   if (checkpoint) {
     expect_io_error([&] { read_checkpoint(path); }, path + field_message);
   } else {
@@ -482,9 +483,9 @@ TEST(ModelFileTest, RankingFactorsNotMatchingUsersAreRejected) {
 }
 
 TEST(ModelFileTest, OtherVersionIsRejected) {
-  expect_damage_rejected("f.attrs['format_version'] = np.int64(2)",
-                         ": field /@format_version: version 2 is not supported (this program "
-                         "reads version 1)");
+  expect_damage_rejected("f.attrs['format_version'] = np.int64(3)",
+                         ": field /@format_version: version 3 is not supported (this program "
+                         "reads version 2)");
 }
 
 TEST(ModelFileTest, WrongFactorTypeIsRejected) {
@@ -526,12 +527,12 @@ TEST(ModelFileTest, BiasLengthMismatchIsRejected) {
 }
 
 TEST(ModelFileTest, NanInFactorsIsRejected) {
-  expect_damage_rejected("f['users/factors'][1, 2] = np.nan",
+  expect_damage_rejected("f['users/factors'][1, 2] = np.nan\nrestamp('users/factors')",
                          ": field /users/factors: has a non-finite value (nan) at row 1, column 2");
 }
 
 TEST(ModelFileTest, InfiniteBiasIsRejected) {
-  expect_damage_rejected("f['anime/bias'][3] = np.inf",
+  expect_damage_rejected("f['anime/bias'][3] = np.inf\nrestamp('anime/bias')",
                          ": field /anime/bias: has a non-finite value (inf) at index 3");
 }
 
@@ -568,10 +569,17 @@ TEST(ModelFileTest, HugeSizesAreRejectedBeforeAllocating) {
                          "4096]");
 }
 
+TEST(ModelFileTest, IdsNotAscendingAreRejected) {
+  expect_damage_rejected(
+      "f['users/ids'][2] = 15\nrestamp('users/ids')",
+      ": field /users/ids: is not strictly ascending (id 15 at index 2 after 20)");
+}
+
 TEST(ModelFileTest, UnsortedConfigIsRejected) {
   expect_damage_rejected(
       "del f['config/name']\n"
-      "f['config/name'] = np.array(['seed', 'factors', 'lambda'], dtype=h5py.string_dtype())",
+      "f['config/name'] = np.array(['seed', 'factors', 'lambda'], dtype=h5py.string_dtype())\n"
+      "restamp('config/name')",
       ": field /config/name: is not sorted and unique (\"factors\" at index 1 after \"seed\")");
 }
 
@@ -617,7 +625,7 @@ TEST(ModelFileTest, ReadableByH5py) {
   std::string check = fmt::format(
       "f = h5py.File(sys.argv[1], 'r')\n"
       "assert f.attrs['format'] == 'animerec-model'\n"
-      "assert f.attrs['format_version'] == 1\n"
+      "assert f.attrs['format_version'] == 2\n"
       "P = f['users/factors'][:]\n"
       "Q = f['anime/factors'][:]\n"
       "assert P.dtype == np.float32 and P.shape == (3, f.attrs['factors']), P.shape\n"
