@@ -114,6 +114,8 @@ std::vector<Rating> read_ratings_file(const model::Model& m, const std::string& 
   RatingCollector out(m);
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
+    // Spreadsheets save UTF-8 with a byte-order mark.
+    if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     const std::string t = trim(line);
     if (t.empty() || t[0] == '#') continue;
     const std::string where = fmt::format("{}:{}", path, number);
