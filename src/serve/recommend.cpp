@@ -302,8 +302,8 @@ void add_features(const Context& c, const std::vector<float>& profile, Listing& 
     l.why[r].features = shared_features(c.m, profile, l.items[r].anime, kExplainFeatures);
 }
 
-// The rated anime with the largest share of each listed anime's score (ties
-// by anime row), plus the content features it shares with the user's taste.
+// The rated anime with the largest positive share of each listed anime's
+// score (ties by anime row), plus the content features it shares with the user's taste.
 void explain_user_list(const Context& c, const UserHistory& h, UserMode mode, Listing& l) {
   l.why.assign(l.items.size(), Explanation{});
   if (mode == UserMode::kModel && h.size() > 0) {
@@ -312,6 +312,8 @@ void explain_user_list(const Context& c, const UserHistory& h, UserMode mode, Li
       const std::vector<double> shares = explainer.shares(l.items[r].anime);
       const size_t best =
           static_cast<size_t>(std::max_element(shares.begin(), shares.end()) - shares.begin());
+      // Only a positive share "contributed"; a list of negative shares has no reason to name.
+      if (shares[best] <= 0) continue;
       l.why[r].because = h.anime[best];
       l.why[r].share = shares[best];
     }

@@ -57,23 +57,30 @@ std::string train(const TempDir& dir, const std::string& dataset, const std::str
   return out;
 }
 
-struct Trained {
+// The synthetic dataset, made once per process (CTest runs each test in its
+// own process, so each test trains only the models it uses).
+struct Synthetic {
   TempDir dir;
-  std::string dataset;
-  std::string model;  // explicit with a ranking part
-  std::string plain;  // explicit without one
-  Trained() {
-    dataset = testing::synthetic_dataset(dir, synth_options());
-    model = train(dir, dataset, "m.h5",
-                  " --ranking-factors 6 --ranking-alpha 5 --ranking-lambda 0.05 "
-                  "--ranking-iterations 25");
-    plain = train(dir, dataset, "plain.h5", "");
-  }
+  std::string dataset = testing::synthetic_dataset(dir, synth_options());
 };
 
-const Trained& trained() {
-  static const Trained t;
-  return t;
+const Synthetic& synthetic() {
+  static const Synthetic s;
+  return s;
+}
+
+// An explicit model with a ranking part.
+const std::string& ranking_model() {
+  static const std::string path =
+      train(synthetic().dir, synthetic().dataset, "m.h5",
+            " --ranking-factors 6 --ranking-alpha 5 --ranking-lambda 0.05 --ranking-iterations 25");
+  return path;
+}
+
+// An explicit model without one.
+const std::string& plain_model() {
+  static const std::string path = train(synthetic().dir, synthetic().dataset, "plain.h5", "");
+  return path;
 }
 
 // The trainer's explicit user-row solve, set up here from the options the
@@ -103,8 +110,8 @@ UserRows rows_of_user(const std::string& dataset, int32_t u) {
 }
 
 TEST(FoldInTest, ExplicitFoldInIsTheTrainersRowSolveAndNearTheStoredUser) {
-  const Trained& t = trained();
-  const model::Model m = io::read_model(t.model);
+  const Synthetic& t = synthetic();
+  const model::Model m = io::read_model(ranking_model());
   double worst_score_gap = 0;
   for (int32_t u : {0, 17, 123, 250}) {
     const UserHistory h = history_of_rows(m, rows_of_user(t.dataset, u));
@@ -129,8 +136,8 @@ TEST(FoldInTest, ExplicitFoldInIsTheTrainersRowSolveAndNearTheStoredUser) {
 }
 
 TEST(FoldInTest, RankingPartIsTheImplicitRowSolveOfEveryInteraction) {
-  const Trained& t = trained();
-  const model::Model m = io::read_model(t.model);
+  const Synthetic& t = synthetic();
+  const model::Model m = io::read_model(ranking_model());
   ASSERT_TRUE(m.ranking.has_value());
   const int32_t u = 42;
   const UserHistory h = history_of_rows(m, rows_of_user(t.dataset, u));
@@ -171,8 +178,8 @@ std::vector<int32_t> rows_with_genre(const data::AnimeMeta& meta, const std::str
 }
 
 TEST(FoldInTest, NewUserWhoLovesOnePlantedGenreGetsThatGenre) {
-  const Trained& t = trained();
-  const model::Model m = io::read_model(t.plain);
+  const Synthetic& t = synthetic();
+  const model::Model m = io::read_model(plain_model());
   const data::AnimeMeta meta = io::read_anime_meta(t.dataset);
   // The synthetic anime factors are the mean of 2-3 random genre directions
   // plus noise, so a genre's direction is learnt best where it has many
@@ -209,8 +216,8 @@ TEST(FoldInTest, NewUserWhoLovesOnePlantedGenreGetsThatGenre) {
 }
 
 TEST(FoldInTest, ExplainSharesSumToTheRankingScore) {
-  const Trained& t = trained();
-  const model::Model m = io::read_model(t.model);
+  const Synthetic& t = synthetic();
+  const model::Model m = io::read_model(ranking_model());
   const UserHistory h = history_of_rows(m, rows_of_user(t.dataset, 7));
   const model::UserScores s = model::score_user(m, fold_in(m, h));
   const ScoreExplainer explainer(m, h);
@@ -226,8 +233,8 @@ TEST(FoldInTest, ExplainSharesSumToTheRankingScore) {
 }
 
 TEST(FoldInTest, ExplainSharesOfAPlainModelSumToThePredictedScore) {
-  const Trained& t = trained();
-  const model::Model m = io::read_model(t.plain);
+  const Synthetic& t = synthetic();
+  const model::Model m = io::read_model(plain_model());
   const UserHistory h = history_of_rows(m, rows_of_user(t.dataset, 3));
   const model::UserScores s = model::score_user(m, fold_in(m, h));
   const ScoreExplainer explainer(m, h);
@@ -240,7 +247,7 @@ TEST(FoldInTest, ExplainSharesOfAPlainModelSumToThePredictedScore) {
 }
 
 TEST(FoldInTest, ImplicitModelFoldInIsTheImplicitRowSolve) {
-  const Trained& t = trained();
+  const Synthetic& t = synthetic();
   const model::Model m =
       io::read_model(train(t.dir, t.dataset, "implicit.h5", " --feedback implicit --alpha 3"));
   const UserHistory h = history_of_rows(m, rows_of_user(t.dataset, 9));
