@@ -41,22 +41,33 @@ double config_number(const model::Model& m, const std::string& name) {
   return v;
 }
 
-// The implicit weight of one training row, as train/local_data.cpp gives it:
-// the weight of its status, plus weight-scored when it has a score.
-float implicit_weight(const model::Model& m, float score, uint8_t status) {
-  static constexpr std::array<std::pair<data::Status, const char*>, 6> kStatusWeights = {{
-      {data::Status::kWatching, "weight-watching"},
-      {data::Status::kCompleted, "weight-completed"},
-      {data::Status::kOnHold, "weight-on-hold"},
-      {data::Status::kDropped, "weight-dropped"},
-      {data::Status::kPlanToWatch, "weight-plan-to-watch"},
-      {data::Status::kWatchedUnrated, "weight-watched"},
-  }};
-  double w = score > 0 ? config_number(m, "weight-scored") : 0.0;
-  for (const auto& [s, name] : kStatusWeights)
-    if (status == static_cast<uint8_t>(s)) w += config_number(m, name);
-  return static_cast<float>(w);
-}
+// The implicit weight of a training row, as train/local_data.cpp gives it:
+// the weight of its status (indexed by data::Status), plus weight-scored
+// when it has a score.
+class ImplicitWeights {
+ public:
+  explicit ImplicitWeights(const model::Model& m) : scored_(config_number(m, "weight-scored")) {
+    static constexpr std::array<std::pair<data::Status, const char*>, 6> kStatusWeights = {{
+        {data::Status::kWatching, "weight-watching"},
+        {data::Status::kCompleted, "weight-completed"},
+        {data::Status::kOnHold, "weight-on-hold"},
+        {data::Status::kDropped, "weight-dropped"},
+        {data::Status::kPlanToWatch, "weight-plan-to-watch"},
+        {data::Status::kWatchedUnrated, "weight-watched"},
+    }};
+    for (const auto& [status, name] : kStatusWeights)
+      by_status_.at(static_cast<size_t>(status)) = config_number(m, name);
+  }
+  float of(float score, uint8_t status) const {
+    const double w =
+        (status < by_status_.size() ? by_status_[status] : 0.0) + (score > 0 ? scored_ : 0.0);
+    return static_cast<float>(w);
+  }
+
+ private:
+  double scored_;
+  std::array<double, 8> by_status_{};
+};
 
 // The entries of one system, gathered from the history into the CSR row the
 // solver reads (cols ascending, as the history is).
@@ -165,13 +176,14 @@ UserHistory history_of_ratings(const model::Model& m, std::vector<Rating> rating
 }
 
 UserHistory history_of_rows(const model::Model& m, const UserRows& rows) {
+  const ImplicitWeights weights(m);
   UserHistory h;
   for (size_t i = 0; i < rows.anime.size(); ++i) {
     if (rows.split[i] != static_cast<uint8_t>(data::Split::kTrain)) continue;
     const uint8_t status = i < rows.status.size() ? rows.status[i] : 0;
     h.anime.push_back(rows.anime[i]);
     h.score.push_back(rows.score[i]);
-    h.weight.push_back(implicit_weight(m, rows.score[i], status));
+    h.weight.push_back(weights.of(rows.score[i], status));
   }
   return h;
 }

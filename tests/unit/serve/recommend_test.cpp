@@ -447,6 +447,25 @@ TEST(FoldInPlantedTest, NewUserWhoLovesActionGetsTrigunExplainedByCowboyBebop) {
   EXPECT_GT(trigun[0], 0.0);
 }
 
+TEST(FoldInPlantedTest, KnownUsersHistoryIsTheirTrainingRowsWeightedLikeTheTrainer) {
+  model::Model m = planted_model(false);
+  m.config["weight-plan-to-watch"] = "0.25";  // the others take train's defaults
+  const data::Dataset d = planted_dataset();
+  UserRows rows = rows_of(d, 0);
+  rows.status = {d.by_user.status[0], d.by_user.status[1], d.by_user.status[2]};
+  const UserHistory h = history_of_rows(m, rows);
+  EXPECT_EQ(h.anime, (std::vector<int32_t>{0, 2, 4}));
+  EXPECT_EQ(h.score, (std::vector<float>{9, 2, 0}));
+  // Completed and scored: weight-completed 1 + weight-scored 1; planned: 0.25.
+  EXPECT_EQ(h.weight, (std::vector<float>{2, 2, 0.25f}));
+  // User 20's only row is in the test split: nothing to fold in.
+  EXPECT_EQ(history_of_rows(m, rows_of(d, 1)).size(), 0u);
+
+  m.config["lambda"] = "a lot";
+  EXPECT_EQ(error_of([&] { fold_in(m, h); }),
+            "the model's config has lambda = 'a lot', not a number");
+}
+
 TEST(FoldInPlantedTest, AnEmptyHistoryGivesZeroVectors) {
   const model::Model m = planted_model(false);
   const model::UserVectors v = fold_in(m, UserHistory{});
