@@ -398,8 +398,8 @@ std::vector<ParamSpec> build_param_table() {
       choice("mode", "model")
           .one_of({"model", "content"})
           .on({"recommend"})
-          .doc("with --user: model = predicted score, content = content profile of the user's "
-               "training ratings (needs a model trained with --lambda-content > 0)"),
+          .doc("with --user or --ratings: model = the model's scores, content = content profile "
+               "of the user's ratings (needs a model trained with --lambda-content > 0)"),
       flag("include-seen")
           .on({"recommend"})
           .doc("with --user or --ratings: also list anime the user already has or rated"),
@@ -487,7 +487,10 @@ std::vector<CommandSpec> build_command_table() {
       {"info", "print a summary of a dataset.h5", {"dataset"}},
       {"export", "write a split of a dataset.h5 as triplets", {}},
       {"train", "fit the ALS model on a dataset.h5 (mpirun -np P for P ranks)", {}},
-      {"recommend", "top-N anime for a user, or anime similar to one anime, from a model.h5", {}},
+      {"recommend",
+       "top-N anime for a user of the dataset or a new user (their ratings), or anime similar "
+       "to one anime, from a model.h5",
+       {}},
       {"evaluate", "offline metrics of a model.h5 on a held-out split, beside baselines", {}},
       {"params-doc", "print docs/params.md", {}},
   };
