@@ -7,6 +7,7 @@
 #include <array>
 #include <charconv>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -105,7 +106,9 @@ struct detail::FoldInSystem {
   als::AlsOptions opt;
   float mu = 0;
   Entries entries;
-  Eigen::LDLT<Eigen::MatrixXd> a;  // filled by factorise()
+  // Filled by factorise(). Optional because a default-constructed Eigen::LDLT
+  // has an uninitialised status that moving it (vector growth) would read.
+  std::optional<Eigen::LDLT<Eigen::MatrixXd>> a;
 
   FoldInSystem(const model::Model& m, Part p, const UserHistory& h) : part(p) {
     opt.solver = als::SolverKind::kCholesky;  // the exact minimiser, never a CG approximation
@@ -142,7 +145,7 @@ struct detail::FoldInSystem {
   void factorise() {
     als::RowSolver solver(other, mu, implicit() ? &gram : nullptr, opt);
     als::RowSolver::NormalEquations eq = solver.build_normal_equations(entries.row());
-    a.compute(Eigen::MatrixXd(eq.a.selfadjointView<Eigen::Lower>()));
+    a.emplace(Eigen::MatrixXd(eq.a.selfadjointView<Eigen::Lower>()));
   }
 
   // (y_j, 1) for explicit, y_j for implicit: the column of b of anime j.
@@ -217,7 +220,7 @@ std::vector<double> ScoreExplainer::shares(int32_t anime) const {
     // The ranking score is p.q_i + blend * (predicted - mu): the main
     // system's terms count with the blend when there is a ranking part.
     const double scale = (m_.ranking && s.part == Part::kMain) ? m_.ranking->blend : 1.0;
-    const Eigen::VectorXd v = s.a.solve(s.column(anime));  // A^-1 (y_i, 1)
+    const Eigen::VectorXd v = s.a->solve(s.column(anime));  // A^-1 (y_i, 1)
     for (size_t e = 0; e < s.entries.cols.size(); ++e) {
       out[s.entries.history_index[e]] +=
           scale * s.coefficient(e) * v.dot(s.column(s.entries.cols[e]));
