@@ -304,7 +304,18 @@ int cmd_recommend(const Params& p, const std::string&) {
   o.similar_mode = serve::similar_mode_from_name(p.get_string("similar-mode"));
   o.similar_blend = p.get_double("similar-blend");
   o.format = p.get_string("format");
-  std::fputs(serve::run_recommend(o).c_str(), stdout);
+  o.has_ratings = p.sources().count("ratings") > 0;  // given, even if empty
+  o.ratings = p.get_string("ratings");
+  o.ratings_file = p.get_string("ratings-file");
+  o.filters.types = serve::split_list(p.get_string("type"));
+  o.filters.exclude_genres = serve::split_list(p.get_string("exclude-genre"));
+  o.filters.min_year = static_cast<int32_t>(p.get_int("min-year"));
+  o.filters.max_episodes = static_cast<int32_t>(p.get_int("max-episodes"));
+  o.explain = p.get_bool("explain");
+  std::vector<std::string> notes;
+  const std::string out = serve::run_recommend(o, &notes);
+  for (const std::string& n : notes) std::fprintf(stderr, "note: %s\n", n.c_str());
+  std::fputs(out.c_str(), stdout);
   return kExitOk;
 }
 

@@ -388,8 +388,8 @@ std::vector<ParamSpec> build_param_table() {
       path("model").required().on({"recommend"}).doc("model file made by train (model.h5)"),
       path("dataset")
           .on({"recommend"})
-          .doc("the dataset the model was trained on: needed with --user (what the user has seen); "
-               "with --similar it adds type, year and genres"),
+          .doc("the dataset the model was trained on: needed with --user (what the user has seen) "
+               "and with filters; otherwise it adds type, year and genres"),
       // Text, not an integer row: an id has no default value to check the rule
       // against, so `recommend` parses it itself (same message as the table's).
       choice("user", "")
@@ -402,11 +402,40 @@ std::vector<ParamSpec> build_param_table() {
       choice("mode", "model")
           .one_of({"model", "content"})
           .on({"recommend"})
-          .doc("with --user: model = predicted score, content = content profile of the user's "
-               "training ratings (needs a model trained with --lambda-content > 0)"),
+          .doc("with --user or --ratings: model = the model's scores, content = content profile "
+               "of the user's ratings (needs a model trained with --lambda-content > 0)"),
       flag("include-seen")
           .on({"recommend"})
-          .doc("with --user: also list anime the user already has in the dataset"),
+          .doc("with --user or --ratings: also list anime the user already has or rated"),
+      // Text: given but empty ("--ratings ''") asks for popular anime, so the
+      // command tells "given" from "not given" by the parameter's source.
+      choice("ratings", "")
+          .on({"recommend"})
+          .doc("a new user's ratings, ANIME:SCORE,... (ANIME an id or exact title): "
+               "recommendations without retraining (fold-in); empty = the most popular anime"),
+      path("ratings-file")
+          .on({"recommend"})
+          .doc("a new user's ratings, one ANIME,SCORE per line (split on the last comma; # "
+               "comments): like --ratings"),
+      choice("type", "")
+          .on({"recommend"})
+          .doc("list only anime of these types, comma-separated (e.g. TV,Movie); needs --dataset"),
+      choice("exclude-genre", "")
+          .on({"recommend"})
+          .doc("leave out anime with any of these genres, comma-separated (e.g. Horror,Ecchi); "
+               "needs --dataset"),
+      integer("min-year", "0")
+          .at_least(0)
+          .on({"recommend"})
+          .doc("list only anime first aired in this year or later (0 = any); needs --dataset"),
+      integer("max-episodes", "0")
+          .at_least(0)
+          .on({"recommend"})
+          .doc("list only anime with at most this many episodes (0 = any); needs --dataset"),
+      flag("explain")
+          .on({"recommend"})
+          .doc("say why: the rated anime that contributed most to each score and the content "
+               "features shared with the user's taste"),
       choice("similar-mode", "cf")
           .one_of({"cf", "content", "hybrid"})
           .on({"recommend"})
@@ -489,7 +518,10 @@ std::vector<CommandSpec> build_command_table() {
       {"check", "verify a model, checkpoint or dataset file: checksums and consistency", {"file"}},
       {"export", "write a split of a dataset.h5 as triplets", {}},
       {"train", "fit the ALS model on a dataset.h5 (mpirun -np P for P ranks)", {}},
-      {"recommend", "top-N anime for a user, or anime similar to one anime, from a model.h5", {}},
+      {"recommend",
+       "top-N anime for a user of the dataset or a new user (their ratings), or anime similar "
+       "to one anime, from a model.h5",
+       {}},
       {"evaluate", "offline metrics of a model.h5 on a held-out split, beside baselines", {}},
       {"reproduce", "train again from a model.h5's run manifest and compare bit for bit", {}},
       {"params-doc", "print docs/params.md", {}},

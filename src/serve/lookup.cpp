@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "animerec/core/error.h"
+#include "animerec/core/sha256.h"
 #include "animerec/serve/recommend.h"
 
 namespace animerec::serve {
@@ -120,8 +121,9 @@ int32_t find_user(const model::Model& m, int64_t user_id) {
   int32_t u = row_of(m.user_ids, user_id);
   if (u < 0) {
     throw Error(fmt::format(
-        "unknown user id {}: the model knows {} users, trained on its dataset; for a new user, "
-        "give their ratings with --ratings (coming in the next version)",
+        "unknown user id {}: the model knows {} users, those of the dataset it was trained on; "
+        "for a new user, give their ratings instead: --ratings \"ANIME:SCORE,...\" or "
+        "--ratings-file FILE",
         user_id, m.n_users()));
   }
   return u;
@@ -154,6 +156,18 @@ int32_t find_anime(const model::Model& m, const std::string& query) {
 
 void check_dataset_matches(const model::Model& m, const io::DatasetHeader& h,
                            const std::string& model_path, const std::string& dataset_path) {
+  // The checksum settles it when the model records one (every trained model
+  // does); the id comparison below still names what differs for models
+  // without one.
+  if (!m.dataset_sha256.empty()) {
+    const std::string sha = sha256_file(dataset_path);
+    if (sha != m.dataset_sha256) {
+      throw IoError(fmt::format(
+          "{} is not the dataset {} was trained on: the dataset's sha256 is {}, the model "
+          "records {}; give the dataset.h5 that `animerec train --dataset` read for this model",
+          dataset_path, model_path, sha, m.dataset_sha256));
+    }
+  }
   std::string users = id_difference("users", m.user_ids, h.user_ids);
   std::string anime = id_difference("anime", m.anime_ids, h.anime_ids);
   if (users.empty() && anime.empty()) return;

@@ -16,10 +16,25 @@ struct Row {
   std::vector<std::string> cells;
 };
 
-std::vector<std::string> headers(bool with_meta) {
+std::vector<std::string> headers(bool with_meta, bool with_why) {
   std::vector<std::string> h = {"rank", "anime_id", "title", "score"};
   if (with_meta) h.insert(h.end(), {"type", "year", "genres"});
+  if (with_why) h.insert(h.end(), {"because", "shared_features"});
   return h;
+}
+
+bool is_number_column(const std::string& header) {
+  return header == "rank" || header == "anime_id" || header == "score" || header == "year";
+}
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+  std::string out;
+  for (const std::string& i : items) out += (out.empty() ? "" : separator) + i;
+  return out;
+}
+
+std::string because_title(const Explanation& e, const model::Model& m) {
+  return e.because < 0 ? "" : m.anime_titles[static_cast<size_t>(e.because)];
 }
 
 std::string genres_of(const data::AnimeMeta& meta, size_t a) {
@@ -33,7 +48,7 @@ std::string genres_of(const data::AnimeMeta& meta, size_t a) {
 }
 
 std::vector<Row> rows_of(const std::vector<Scored>& items, const model::Model& m,
-                         const data::AnimeMeta* meta) {
+                         const data::AnimeMeta* meta, const std::vector<Explanation>* why) {
   std::vector<Row> rows;
   for (size_t r = 0; r < items.size(); ++r) {
     const auto a = static_cast<size_t>(items[r].anime);
@@ -44,6 +59,10 @@ std::vector<Row> rows_of(const std::vector<Scored>& items, const model::Model& m
       const int32_t year = meta->year[a];
       row.cells.insert(row.cells.end(), {meta->type[a], year > 0 ? fmt::format("{}", year) : "",
                                          genres_of(*meta, a)});
+    }
+    if (why) {
+      const Explanation& e = why->at(r);
+      row.cells.insert(row.cells.end(), {because_title(e, m), join(e.features, ", ")});
     }
     rows.push_back(std::move(row));
   }
@@ -66,8 +85,8 @@ std::string query_line(const Query& query) {
   return out;
 }
 
-std::string table(const Query& query, const std::vector<Row>& rows, bool with_meta) {
-  const std::vector<std::string> head = headers(with_meta);
+std::string table(const Query& query, const std::vector<Row>& rows,
+                  const std::vector<std::string>& head) {
   std::vector<size_t> w(head.size());
   for (size_t c = 0; c < head.size(); ++c) {
     w[c] = width(head[c]);
@@ -77,7 +96,7 @@ std::string table(const Query& query, const std::vector<Row>& rows, bool with_me
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out;
     for (size_t c = 0; c < cells.size(); ++c) {
-      const bool number = c == 0 || c == 1 || c == 3 || c == 5;
+      const bool number = is_number_column(head[c]);
       const std::string pad(w[c] - width(cells[c]), ' ');
       if (c) out += "  ";
       if (c + 1 == cells.size() && !number) {
@@ -95,8 +114,22 @@ std::string table(const Query& query, const std::vector<Row>& rows, bool with_me
   return out;
 }
 
+nlohmann::ordered_json json_explanation(const Explanation& e, const model::Model& m) {
+  nlohmann::ordered_json out;
+  if (e.because >= 0) {
+    const auto b = static_cast<size_t>(e.because);
+    out["because"] = {{"anime_id", m.anime_ids[b]},
+                      {"title", m.anime_titles[b]},
+                      {"share", std::round(e.share * 1e4) / 1e4}};
+  } else {
+    out["because"] = nullptr;
+  }
+  out["shared_features"] = e.features;
+  return out;
+}
+
 std::string json(const Query& query, const std::vector<Scored>& items, const model::Model& m,
-                 const data::AnimeMeta* meta) {
+                 const data::AnimeMeta* meta, const std::vector<Explanation>* why) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (size_t r = 0; r < items.size(); ++r) {
     const auto a = static_cast<size_t>(items[r].anime);
@@ -115,6 +148,7 @@ std::string json(const Query& query, const std::vector<Scored>& items, const mod
         genres.push_back(g.vocab.at(static_cast<size_t>(g.values[static_cast<size_t>(i)])));
       item["genres"] = genres;
     }
+    if (why) item["explain"] = json_explanation(why->at(r), m);
     list.push_back(item);
   }
   nlohmann::ordered_json out;
@@ -123,7 +157,7 @@ std::string json(const Query& query, const std::vector<Scored>& items, const mod
   return out.dump(2) + "\n";
 }
 
-std::string csv(const std::vector<Row>& rows, bool with_meta) {
+std::string csv(const std::vector<Row>& rows, const std::vector<std::string>& head) {
   std::string out;
   auto line = [&](const std::vector<std::string>& cells) {
     for (size_t c = 0; c < cells.size(); ++c) {
@@ -132,7 +166,7 @@ std::string csv(const std::vector<Row>& rows, bool with_meta) {
     }
     out += "\n";
   };
-  line(headers(with_meta));
+  line(head);
   for (const Row& r : rows) line(r.cells);
   return out;
 }
@@ -147,11 +181,15 @@ std::string csv_field(const std::string& s) {
 }
 
 std::string format_list(const Query& query, const std::vector<Scored>& items, const model::Model& m,
-                        const data::AnimeMeta* meta, const std::string& format) {
-  if (format == "json") return json(query, items, m, meta);
-  const std::vector<Row> rows = rows_of(items, m, meta);
-  if (format == "csv") return csv(rows, meta != nullptr);
-  if (format == "table") return table(query, rows, meta != nullptr);
+                        const data::AnimeMeta* meta, const std::string& format,
+                        const std::vector<Explanation>* why) {
+  if (why && why->size() != items.size())
+    throw std::invalid_argument("format_list: one explanation per item expected");
+  if (format == "json") return json(query, items, m, meta, why);
+  const std::vector<Row> rows = rows_of(items, m, meta, why);
+  const std::vector<std::string> head = headers(meta != nullptr, why != nullptr);
+  if (format == "csv") return csv(rows, head);
+  if (format == "table") return table(query, rows, head);
   throw std::invalid_argument("format_list: unknown format " + format);
 }
 

@@ -12,6 +12,7 @@
 #include "animerec/core/error.h"
 #include "animerec/io/model_file.h"
 #include "animerec/model/scoring.h"
+#include "animerec/serve/fold_in.h"
 #include "animerec/serve/output.h"
 
 namespace animerec::serve {
@@ -65,11 +66,22 @@ std::vector<double> content_scores(const model::Model& m, const UserRows& rows) 
   return s;
 }
 
+bool is_new_user(const RecommendOptions& o) { return o.has_ratings || !o.ratings_file.empty(); }
+
 void check_request(const RecommendOptions& o) {
-  if (o.has_user == !o.similar.empty()) {
+  if (int{o.has_user} + int{is_new_user(o)} + int{!o.similar.empty()} != 1) {
     throw ConfigError(
-        "give exactly one of --user ID (recommendations for a user) and "
-        "--similar ANIME (anime like one anime)");
+        "give exactly one of --user ID (recommendations for a user in the dataset), "
+        "--ratings LIST or --ratings-file FILE (a new user's ratings) and --similar ANIME "
+        "(anime like one anime)");
+  }
+  if (o.has_ratings && !o.ratings_file.empty()) {
+    throw ConfigError("give --ratings or --ratings-file, not both");
+  }
+  if (o.filters.any() && o.dataset_path.empty()) {
+    throw ConfigError(
+        "--type, --exclude-genre, --min-year and --max-episodes need --dataset (the dataset.h5 "
+        "the model was trained on): the anime's type, genres, year and episodes are there");
   }
   if (o.has_user && o.dataset_path.empty()) {
     throw ConfigError(
@@ -118,6 +130,7 @@ UserRows read_user_rows(const std::string& dataset_path, const io::DatasetHeader
   out.anime = std::move(r.anime);
   out.score = std::move(r.score);
   out.split = std::move(r.split);
+  out.status = std::move(r.status);
   return out;
 }
 
@@ -156,15 +169,10 @@ std::vector<Scored> top_n(const std::vector<double>& scores, const std::vector<u
   return out;
 }
 
-std::vector<Scored> recommend_for_user(const model::Model& m, int32_t user, const UserRows& rows,
-                                       UserMode mode, bool include_seen, int top) {
-  std::vector<uint8_t> seen(m.n_anime(), 0);
-  if (!include_seen) {
-    for (int32_t a : rows.anime) seen.at(static_cast<size_t>(a)) = 1;
-  }
-  if (mode == UserMode::kContent) return top_n(content_scores(m, rows), seen, top);
-  const model::UserScores s = model::score_user(m, model::model_users(m, user, 1));
-  std::vector<Scored> out = top_n(s.ranking, seen, top);
+std::vector<Scored> recommend_for_vectors(const model::Model& m, const model::UserVectors& u,
+                                          const std::vector<uint8_t>& excluded, int top) {
+  const model::UserScores s = model::score_user(m, u);
+  std::vector<Scored> out = top_n(s.ranking, excluded, top);
   // Rank on the ranking score (the raw prediction without a ranking part:
   // clipping would tie every anime above the scale); show the predicted
   // score on the scale the user rates on.
@@ -175,8 +183,41 @@ std::vector<Scored> recommend_for_user(const model::Model& m, int32_t user, cons
   return out;
 }
 
+std::vector<Scored> recommend_for_user(const model::Model& m, int32_t user, const UserRows& rows,
+                                       UserMode mode, bool include_seen, int top,
+                                       const std::vector<uint8_t>& filtered) {
+  std::vector<uint8_t> excluded(m.n_anime(), 0);
+  if (!include_seen) {
+    for (int32_t a : rows.anime) excluded.at(static_cast<size_t>(a)) = 1;
+  }
+  exclude_also(excluded, filtered);
+  if (mode == UserMode::kContent) return top_n(content_scores(m, rows), excluded, top);
+  return recommend_for_vectors(m, model::model_users(m, user, 1), excluded, top);
+}
+
+std::vector<int64_t> training_interactions(const std::string& dataset_path,
+                                           const io::DatasetHeader& h) {
+  // Chunks of rows bound the memory whatever the dataset's size; by_anime
+  // order means a chunk's rows are counted in anime order.
+  constexpr int64_t kChunk = int64_t{1} << 20;
+  std::vector<int64_t> counts(h.n_anime(), 0);
+  const int64_t total = h.anime_offsets.back();
+  size_t anime = 0;
+  for (int64_t begin = 0; begin < total; begin += kChunk) {
+    const int64_t end = std::min(total, begin + kChunk);
+    const data::RatingArrays r =
+        io::read_rating_slice(dataset_path, io::Orientation::kByAnime, begin, end);
+    for (int64_t row = begin; row < end; ++row) {
+      while (h.anime_offsets[anime + 1] <= row) ++anime;
+      if (r.split[static_cast<size_t>(row - begin)] == static_cast<uint8_t>(data::Split::kTrain))
+        ++counts[anime];
+    }
+  }
+  return counts;
+}
+
 std::vector<Scored> similar_anime(const model::Model& m, int32_t anime, SimilarMode mode,
-                                  double blend, int top) {
+                                  double blend, int top, const std::vector<uint8_t>& filtered) {
   std::vector<double> scores;
   if (mode == SimilarMode::kCf) {
     scores = cf_similarity(m, anime);
@@ -188,41 +229,231 @@ std::vector<Scored> similar_anime(const model::Model& m, int32_t anime, SimilarM
     for (size_t b = 0; b < scores.size(); ++b)
       scores[b] = blend * scores[b] + (1 - blend) * content[b];
   }
-  std::vector<uint8_t> self(m.n_anime(), 0);
-  self.at(static_cast<size_t>(anime)) = 1;
-  return top_n(scores, self, top);
+  std::vector<uint8_t> excluded(m.n_anime(), 0);
+  excluded.at(static_cast<size_t>(anime)) = 1;
+  exclude_also(excluded, filtered);
+  return top_n(scores, excluded, top);
 }
 
-std::string run_recommend(const RecommendOptions& o) {
-  check_request(o);
-  const model::Model m = io::read_model(o.model_path);
-  data::AnimeMeta meta;
-  const bool has_dataset = !o.dataset_path.empty();
-  io::DatasetHeader h;
-  if (has_dataset) {
-    h = io::read_dataset_header(o.dataset_path);
-    check_dataset_matches(m, h, o.model_path, o.dataset_path);
-    meta = io::read_anime_meta(o.dataset_path);
+std::vector<std::string> shared_features(const model::Model& m, const std::vector<float>& profile,
+                                         int32_t anime, int top) {
+  if (!m.content) return {};
+  const model::ContentPart& c = *m.content;
+  std::vector<std::pair<double, int32_t>> liked;  // (-weight, feature): sorts largest first
+  const auto a = static_cast<size_t>(anime);
+  for (int64_t i = c.offsets[a]; i < c.offsets[a + 1]; ++i) {
+    const int32_t f = c.cols[static_cast<size_t>(i)];
+    const double w = double{profile.at(static_cast<size_t>(f))} * c.values[static_cast<size_t>(i)];
+    if (w > 0) liked.emplace_back(-w, f);
   }
+  std::sort(liked.begin(), liked.end());
+  std::vector<std::string> out;
+  for (size_t i = 0; i < liked.size() && static_cast<int>(i) < top; ++i)
+    out.push_back(c.names[static_cast<size_t>(liked[i].second)]);
+  return out;
+}
+
+namespace {
+
+constexpr int kExplainFeatures = 3;
+
+// What run_recommend read once: the model, and with --dataset its header,
+// anime metadata and the filter flags.
+struct Context {
+  model::Model m;
+  bool has_dataset = false;
+  io::DatasetHeader h;
+  data::AnimeMeta meta;
+  std::vector<uint8_t> filtered;  // empty: no filter
+  std::vector<std::string>* notes = nullptr;
+  void note(const std::string& text) const {
+    if (notes) notes->push_back(text);
+  }
+};
+
+// One list and, with --explain, why each anime is on it.
+struct Listing {
   Query query = Query::object();
   std::vector<Scored> items;
-  if (o.has_user) {
-    const int32_t u = find_user(m, o.user_id);
-    const UserRows rows = read_user_rows(o.dataset_path, h, u);
-    items = recommend_for_user(m, u, rows, o.mode, o.include_seen, o.top);
-    query["user"] = o.user_id;
-    query["mode"] = user_mode_name(o.mode);
-    query["include_seen"] = o.include_seen;
-    query["seen"] = rows.anime.size();
-  } else {
-    const int32_t a = find_anime(m, o.similar);
-    items = similar_anime(m, a, o.similar_mode, o.similar_blend, o.top);
-    query["similar"] = m.anime_ids[static_cast<size_t>(a)];
-    query["title"] = m.anime_titles[static_cast<size_t>(a)];
-    query["similar_mode"] = similar_mode_name(o.similar_mode);
-    if (o.similar_mode == SimilarMode::kHybrid) query["similar_blend"] = o.similar_blend;
+  std::vector<Explanation> why;
+};
+
+// The user's content profile over their scored anime, dense over the
+// vocabulary; empty without a content part or without scored anime.
+std::vector<float> taste_profile(const model::Model& m, const UserHistory& h) {
+  if (!m.content) return {};
+  std::vector<int32_t> anime;
+  std::vector<float> scores;
+  for (size_t i = 0; i < h.size(); ++i) {
+    if (h.score[i] > 0) {
+      anime.push_back(h.anime[i]);
+      scores.push_back(h.score[i]);
+    }
   }
-  return format_list(query, items, m, has_dataset ? &meta : nullptr, o.format);
+  if (anime.empty()) return {};
+  return content::user_profile(content_matrix(m), anime, scores).values;
+}
+
+// The features each listed anime shares with `profile` (empty: none).
+void add_features(const Context& c, const std::vector<float>& profile, Listing& l) {
+  l.why.resize(l.items.size());
+  if (profile.empty()) return;
+  for (size_t r = 0; r < l.items.size(); ++r)
+    l.why[r].features = shared_features(c.m, profile, l.items[r].anime, kExplainFeatures);
+}
+
+// The rated anime with the largest positive share of each listed anime's
+// score (ties by anime row), plus the content features it shares with the user's taste.
+void explain_user_list(const Context& c, const UserHistory& h, UserMode mode, Listing& l) {
+  l.why.assign(l.items.size(), Explanation{});
+  if (mode == UserMode::kModel && h.size() > 0) {
+    const ScoreExplainer explainer(c.m, h);
+    for (size_t r = 0; r < l.items.size(); ++r) {
+      const std::vector<double> shares = explainer.shares(l.items[r].anime);
+      const size_t best =
+          static_cast<size_t>(std::max_element(shares.begin(), shares.end()) - shares.begin());
+      // Only a positive share "contributed"; a list of negative shares has no reason to name.
+      if (shares[best] <= 0) continue;
+      l.why[r].because = h.anime[best];
+      l.why[r].share = shares[best];
+    }
+  }
+  add_features(c, taste_profile(c.m, h), l);
+  if (!c.m.content) {
+    c.note(
+        "--explain: this model has no content part (plain ALS), so no shared content features "
+        "are shown; train with --lambda-content > 0 for them");
+  }
+}
+
+UserRows rows_of_ratings(const std::vector<Rating>& ratings) {
+  UserRows rows;
+  for (const Rating& r : ratings) {
+    rows.anime.push_back(r.anime);
+    rows.score.push_back(r.score);
+    rows.split.push_back(static_cast<uint8_t>(data::Split::kTrain));
+    rows.status.push_back(static_cast<uint8_t>(data::Status::kUnknown));
+  }
+  return rows;
+}
+
+Listing for_known_user(const Context& c, const RecommendOptions& o) {
+  const int32_t u = find_user(c.m, o.user_id);
+  const UserRows rows = read_user_rows(o.dataset_path, c.h, u);
+  Listing l;
+  l.items = recommend_for_user(c.m, u, rows, o.mode, o.include_seen, o.top, c.filtered);
+  l.query["user"] = o.user_id;
+  l.query["mode"] = user_mode_name(o.mode);
+  l.query["include_seen"] = o.include_seen;
+  l.query["seen"] = rows.anime.size();
+  if (o.explain) explain_user_list(c, history_of_rows(c.m, rows), o.mode, l);
+  return l;
+}
+
+// A user who rated nothing: the most interacted-with anime in training, or
+// without a dataset the anime bias (what an average user is predicted).
+Listing popular(const Context& c, const RecommendOptions& o) {
+  std::vector<double> scores(c.m.n_anime(), 0.0);
+  Listing l;
+  if (c.has_dataset) {
+    const std::vector<int64_t> counts = training_interactions(o.dataset_path, c.h);
+    for (size_t a = 0; a < scores.size(); ++a) scores[a] = static_cast<double>(counts[a]);
+    l.query["mode"] = "popularity";
+    c.note(
+        "no ratings given: listing the anime with the most interactions in the training split, "
+        "not personal recommendations; rate a few anime with --ratings for those");
+  } else {
+    if (!is_explicit(c.m)) {
+      throw ConfigError(
+          "no ratings given: an implicit model has no anime biases to rank by; give --dataset "
+          "to list the most popular anime instead");
+    }
+    for (size_t a = 0; a < scores.size(); ++a) scores[a] = c.m.global_mean + c.m.anime_bias[a];
+    l.query["mode"] = "anime-bias";
+    c.note(
+        "no ratings given and no --dataset: listing anime by the score an average user is "
+        "predicted (global mean + anime bias, a damped mean that pulls rarely rated anime toward "
+        "the global mean), not personal recommendations; rate a few anime with --ratings for "
+        "those");
+  }
+  l.query["ratings"] = 0;
+  l.items = top_n(scores, c.filtered, o.top);
+  if (o.explain) {
+    l.why.assign(l.items.size(), Explanation{});
+    c.note("--explain: nothing to explain without ratings");
+  }
+  return l;
+}
+
+Listing for_new_user(const Context& c, const RecommendOptions& o) {
+  const std::vector<Rating> ratings = o.ratings_file.empty()
+                                          ? parse_ratings(c.m, o.ratings)
+                                          : read_ratings_file(c.m, o.ratings_file);
+  if (ratings.empty()) return popular(c, o);
+  std::vector<uint8_t> excluded(c.m.n_anime(), 0);
+  if (!o.include_seen) {
+    for (const Rating& r : ratings) excluded[static_cast<size_t>(r.anime)] = 1;
+  }
+  exclude_also(excluded, c.filtered);
+  const UserHistory h = history_of_ratings(c.m, ratings);
+  Listing l;
+  if (o.mode == UserMode::kContent) {
+    l.items = top_n(content_scores(c.m, rows_of_ratings(ratings)), excluded, o.top);
+  } else {
+    l.items = recommend_for_vectors(c.m, fold_in(c.m, h), excluded, o.top);
+  }
+  l.query["ratings"] = ratings.size();
+  l.query["mode"] = user_mode_name(o.mode);
+  l.query["include_seen"] = o.include_seen;
+  if (o.explain) explain_user_list(c, h, o.mode, l);
+  return l;
+}
+
+Listing for_similar(const Context& c, const RecommendOptions& o) {
+  const int32_t a = find_anime(c.m, o.similar);
+  Listing l;
+  l.items = similar_anime(c.m, a, o.similar_mode, o.similar_blend, o.top, c.filtered);
+  l.query["similar"] = c.m.anime_ids[static_cast<size_t>(a)];
+  l.query["title"] = c.m.anime_titles[static_cast<size_t>(a)];
+  l.query["similar_mode"] = similar_mode_name(o.similar_mode);
+  if (o.similar_mode == SimilarMode::kHybrid) l.query["similar_blend"] = o.similar_blend;
+  if (o.explain) {
+    // The query anime's content row is the "taste" a similar anime shares.
+    std::vector<float> profile;
+    if (c.m.content) {
+      const model::ContentPart& cp = *c.m.content;
+      profile.assign(cp.n_features(), 0.0f);
+      const auto q = static_cast<size_t>(a);
+      for (int64_t i = cp.offsets[q]; i < cp.offsets[q + 1]; ++i)
+        profile[static_cast<size_t>(cp.cols[static_cast<size_t>(i)])] =
+            cp.values[static_cast<size_t>(i)];
+    } else {
+      c.note("--explain: this model has no content part (plain ALS): nothing to explain");
+    }
+    add_features(c, profile, l);
+  }
+  return l;
+}
+
+}  // namespace
+
+std::string run_recommend(const RecommendOptions& o, std::vector<std::string>* notes) {
+  check_request(o);
+  Context c;
+  c.notes = notes;
+  c.m = io::read_model(o.model_path);
+  c.has_dataset = !o.dataset_path.empty();
+  if (c.has_dataset) {
+    c.h = io::read_dataset_header(o.dataset_path);
+    check_dataset_matches(c.m, c.h, o.model_path, o.dataset_path);
+    c.meta = io::read_anime_meta(o.dataset_path);
+    if (o.filters.any()) c.filtered = filtered_out(o.filters, c.meta);
+  }
+  const Listing l = o.has_user       ? for_known_user(c, o)
+                    : is_new_user(o) ? for_new_user(c, o)
+                                     : for_similar(c, o);
+  return format_list(l.query, l.items, c.m, c.has_dataset ? &c.meta : nullptr, o.format,
+                     o.explain ? &l.why : nullptr);
 }
 
 }  // namespace animerec::serve

@@ -18,10 +18,13 @@ namespace animerec::serve {
 using Query = nlohmann::ordered_json;
 
 // The list as text. `meta` (may be null: no dataset given) adds the type,
-// year and genres columns. format: table | json | csv; throws
-// std::invalid_argument for another.
+// year and genres columns; `why` (may be null: no --explain; else one per
+// item) the columns because (title of the rated anime with the largest share
+// of the score) and shared_features, or in JSON an "explain" object per item.
+// format: table | json | csv; throws std::invalid_argument for another.
 std::string format_list(const Query& query, const std::vector<Scored>& items, const model::Model& m,
-                        const data::AnimeMeta* meta, const std::string& format);
+                        const data::AnimeMeta* meta, const std::string& format,
+                        const std::vector<Explanation>* why = nullptr);
 
 // One CSV field, quoted (with doubled quotes) when it holds a comma, quote or newline.
 std::string csv_field(const std::string& s);

@@ -12,6 +12,8 @@
 #include "animerec/content/content.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/model/model.h"
+#include "animerec/model/scoring.h"
+#include "animerec/serve/filters.h"
 
 namespace animerec::serve {
 
@@ -28,6 +30,15 @@ struct Scored {
   double score = 0;
 };
 
+// Why an anime is listed (--explain): the rated anime whose share of the
+// score is largest (fold_in.h) and the content features it shares with the
+// user's taste (or with the query anime, for similar anime).
+struct Explanation {
+  int32_t because = -1;  // model row of the rated anime; -1 = none
+  double share = 0;      // its share of the ranking score
+  std::vector<std::string> features;
+};
+
 // Model row of an external user id. Throws Error (exit 2) for an unknown id,
 // pointing new users to --ratings.
 int32_t find_user(const model::Model& m, int64_t user_id);
@@ -38,8 +49,11 @@ int32_t find_user(const model::Model& m, int64_t user_id);
 // (substring matches first, then smallest edit distance) when none does.
 int32_t find_anime(const model::Model& m, const std::string& query);
 
-// Throws IoError naming what differs when the dataset's user or anime ids are
-// not the model's (a model trained on another dataset would score the wrong rows).
+// Throws IoError when the dataset is not the one the model was trained on:
+// naming both files and both sha256 checksums when the model records its
+// dataset's checksum (core/sha256.h), else naming what differs when the
+// dataset's user or anime ids are not the model's (a model trained on another
+// dataset would score the wrong rows).
 void check_dataset_matches(const model::Model& m, const io::DatasetHeader& h,
                            const std::string& model_path, const std::string& dataset_path);
 
@@ -47,8 +61,9 @@ void check_dataset_matches(const model::Model& m, const io::DatasetHeader& h,
 // hyperslab from the by_user orientation: never the whole rating array.
 struct UserRows {
   std::vector<int32_t> anime;
-  std::vector<float> score;    // 0 = unscored
-  std::vector<uint8_t> split;  // data::Split
+  std::vector<float> score;     // 0 = unscored
+  std::vector<uint8_t> split;   // data::Split
+  std::vector<uint8_t> status;  // data::Status
 };
 UserRows read_user_rows(const std::string& dataset_path, const io::DatasetHeader& h, int32_t user);
 
@@ -66,15 +81,35 @@ std::vector<Scored> top_n(const std::vector<double>& scores, const std::vector<u
 // clipped to [score_min, score_max] for explicit models; kContent ranks by the
 // cosine of each anime's content row with the user's content profile built
 // from their scored training rows. Seen anime (every row in `rows`) are
-// skipped unless include_seen.
+// skipped unless include_seen; so are anime with filtered[a] != 0 (filtered
+// may be empty: no filter).
 std::vector<Scored> recommend_for_user(const model::Model& m, int32_t user, const UserRows& rows,
-                                       UserMode mode, bool include_seen, int top);
+                                       UserMode mode, bool include_seen, int top,
+                                       const std::vector<uint8_t>& filtered = {});
+
+// The top anime for user vectors `u` (of a model user or a fold-in), ranked by
+// the ranking score and shown as the predicted score, clipped to the scale
+// for explicit models; anime with excluded[a] != 0 are skipped.
+std::vector<Scored> recommend_for_vectors(const model::Model& m, const model::UserVectors& u,
+                                          const std::vector<uint8_t>& excluded, int top);
+
+// The most popular anime, for a user who rated nothing: by the number of
+// training interactions (any status) per anime, read from the dataset's
+// by_anime split column in chunks.
+std::vector<int64_t> training_interactions(const std::string& dataset_path,
+                                           const io::DatasetHeader& h);
 
 // Anime most similar to row `anime` (never itself): kCf = cosine of anime
 // factors, kContent = cosine of content rows, kHybrid = blend * cf +
 // (1 - blend) * content.
 std::vector<Scored> similar_anime(const model::Model& m, int32_t anime, SimilarMode mode,
-                                  double blend, int top);
+                                  double blend, int top, const std::vector<uint8_t>& filtered = {});
+
+// The `top` content features of anime row `anime` that the profile likes,
+// largest profile weight x anime value first, ties by feature index. Empty
+// without a content part.
+std::vector<std::string> shared_features(const model::Model& m, const std::vector<float>& profile,
+                                         int32_t anime, int top);
 
 // The whole command: read the files, check them, rank, format.
 struct RecommendOptions {
@@ -82,6 +117,11 @@ struct RecommendOptions {
   std::string dataset_path;  // required with a user; optional (display only) with similar
   bool has_user = false;
   int64_t user_id = 0;
+  // A new user (fold-in): --ratings given (has_ratings, its text in
+  // `ratings`) or --ratings-file (non-empty). No ratings lists popular anime.
+  bool has_ratings = false;
+  std::string ratings;
+  std::string ratings_file;
   std::string similar;  // anime id or title; empty = user mode
   int top = 10;
   UserMode mode = UserMode::kModel;
@@ -89,9 +129,13 @@ struct RecommendOptions {
   SimilarMode similar_mode = SimilarMode::kCf;
   double similar_blend = 0.5;
   std::string format = "table";  // table | json | csv
+  Filters filters;               // need dataset_path
+  bool explain = false;
 };
-// Returns the text to print on stdout. Throws ConfigError for an inconsistent
-// request, Error/IoError (exit 2) for the cases above.
-std::string run_recommend(const RecommendOptions& o);
+// Returns the text to print on stdout; notes for the user (what a fallback
+// did, what --explain could not show) go to *notes when given. Throws
+// ConfigError for an inconsistent request, Error/IoError (exit 2) for the
+// cases above.
+std::string run_recommend(const RecommendOptions& o, std::vector<std::string>* notes = nullptr);
 
 }  // namespace animerec::serve

@@ -12,8 +12,11 @@
 
 #include "../data/sample_dataset.h"
 #include "animerec/core/error.h"
+#include "animerec/core/sha256.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
+#include "animerec/serve/filters.h"
+#include "animerec/serve/fold_in.h"
 #include "animerec/serve/output.h"
 #include "test_support.h"
 
@@ -83,6 +86,7 @@ data::Dataset planted_dataset(std::vector<int64_t> user_ids = {10, 20, 30}) {
   a.title = {"Cowboy Bebop", "Trigun", "Clannad", "Steins;Gate", "Clannad"};
   a.type = {"TV", "TV", "TV", "TV", "Movie"};
   a.year = {1998, 1998, 2007, 2011, 2007};
+  a.episodes = {26, 26, 24, 24, -1};
   a.genres.vocab = {"Action", "Romance", "Sci-Fi"};
   a.genres.offsets = {0, 1, 3, 4, 6, 6};
   a.genres.values = {0, 0, 2, 1, 1, 2};
@@ -355,6 +359,372 @@ TEST(RecommendCliTest, TableForAUserAndExitCode2ForAnUnknownOne) {
       "recommend --model " + f.model + " --dataset " + f.dataset + " --user 99", &out);
   EXPECT_EQ(code, 2) << out;
   EXPECT_NE(out.find("unknown user id 99"), std::string::npos) << out;
+}
+
+// ---------------------------------------------------------------- new users
+
+std::vector<std::pair<int64_t, float>> id_scores(const model::Model& m,
+                                                 const std::vector<Rating>& ratings) {
+  std::vector<std::pair<int64_t, float>> out;
+  for (const Rating& r : ratings)
+    out.emplace_back(m.anime_ids[static_cast<size_t>(r.anime)], r.score);
+  return out;
+}
+
+using IdScores = std::vector<std::pair<int64_t, float>>;
+
+model::Model model_with_comma_title() {
+  model::Model m = planted_model(false);
+  m.anime_titles[4] = "Kaguya: Love, War:2";
+  return m;
+}
+
+TEST(RatingsTest, InlineItemsByIdOrTitleWithCommasAndColonsInTitles) {
+  const model::Model m = model_with_comma_title();
+  EXPECT_EQ(id_scores(m, parse_ratings(m, "1:10, steins;gate : 9,Kaguya: Love, War:2:7,6:8.5")),
+            (IdScores{{1, 10}, {32, 9}, {100, 7}, {6, 8.5f}}));
+  EXPECT_TRUE(parse_ratings(m, "").empty());
+  EXPECT_TRUE(parse_ratings(m, "  ").empty());
+}
+
+TEST(RatingsTest, InlineErrorsNameTheItem) {
+  const model::Model m = model_with_comma_title();
+  EXPECT_EQ(error_of([&] { parse_ratings(m, "6:8,Cowboy Bebopp:9"); }),
+            "--ratings item 2 'Cowboy Bebopp:9': no anime titled 'Cowboy Bebopp' in the model; "
+            "did you mean:\n  1  Cowboy Bebop");
+  EXPECT_EQ(error_of([&] { parse_ratings(m, "1:9,6:11"); }),
+            "--ratings item 2 '6:11': score 11 is outside the model's scale [1, 10]");
+  EXPECT_EQ(error_of([&] { parse_ratings(m, "6:great"); }),
+            "--ratings item 1 '6:great': score 'great' is not a number");
+  EXPECT_EQ(error_of([&] { parse_ratings(m, "Trigun"); }),
+            "--ratings item 1 'Trigun': expected ANIME:SCORE (an id or exact title, a colon, a "
+            "score)");
+  EXPECT_EQ(error_of([&] { parse_ratings(m, "6:8,trigun:5"); }),
+            "--ratings item 2 'trigun:5': anime 6 (Trigun) is rated twice (first at --ratings "
+            "item 1 '6:8')");
+  EXPECT_EQ(error_of([&] { parse_ratings(m, "999:5"); }),
+            "--ratings item 1 '999:5': no anime with id or title '999' in the model");
+}
+
+TEST(RatingsTest, FileSplitsOnTheLastCommaAndSkipsCommentsAndBlankLines) {
+  TempDir dir;
+  const model::Model m = model_with_comma_title();
+  const std::string path = dir.file("mine.csv");
+  testing::write_file(path,
+                      "\xEF\xBB\xBF# anime,score\n1,10\n\n  # a comment\nKaguya: Love, War:2,7\n"
+                      "\"Steins;Gate\" , 9\r\n");
+  EXPECT_EQ(id_scores(m, read_ratings_file(m, path)), (IdScores{{1, 10}, {100, 7}, {32, 9}}));
+
+  testing::write_file(path, "# mine\n1,10\n\n6,0\n");
+  EXPECT_EQ(error_of([&] { read_ratings_file(m, path); }),
+            path + ":4: score 0 is outside the model's scale [1, 10]");
+  testing::write_file(path, "Trigun 9\n");
+  EXPECT_EQ(
+      error_of([&] { read_ratings_file(m, path); }),
+      path + ":1: expected ANIME,SCORE (an id or exact title, a comma, a score), got 'Trigun 9'");
+  testing::write_file(path, "1,9\nStein Gate,9\n");
+  EXPECT_EQ(
+      error_of([&] { read_ratings_file(m, path); }),
+      path + ":2: no anime titled 'Stein Gate' in the model; did you mean:\n  32  Steins;Gate");
+  EXPECT_EQ(error_of([&] { read_ratings_file(m, dir.file("missing.csv")); }),
+            "cannot open --ratings-file " + dir.file("missing.csv"));
+}
+
+TEST(FoldInPlantedTest, NewUserWhoLovesActionGetsTrigunExplainedByCowboyBebop) {
+  const model::Model m = planted_model(true);
+  // Cowboy Bebop (1, 0) loved, Clannad row 2 (0, 1) disliked: x leans to
+  // (+, -), so Trigun (0.9, 0.1) leads and Steins;Gate (0.5, 0.5) follows.
+  const UserHistory h = history_of_ratings(m, {{2, 2.0f}, {0, 10.0f}});
+  EXPECT_EQ(h.anime, (std::vector<int32_t>{0, 2}));  // sorted by row
+  const model::UserVectors v = fold_in(m, h);
+  EXPECT_GT(v.factors(0, 0), 0.0f);
+  EXPECT_LT(v.factors(0, 1), 0.0f);
+  std::vector<uint8_t> rated = {1, 0, 1, 0, 0};
+  EXPECT_EQ(ids(m, recommend_for_vectors(m, v, rated, 3)), (std::vector<int64_t>{6, 32, 100}));
+  const ScoreExplainer e(m, h);
+  const std::vector<double> trigun = e.shares(1);
+  EXPECT_GT(trigun[0], trigun[1]);  // Cowboy Bebop's share is the larger
+  EXPECT_GT(trigun[0], 0.0);
+}
+
+TEST(FoldInPlantedTest, KnownUsersHistoryIsTheirTrainingRowsWeightedLikeTheTrainer) {
+  model::Model m = planted_model(false);
+  m.config["weight-plan-to-watch"] = "0.25";  // the others take train's defaults
+  const data::Dataset d = planted_dataset();
+  UserRows rows = rows_of(d, 0);
+  rows.status = {d.by_user.status[0], d.by_user.status[1], d.by_user.status[2]};
+  const UserHistory h = history_of_rows(m, rows);
+  EXPECT_EQ(h.anime, (std::vector<int32_t>{0, 2, 4}));
+  EXPECT_EQ(h.score, (std::vector<float>{9, 2, 0}));
+  // Completed and scored: weight-completed 1 + weight-scored 1; planned: 0.25.
+  EXPECT_EQ(h.weight, (std::vector<float>{2, 2, 0.25f}));
+  // User 20's only row is in the test split: nothing to fold in.
+  EXPECT_EQ(history_of_rows(m, rows_of(d, 1)).size(), 0u);
+
+  m.config["lambda"] = "a lot";
+  EXPECT_EQ(error_of([&] { fold_in(m, h); }),
+            "the model's config has lambda = 'a lot', not a number");
+}
+
+TEST(FoldInPlantedTest, AnEmptyHistoryGivesZeroVectors) {
+  const model::Model m = planted_model(false);
+  const model::UserVectors v = fold_in(m, UserHistory{});
+  EXPECT_EQ(v.factors, als::FactorMatrix::Zero(1, 2));
+  EXPECT_EQ(v.bias, (std::vector<float>{0.0f}));
+}
+
+// ---------------------------------------------------------------- filters
+
+TEST(FiltersTest, TypeGenreYearAndEpisodes) {
+  const data::Dataset d = planted_dataset();
+  Filters f;
+  f.types = split_list(" tv ,");
+  EXPECT_EQ(filtered_out(f, d.anime), (std::vector<uint8_t>{0, 0, 0, 0, 1}));
+  f = Filters{};
+  f.exclude_genres = split_list("sci-fi");
+  EXPECT_EQ(filtered_out(f, d.anime), (std::vector<uint8_t>{0, 1, 0, 1, 0}));
+  f = Filters{};
+  f.min_year = 2007;
+  EXPECT_EQ(filtered_out(f, d.anime), (std::vector<uint8_t>{1, 1, 0, 0, 0}));
+  f = Filters{};
+  f.max_episodes = 24;  // row 4's count is unknown: it cannot be shown to fit
+  EXPECT_EQ(filtered_out(f, d.anime), (std::vector<uint8_t>{1, 1, 0, 0, 1}));
+  EXPECT_FALSE(Filters{}.any());
+}
+
+TEST(FiltersTest, UnknownValuesAndMissingFieldsAreConfigErrors) {
+  data::Dataset d = planted_dataset();
+  Filters f;
+  f.types = {"TV", "Tv-Show"};
+  EXPECT_EQ(error_of([&] { filtered_out(f, d.anime); }),
+            "--type Tv-Show: no anime in the dataset has this value; it has: Movie, TV");
+  f = Filters{};
+  f.exclude_genres = {"Horror"};
+  EXPECT_EQ(error_of([&] { filtered_out(f, d.anime); }),
+            "--exclude-genre Horror: no anime in the dataset has this value; it has: Action, "
+            "Romance, Sci-Fi");
+  d.anime.year.assign(5, -1);
+  f = Filters{};
+  f.min_year = 2000;
+  EXPECT_EQ(error_of([&] { filtered_out(f, d.anime); }),
+            "--min-year: the dataset knows no anime's year (its anime file has no such column)");
+  EXPECT_THROW(filtered_out(f, d.anime), ConfigError);
+}
+
+// ---------------------------------------------------------------- run_recommend
+
+RecommendOptions new_user(const Files& f, const std::string& ratings) {
+  RecommendOptions o;
+  o.model_path = f.model;
+  o.dataset_path = f.dataset;
+  o.has_ratings = true;
+  o.ratings = ratings;
+  return o;
+}
+
+TEST(RunRecommendTest, NewUserTableWithExplanations) {
+  Files f;
+  RecommendOptions o = new_user(f, "Cowboy Bebop:10,30:2");
+  o.explain = true;
+  std::vector<std::string> notes;
+  const std::string out = run_recommend(o, &notes);
+  EXPECT_TRUE(notes.empty());
+  EXPECT_NE(out.find("ratings: 2  mode: model  include_seen: false\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("rank  anime_id  title        score  type   year  genres           because"
+                     "       shared_features\n"),
+            std::string::npos)
+      << out;
+  // Trigun first, because of Cowboy Bebop, sharing the liked Action (not Sci-Fi: no taste for it).
+  EXPECT_NE(out.find("   1         6  Trigun"), std::string::npos) << out;
+  EXPECT_NE(out.find("Action, Sci-Fi   Cowboy Bebop  Action\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("   1  Cowboy Bebop"), std::string::npos) << out;  // rated: not listed
+
+  o.format = "json";
+  nlohmann::json j = nlohmann::json::parse(run_recommend(o));
+  EXPECT_EQ(j["query"]["ratings"], 2);
+  EXPECT_EQ(j["recommendations"][0]["explain"]["because"]["anime_id"], 1);
+  EXPECT_EQ(j["recommendations"][0]["explain"]["shared_features"],
+            nlohmann::json::array({"Action"}));
+  o.format = "csv";
+  const std::string csv = run_recommend(o);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "rank,anime_id,title,score,type,year,genres,because,shared_features");
+}
+
+TEST(RunRecommendTest, ExplainOnAPlainModelSaysWhyFeaturesAreMissing) {
+  Files f;
+  RecommendOptions o = new_user(f, "1:10");
+  o.model_path = f.plain_model;
+  o.explain = true;
+  std::vector<std::string> notes;
+  const std::string out = run_recommend(o, &notes);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0],
+            "--explain: this model has no content part (plain ALS), so no shared content features "
+            "are shown; train with --lambda-content > 0 for them");
+  EXPECT_NE(out.find("Cowboy Bebop"), std::string::npos) << out;  // the because column
+}
+
+TEST(RunRecommendTest, FiltersApplyToEveryMode) {
+  Files f;
+  RecommendOptions o = new_user(f, "1:10");
+  o.filters.types = {"Movie"};
+  EXPECT_EQ(run_recommend(o).find("Trigun"), std::string::npos);
+  o.format = "csv";
+  std::string csv = run_recommend(o);
+  EXPECT_EQ(csv, "rank,anime_id,title,score,type,year,genres\n1,100,Clannad,1.00,Movie,2007,\n");
+
+  o = RecommendOptions{};
+  o.model_path = f.model;
+  o.dataset_path = f.dataset;
+  o.similar = "6";
+  o.format = "csv";
+  o.filters.exclude_genres = {"Action"};
+  csv = run_recommend(o);
+  EXPECT_EQ(csv.find(",Cowboy Bebop,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",Steins;Gate,"), std::string::npos) << csv;
+
+  o.has_user = true;
+  o.user_id = 20;
+  o.similar.clear();
+  o.filters = Filters{};
+  o.filters.min_year = 2008;
+  csv = run_recommend(o);
+  EXPECT_EQ(csv,
+            "rank,anime_id,title,score,type,year,genres\n1,32,Steins;Gate,6.00,TV,2011,"
+            "\"Romance, Sci-Fi\"\n");
+
+  o.dataset_path.clear();
+  o.has_user = false;
+  o.similar = "6";
+  EXPECT_EQ(error_of([&] { run_recommend(o); }),
+            "--type, --exclude-genre, --min-year and --max-episodes need --dataset (the "
+            "dataset.h5 the model was trained on): the anime's type, genres, year and episodes "
+            "are there");
+}
+
+TEST(RunRecommendTest, NoRatingsListsPopularAnimeWithANote) {
+  Files f;
+  RecommendOptions o = new_user(f, "");
+  o.format = "csv";
+  std::vector<std::string> notes;
+  // Training interactions: row 4 (id 100) twice, rows 0 and 2 once (the
+  // test-split row of user 20 does not count); ties by row.
+  EXPECT_EQ(run_recommend(o, &notes),
+            "rank,anime_id,title,score,type,year,genres\n1,100,Clannad,2.00,Movie,2007,\n"
+            "2,1,Cowboy Bebop,1.00,TV,1998,Action\n3,30,Clannad,1.00,TV,2007,Romance\n"
+            "4,6,Trigun,0.00,TV,1998,\"Action, Sci-Fi\"\n5,32,Steins;Gate,0.00,TV,2011,"
+            "\"Romance, Sci-Fi\"\n");
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("no ratings given: listing the anime with the most interactions in the "
+                          "training split"),
+            std::string::npos);
+
+  // A ratings file with only comments is no ratings too; without a dataset
+  // the anime bias ranks (mu + b_i).
+  const std::string path = f.dir.file("empty.csv");
+  testing::write_file(path, "# nothing rated yet\n\n");
+  o = RecommendOptions{};
+  o.model_path = f.model;
+  o.ratings_file = path;
+  o.format = "csv";
+  o.top = 1;
+  notes.clear();
+  EXPECT_EQ(run_recommend(o, &notes), "rank,anime_id,title,score\n1,1,Cowboy Bebop,5.00\n");
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("global mean + anime bias, a damped mean"), std::string::npos);
+}
+
+TEST(RunRecommendTest, InconsistentRequestsAreConfigErrors) {
+  Files f;
+  RecommendOptions o = new_user(f, "1:10");
+  o.has_user = true;
+  o.user_id = 10;
+  EXPECT_EQ(
+      error_of([&] { run_recommend(o); }),
+      "give exactly one of --user ID (recommendations for a user in the dataset), --ratings "
+      "LIST or --ratings-file FILE (a new user's ratings) and --similar ANIME (anime like one "
+      "anime)");
+  o.has_user = false;
+  o.ratings_file = f.dir.file("r.csv");
+  EXPECT_EQ(error_of([&] { run_recommend(o); }), "give --ratings or --ratings-file, not both");
+}
+
+TEST(RunRecommendTest, DatasetWithAnotherChecksumIsRefusedNamingBoth) {
+  Files f;
+  model::Model m = planted_model(true);
+  m.dataset_sha256 = sha256_file(f.dataset);
+  const std::string model = f.dir.file("with-sha.h5");
+  io::write_model(m, model, false);
+  RecommendOptions o = new_user(f, "1:10");
+  o.model_path = model;
+  EXPECT_NO_THROW(run_recommend(o));
+
+  // Same ids, one score changed: only the checksum tells them apart.
+  data::Dataset other = planted_dataset();
+  const std::string other_path = f.dir.file("other.h5");
+  other.by_user.score[0] = 8;
+  data::build_anime_orientation(other);
+  io::write_dataset(other, other_path, false);
+  o.dataset_path = other_path;
+  EXPECT_EQ(error_of([&] { run_recommend(o); }),
+            other_path + " is not the dataset " + model +
+                " was trained on: the dataset's sha256 is " + sha256_file(other_path) +
+                ", the model records " + m.dataset_sha256 +
+                "; give the dataset.h5 that `animerec train --dataset` read for this model");
+}
+
+TEST(RecommendCliTest, NewUsersNotesAndErrors) {
+  Files f;
+  std::string out;
+  int code = testing::run_animerec(
+      "recommend --model " + f.model + " --dataset " + f.dataset + " --ratings '' --top 1", &out);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("note: no ratings given: listing the anime with the most interactions"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("mode: popularity  ratings: 0"), std::string::npos) << out;
+
+  code = testing::run_animerec("recommend --model " + f.model + " --dataset " + f.dataset +
+                                   " --ratings 'Cowboy Bebop:10' --type TV --max-episodes 26 "
+                                   "--explain --format csv",
+                               &out);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\n1,6,Trigun,"), std::string::npos) << out;
+  EXPECT_EQ(out.find(",Movie,"), std::string::npos) << out;
+
+  const std::string file = f.dir.file("mine.csv");
+  testing::write_file(file, "Cowboy Bebop,10\nTrigunn,3\n");
+  code = testing::run_animerec("recommend --model " + f.model + " --ratings-file " + file, &out);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_EQ(out, "animerec: error: " + file +
+                     ":2: no anime titled 'Trigunn' in the model; did you mean:\n  6  Trigun\n");
+
+  code = testing::run_animerec(
+      "recommend --model " + f.model + " --dataset " + f.dataset + " --user 99", &out);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_EQ(out,
+            "animerec: error: unknown user id 99: the model knows 3 users, those of the dataset it "
+            "was trained on; for a new user, give their ratings instead: --ratings "
+            "\"ANIME:SCORE,...\" or --ratings-file FILE\n");
+}
+
+TEST(RecommendCliTest, ModelFileOfAnotherVersionIsExit2) {
+  if (!testing::have_h5py()) GTEST_SKIP() << "python3-h5py not installed";
+  Files f;
+  ASSERT_EQ(testing::run_python(f.dir, "h5py.File(sys.argv[1], 'r+').attrs['format_version'] = 3",
+                                f.model),
+            0);
+  std::string out;
+  int code = testing::run_animerec("recommend --model " + f.model + " --similar 1", &out);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_EQ(out, "animerec: error: " + f.model +
+                     ": field /@format_version: version 3 is not supported (this program reads "
+                     "version 2)\n");
+  code = testing::run_animerec("recommend --model " + f.dataset + " --similar 1", &out);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_EQ(out, "animerec: error: " + f.dataset +
+                     " is not an animerec model (format attribute is \"animerec-dataset\")\n");
 }
 
 }  // namespace
