@@ -162,5 +162,19 @@ TEST(AnimeSourceTest, DurationAndAiring) {
   EXPECT_EQ(season, "");
 }
 
+// Found by fuzz/sources_fuzzer (a synopsis file cut inside a quoted synopsis):
+// under the skip policy the unterminated record was reported forever.
+TEST(AnimeSourceTest, SkipPolicyEndsOnUnterminatedQuoteAtEndOfFile) {
+  TempDir dir;
+  write_file(dir.file("s.csv"),
+             "MAL_ID,Name,Score,Genres,sypnopsis\n"
+             "1,Cowboy Bebop,8.78,\"Action, Space\",\"In the year 20rmation has been added.\n");
+  BadRowLog log(BadRowPolicy::kSkip);
+  AnimeTable table;
+  merge_synopsis_file(dir.file("s.csv"), table, log, true);
+  EXPECT_TRUE(table.by_id.empty());
+  EXPECT_EQ(log.entries().at("bad_quoting").count, 1);
+}
+
 }  // namespace
 }  // namespace animerec::data
