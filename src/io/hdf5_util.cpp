@@ -312,6 +312,9 @@ std::vector<T> read_array(const Group& g, const char* name, hsize_t expected,
   hsize_t n = length_1d(g, name, d.get());
   check_type<T>(g, name, d.get());
   check_expected(g, name, n, expected, expected_why);
+  // The length may come from this file alone (ids, vocabularies, provenance):
+  // refuse a dataspace larger than the stored data before allocating it.
+  check_stored_size(g, name);
   std::vector<T> out(n);
   if (n > 0 &&
       H5Dread(d.get(), Traits<T>::mem_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
@@ -328,6 +331,7 @@ std::vector<T> read_array_range(const Group& g, const char* name, hsize_t begin,
   if (begin > end || end > n) {
     g.fail(name, fmt::format("rows [{}, {}) are out of range: it has {} elements", begin, end, n));
   }
+  check_stored_size(g, name);  // n, and so the range, may be a hostile declaration
   hsize_t count = end - begin;
   std::vector<T> out(count);
   if (count == 0) return out;
@@ -358,6 +362,7 @@ std::vector<std::string> read_strings(const Group& g, const char* name, hsize_t 
   hsize_t n = length_1d(g, name, d.get());
   check_string_type(g, name, d.get());
   check_expected(g, name, n, expected, expected_why);
+  check_stored_size(g, name);  // as in read_array: before allocating n strings
   std::vector<std::string> out(n);
   if (n == 0) return out;
   Id type = vlen_string_type();

@@ -151,17 +151,21 @@ template <class T>
 hsize_t array_length(const Group& g, const char* name);
 
 // Reads the whole array. `expected` (when given) is checked before anything
-// is allocated; `expected_why` says where the expectation comes from.
+// is allocated; `expected_why` says where the expectation comes from. So is
+// the stored size (check_stored_size), as the length may come from the file
+// alone.
 template <class T>
 std::vector<T> read_array(const Group& g, const char* name);
 template <class T>
 std::vector<T> read_array(const Group& g, const char* name, hsize_t expected,
                           std::string_view expected_why);
-// Reads elements [begin, end) through a hyperslab selection.
+// Reads elements [begin, end) through a hyperslab selection (after
+// check_stored_size).
 template <class T>
 std::vector<T> read_array_range(const Group& g, const char* name, hsize_t begin, hsize_t end);
 
 hsize_t strings_length(const Group& g, const char* name);
+// As read_array: the expected length and the stored size are checked first.
 std::vector<std::string> read_strings(const Group& g, const char* name, hsize_t expected,
                                       std::string_view expected_why);
 std::vector<std::string> read_strings(const Group& g, const char* name);
