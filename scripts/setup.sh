@@ -14,6 +14,9 @@ packages=(
   libfmt-dev libspdlog-dev nlohmann-json3-dev libssl-dev
   python3 python3-h5py python3-numpy python3-pandas
   clang-format
+  # scripts/fuzz.sh (a CI step): clang with libFuzzer and the sanitizer
+  # runtimes, and clang's OpenMP runtime.
+  clang libclang-rt-dev libomp-dev
 )
 if [[ "${ANIMEREC_SETUP_SANITIZERS:-0}" == 1 ]]; then
   packages+=(clang libclang-rt-dev)
