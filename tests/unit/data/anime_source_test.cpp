@@ -176,7 +176,7 @@ TEST(AnimeSourceTest, SkipPolicyEndsOnUnterminatedQuoteAtEndOfFile) {
   EXPECT_EQ(log.entries().at("bad_quoting").count, 1);
 }
 
-// Found by fuzz/sources_fuzzer: a 400-digit duration made std::stod throw
+// Seen while writing fuzz/sources_fuzzer: a 400-digit duration made std::stod throw
 // std::out_of_range (not an animerec error), and durations beyond int32 were
 // converted with undefined behaviour.
 TEST(AnimeSourceTest, DurationTooLargeIsUnknown) {
@@ -186,7 +186,7 @@ TEST(AnimeSourceTest, DurationTooLargeIsUnknown) {
   EXPECT_EQ(parse_duration_minutes("1000 hr"), 60000);
 }
 
-// Found by fuzz/sources_fuzzer: "1e300" episodes or "1e30" members were
+// Seen while writing fuzz/sources_fuzzer: "1e300" episodes or "1e30" members were
 // converted to int32/int64 with undefined behaviour; now they are bad rows.
 TEST(AnimeSourceTest, NumberOutOfRangeForItsFieldIsABadRow) {
   TempDir dir;
