@@ -18,10 +18,10 @@ packages=(
   # (scripts/slurm-cluster.sh); slurm-wlm-basic-plugins, pulled in by slurmd, has the
   # PMIx plugin that srun --mpi=pmix needs.
   slurm-wlm munge
+  # scripts/fuzz.sh (a CI step): clang with libFuzzer and the sanitizer
+  # runtimes, and clang's OpenMP runtime.
+  clang libclang-rt-dev libomp-dev
 )
-if [[ "${ANIMEREC_SETUP_SANITIZERS:-0}" == 1 ]]; then
-  packages+=(clang libclang-rt-dev)
-fi
 
 missing=()
 for p in "${packages[@]}"; do

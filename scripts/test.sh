@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: install packages, build, run every
 # CTest test (unit + integration), then rebuild with AddressSanitizer and
-# UndefinedBehaviorSanitizer and run the unit tests again.
+# UndefinedBehaviorSanitizer and run the unit tests again, then fuzz each
+# libFuzzer target for a bounded time (docs/fuzzing.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Open MPI refuses to run as root unless told; CI runs as root.
@@ -17,3 +18,6 @@ echo "== sanitizer build (ASan + UBSan) and unit tests"
 BUILD_DIR=$root/build-sanitize BUILD_TYPE=Debug "$root/scripts/build.sh" -DANIMEREC_SANITIZE=ON
 (cd "$root/build-sanitize" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$(nproc)" -L unit)
+
+echo "== fuzzing (libFuzzer + ASan + UBSan), 60 s per target"
+FUZZ_SECONDS=60 "$root/scripts/fuzz.sh"

@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <type_traits>
 
 #include "animerec/core/error.h"
 #include "animerec/core/progress.h"
@@ -134,6 +138,18 @@ std::string_view at(const CsvReader& r, size_t col) {
   return col == kAbsent ? std::string_view() : r.field(col);
 }
 
+// True when the finite `v` converts to T without overflow. For an integer T
+// the bounds are -2^(n-1) (exact in a double) and 2^(n-1), exclusive.
+template <typename T>
+bool fits(double v) {
+  if constexpr (std::is_integral_v<T>) {
+    constexpr auto lowest = static_cast<double>(std::numeric_limits<T>::lowest());
+    return v >= lowest && v < -lowest;
+  } else {
+    return std::abs(v) <= static_cast<double>(std::numeric_limits<T>::max());
+  }
+}
+
 // A numeric metadata field: unknown markers give `fallback`, junk is a bad row.
 template <typename T>
 bool number_field(const CsvReader& r, size_t col, const char* name, T& out, BadRowLog& log) {
@@ -143,6 +159,13 @@ bool number_field(const CsvReader& r, size_t col, const char* name, T& out, BadR
   if (!v) {
     log.report(r.path(), r.line(), "bad_metadata_number",
                fmt::format("non-numeric {} ({})", name, text));
+    return false;
+  }
+  // A value T cannot hold ("1e300" episodes) would be undefined behaviour to
+  // convert, not just a wrong number.
+  if (!fits<T>(*v)) {
+    log.report(r.path(), r.line(), "bad_metadata_number",
+               fmt::format("{} out of range ({})", name, text));
     return false;
   }
   out = static_cast<T>(*v);
@@ -282,7 +305,11 @@ int32_t parse_duration_minutes(std::string_view text) {
     }
     size_t b = i;
     while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-    double v = std::stod(std::string(text.substr(b, i - b)));
+    // from_chars, not stod: a run of 400 digits is out of range for a double,
+    // which stod reports by throwing std::out_of_range.
+    double v = 0;
+    auto parsed = std::from_chars(text.data() + b, text.data() + i, v);
+    if (parsed.ec == std::errc::result_out_of_range) v = HUGE_VAL;
     while (i < text.size() && text[i] == ' ') ++i;
     std::string_view unit = text.substr(i, 3);
     if (unit.rfind("hr", 0) == 0) {
@@ -296,7 +323,12 @@ int32_t parse_duration_minutes(std::string_view text) {
     }
     any = true;
   }
-  return any ? std::max(1, static_cast<int32_t>(minutes + 0.5)) : -1;
+  // Beyond int32 (or infinite) is no real duration: unknown, and converting
+  // it would be undefined behaviour.
+  if (!any || !(minutes + 0.5 < static_cast<double>(std::numeric_limits<int32_t>::max()))) {
+    return -1;
+  }
+  return std::max(1, static_cast<int32_t>(minutes + 0.5));
 }
 
 void parse_airing(std::string_view premiered, std::string_view aired, int32_t& year,

@@ -140,6 +140,12 @@ size_t CsvReader::find_record_end(size_t& newlines) {
   if (!eof_) return npos;
   if (state == kQuoted) {
     record_line_ = next_line_;
+    // The broken record runs to the end of the file: consume it before
+    // failing, so a caller that skips bad rows (--on-bad-row skip) reaches the
+    // end of the file instead of failing on the same record forever.
+    consumed_ += end_ - pos_;
+    next_line_ += static_cast<int64_t>(newlines) + 1;
+    pos_ = end_;
     fail("unterminated quoted field (the file ends inside quotes)");
   }
   return end_;

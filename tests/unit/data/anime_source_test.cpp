@@ -162,5 +162,52 @@ TEST(AnimeSourceTest, DurationAndAiring) {
   EXPECT_EQ(season, "");
 }
 
+// Found by fuzz/sources_fuzzer (a synopsis file cut inside a quoted synopsis):
+// under the skip policy the unterminated record was reported forever.
+TEST(AnimeSourceTest, SkipPolicyEndsOnUnterminatedQuoteAtEndOfFile) {
+  TempDir dir;
+  write_file(dir.file("s.csv"),
+             "MAL_ID,Name,Score,Genres,sypnopsis\n"
+             "1,Cowboy Bebop,8.78,\"Action, Space\",\"In the year 20rmation has been added.\n");
+  BadRowLog log(BadRowPolicy::kSkip);
+  AnimeTable table;
+  merge_synopsis_file(dir.file("s.csv"), table, log, true);
+  EXPECT_TRUE(table.by_id.empty());
+  EXPECT_EQ(log.entries().at("bad_quoting").count, 1);
+}
+
+// Seen while writing fuzz/sources_fuzzer: a 400-digit duration made std::stod throw
+// std::out_of_range (not an animerec error), and durations beyond int32 were
+// converted with undefined behaviour.
+TEST(AnimeSourceTest, DurationTooLargeIsUnknown) {
+  EXPECT_EQ(parse_duration_minutes(std::string(400, '9') + " min"), -1);
+  EXPECT_EQ(parse_duration_minutes("99999999999 hr"), -1);
+  EXPECT_EQ(parse_duration_minutes("35791395 hr"), -1);  // 2147483700 minutes: past int32
+  EXPECT_EQ(parse_duration_minutes("1000 hr"), 60000);
+}
+
+// Seen while writing fuzz/sources_fuzzer: "1e300" episodes or "1e30" members were
+// converted to int32/int64 with undefined behaviour; now they are bad rows.
+TEST(AnimeSourceTest, NumberOutOfRangeForItsFieldIsABadRow) {
+  TempDir dir;
+  std::string header =
+      "MAL_ID,Name,Score,Genres,Type,Episodes,Aired,Premiered,Studios,Source,Duration,Rating,"
+      "Members\n";
+  write_file(dir.file("a.csv"), header + "1,x,8,A,TV,1e300,,,S,O,24 min,R,5\n" +
+                                    "2,y,8,A,TV,12,,,S,O,24 min,R,1e30\n" +
+                                    "3,z,1e39,A,TV,12,,,S,O,24 min,R,2147483648\n");
+  BadRowLog log(BadRowPolicy::kSkip);
+  AnimeTable t = read_anime_file(dir.file("a.csv"), AnimeLayout::kAuto, log, true);
+  EXPECT_EQ(log.entries().at("bad_metadata_number").count, 3);
+  EXPECT_EQ(t.by_id.size(), 0u);
+  EXPECT_EQ(log.entries().at("bad_metadata_number").first[0],
+            dir.file("a.csv") + ":2: Episodes out of range (1e300)");
+
+  write_file(dir.file("b.csv"), header + "4,w,8,A,TV,2147483647,,,S,O,24 min,R,9007199254740992\n");
+  AnimeTable ok = read(dir.file("b.csv"));
+  EXPECT_EQ(ok.by_id.at(4).episodes, 2147483647);
+  EXPECT_EQ(ok.by_id.at(4).members, 9007199254740992);
+}
+
 }  // namespace
 }  // namespace animerec::data

@@ -95,6 +95,18 @@ TEST(CsvReaderTest, UnterminatedQuoteNamesTheLineWhereTheRecordStarts) {
   }
 }
 
+// Found by fuzz/sources_fuzzer: the failing record was not consumed, so a
+// caller that skips bad rows called next() on it forever.
+TEST(CsvReaderTest, UnterminatedQuoteAtEndOfFileIsConsumed) {
+  TempDir dir;
+  write_file(dir.file("bad.csv"), "a,b\n1,\"open\n2,3\n");
+  CsvReader r(dir.file("bad.csv"));
+  ASSERT_TRUE(r.next());
+  EXPECT_THROW(r.next(), InputError);
+  EXPECT_FALSE(r.next());
+  EXPECT_EQ(r.bytes_consumed(), r.file_size());
+}
+
 TEST(CsvReaderTest, TextAfterClosingQuoteIsAnError) {
   TempDir dir;
   write_file(dir.file("bad.csv"), "a,b\n\"x\"y,2\n");

@@ -185,5 +185,18 @@ TEST(RatingsSourceTest, SkipPolicyCountsPerReason) {
   EXPECT_EQ(log.entries().at("wrong_field_count").count, 1);
 }
 
+// Found by fuzz/sources_fuzzer: under the skip policy a file ending inside
+// quotes made next() report the same bad record forever (a hang).
+TEST(RatingsSourceTest, SkipPolicyEndsOnUnterminatedQuoteAtEndOfFile) {
+  TempDir dir;
+  write_file(dir.file("r.csv"), "user_id,anime_id,rating\n1,2,8\n1,\"3,9\n2,2,7\n");
+  BadRowLog log(BadRowPolicy::kSkip);
+  auto rows = read_all(dir.file("r.csv"), RatingsLayout::kAuto, nullptr, BadRowPolicy::kSkip, &log);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].anime, 2);
+  EXPECT_EQ(log.entries().at("bad_quoting").count, 1);
+  EXPECT_EQ(log.total(), 1);
+}
+
 }  // namespace
 }  // namespace animerec::data

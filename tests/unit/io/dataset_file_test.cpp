@@ -262,6 +262,26 @@ TEST(DatasetFileTest, WrongRankIsRejected) {
       ": field /anime/has_metadata: has rank 2, expected a 1-D array");
 }
 
+// Found by fuzz/dataset_struct_fuzzer: arrays whose length only the file
+// gives (ids, provenance names) were allocated at their declared size, so a
+// few bytes declaring 2^38 strings made the reader allocate 8 TiB.
+TEST(DatasetFileTest, HugeDeclaredStringArrayIsRejectedBeforeAllocating) {
+  expect_damage_rejected(
+      "del f['provenance/params/name']\n"
+      "f.create_dataset('provenance/params/name', shape=(2**38,), dtype=h5py.string_dtype(),\n"
+      "                 chunks=(1,))",
+      ": field /provenance/params/name: declares 274877906944 elements of 8 bytes but the "
+      "file stores only 0 bytes (damaged file?)");
+}
+
+TEST(DatasetFileTest, HugeDeclaredIdsAreRejectedBeforeAllocating) {
+  expect_damage_rejected(
+      "del f['users/ids']\n"
+      "f.create_dataset('users/ids', shape=(2**37,), dtype='<i8', chunks=(1,))",
+      ": field /users/ids: declares 137438953472 elements of 8 bytes but the file stores only 0 "
+      "bytes (damaged file?)");
+}
+
 TEST(DatasetFileTest, MissingArrayIsRejected) {
   expect_damage_rejected("del f['anime/genres/values']",
                          ": field /anime/genres/values: is missing");
