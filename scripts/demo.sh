@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job end to end on a fresh machine: install packages, build, then
 #   synth (a small MyAnimeList-2023-shaped dataset) -> prepare -> info -> export
-#   -> train on 2 MPI ranks -> test RMSE against two baselines -> recommendations
-#   for a user and similar anime.
+#   -> train on 2 MPI ranks -> evaluate against the baselines (mpiexec -n 2) ->
+#   the top 10 for a known user -> a new user's fold-in from three ratings, with
+#   --explain -> similar anime.
 # With real Kaggle files instead of the synthetic ones:
 #   scripts/demo.sh --ratings rating.csv --anime anime.csv [other prepare options]
 # Everything is written under OUT_DIR (default: out/demo).
@@ -33,16 +34,20 @@ echo "== train: explicit ALS on 2 MPI ranks, early stopping on the validation sp
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # the demo may run as root
 mpiexec -n 2 "$bin" train --config "$root/configs/ci-tiny.ini" --dataset "$out_dir/dataset.h5" \
   --out "$out_dir/model.h5" --threads 1 --metrics-out "$out_dir/metrics.jsonl" --overwrite
-echo "== test RMSE of the model and two baselines (read back with h5py)"
-/usr/bin/python3 "$root/bench/split_rmse.py" "$out_dir/dataset.h5" "$out_dir/model.h5"
+echo "== evaluate on the test split, beside the baselines (2 ranks, the same numbers as 1)"
+mpiexec -n 2 "$bin" evaluate --model "$out_dir/model.h5" --dataset "$out_dir/dataset.h5" --k 10
 
 # The first user of the dataset, and the anime they rated first.
 user=$("$bin" export --dataset "$out_dir/dataset.h5" --split all --out "$out_dir/all.csv" --overwrite &&
   sed -n 2p "$out_dir/all.csv" | cut -d, -f1)
 anime=$(sed -n 2p "$out_dir/all.csv" | cut -d, -f2)
-echo "== recommendations for user $user (model, then content only)"
-"$bin" recommend --model "$out_dir/model.h5" --dataset "$out_dir/dataset.h5" --user "$user" --top 5
-"$bin" recommend --model "$out_dir/model.h5" --dataset "$out_dir/dataset.h5" --user "$user" --top 5 --mode content
+echo "== top 10 for user $user"
+"$bin" recommend --model "$out_dir/model.h5" --dataset "$out_dir/dataset.h5" --user "$user" --top 10
+# A new user who rated three anime (those of the first rows of the file): fold-in, no retraining.
+ratings=$(sed -n 2,4p "$out_dir/all.csv" | cut -d, -f2 | paste -sd' ' | awk '{print $1":10,"$2":9,"$3":8"}')
+echo "== a new user: --ratings \"$ratings\" (fold-in), with --explain"
+"$bin" recommend --model "$out_dir/model.h5" --dataset "$out_dir/dataset.h5" --ratings "$ratings" \
+  --top 5 --explain
 echo "== anime similar to $anime (factors and content blended)"
 "$bin" recommend --model "$out_dir/model.h5" --dataset "$out_dir/dataset.h5" --similar "$anime" --top 5 \
   --similar-mode hybrid
