@@ -437,7 +437,7 @@ std::vector<ParamSpec> build_param_table() {
           .on({"recommend"})
           .doc("with --all-users: file to write; .h5/.hdf5 = HDF5, .csv (or --format csv) = CSV "
                "user_id,rank,anime_id,score"),
-      integer("batch-users", "512")
+      integer("batch-users", "128")
           .in(1, 1000000)
           .on({"recommend"})
           .doc("with --all-users: users scored by one matrix product; memory per thread is "

@@ -65,7 +65,7 @@ struct BatchOptions {
   int top = 10;
   bool include_seen = false;
   bool overwrite = false;
-  int64_t block_users = 512;
+  int64_t block_users = 128;
   bool quiet = false;
   bool time_bare_product = false;  // also print "bare product: X s" (benchmark)
 };
