@@ -29,11 +29,13 @@
 #include "animerec/data/summary.h"
 #include "animerec/data/synth.h"
 #include "animerec/dist/comm.h"
+#include "animerec/eval/cv.h"
 #include "animerec/eval/evaluate.h"
 #include "animerec/io/check_file.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/library_version.h"
 #include "animerec/io/model_file.h"
+#include "animerec/serve/batch.h"
 #include "animerec/serve/recommend.h"
 #include "animerec/train/reproduce.h"
 #include "animerec/train/trainer.h"
@@ -221,11 +223,22 @@ content::ContentOptions content_options(const Params& p) {
   return c;
 }
 
+// True when `p`'s command has the parameter (cv has train's, minus the files).
+bool accepts(const Params& p, const std::string& name) {
+  for (const config::ParamSpec* spec : config::command_params(p.command())) {
+    if (spec->name == name) return true;
+  }
+  return false;
+}
+
+// train's options from train's (or cv's) parameters; cv has no output files.
 train::TrainOptions train_options(const Params& p, const std::string& command_line) {
   train::TrainOptions o;
   o.dataset_path = p.get_string("dataset");
-  o.out_path = p.get_string("out");
-  o.overwrite = p.get_bool("overwrite");
+  if (accepts(p, "out")) {
+    o.out_path = p.get_string("out");
+    o.overwrite = p.get_bool("overwrite");
+  }
   o.als.factors = static_cast<int>(p.get_int("factors"));
   o.als.feedback =
       p.get_string("feedback") == "implicit" ? als::Feedback::kImplicit : als::Feedback::kExplicit;
@@ -252,10 +265,12 @@ train::TrainOptions train_options(const Params& p, const std::string& command_li
   o.init_scale = p.get_double("init-scale");
   o.seed = static_cast<uint64_t>(p.get_int("seed"));
   o.threads = static_cast<int>(p.get_int("threads"));
-  o.checkpoint_every = static_cast<int>(p.get_int("checkpoint-every"));
-  o.checkpoint_dir = p.get_string("checkpoint-dir");
-  o.resume_path = p.get_string("resume");
-  o.metrics_out = p.get_string("metrics-out");
+  if (accepts(p, "checkpoint-every")) {
+    o.checkpoint_every = static_cast<int>(p.get_int("checkpoint-every"));
+    o.checkpoint_dir = p.get_string("checkpoint-dir");
+    o.resume_path = p.get_string("resume");
+    o.metrics_out = p.get_string("metrics-out");
+  }
   o.memory_limit = memory_limit(p);
   o.quiet = p.get_bool("quiet");
   o.command_line = command_line;
@@ -290,7 +305,34 @@ int64_t user_id_of(const std::string& text) {
   return id;
 }
 
+// recommend --all-users: every user's list into a file, over MPI ranks.
+int cmd_recommend_all_users(const Params& p) {
+  if (!p.get_string("user").empty() || !p.get_string("similar").empty())
+    throw ConfigError("--all-users lists every user: drop --user and --similar");
+  if (p.get_string("mode") != "model")
+    throw ConfigError(
+        fmt::format("--mode {}: --all-users supports --mode model only", p.get_string("mode")));
+  const std::string format = p.get_string("format");
+  if (format == "json")
+    throw ConfigError("--format json: with --all-users the output is .h5 or .csv");
+  serve::BatchOptions o;
+  o.model_path = p.get_string("model");
+  o.dataset_path = p.get_string("dataset");
+  o.out_path = p.get_string("out");
+  o.format = format == "csv" ? "csv" : "";  // table (the default) = from the extension
+  o.top = static_cast<int>(p.get_int("top"));
+  o.include_seen = p.get_bool("include-seen");
+  o.overwrite = p.get_bool("overwrite");
+  o.block_users = p.get_int("batch-users");
+  o.quiet = p.get_bool("quiet");
+  o.time_bare_product = p.get_bool("time-bare-product");
+  g_comm = dist::make_world_comm(g_argc, g_argv);
+  serve::run_batch_recommend(o, *g_comm);
+  return kExitOk;
+}
+
 int cmd_recommend(const Params& p, const std::string&) {
+  if (p.get_bool("all-users")) return cmd_recommend_all_users(p);
   serve::RecommendOptions o;
   o.model_path = p.get_string("model");
   o.dataset_path = p.get_string("dataset");
@@ -352,9 +394,25 @@ int cmd_evaluate(const Params& p, const std::string& command_line) {
   o.k = p.get_string("k");
   o.relevance = p.get_double("relevance");
   o.format = p.get_string("format");
+  g_comm = dist::make_world_comm(g_argc, g_argv);
   nlohmann::json report;
-  std::fputs(eval::run_evaluate(o, &report).c_str(), stdout);
-  write_evaluate_manifest(p, command_line, started, report);
+  std::fputs(eval::run_evaluate(o, *g_comm, &report).c_str(), stdout);
+  if (g_comm->rank() == 0) write_evaluate_manifest(p, command_line, started, report);
+  return kExitOk;
+}
+
+int cmd_cv(const Params& p, const std::string& command_line) {
+  eval::CvOptions o;
+  o.train = train_options(p, command_line);
+  o.dataset_path = p.get_string("dataset");
+  o.folds = static_cast<int>(p.get_int("folds"));
+  o.k = p.get_string("k");
+  o.relevance = p.get_double("relevance");
+  o.format = p.get_string("format");
+  o.work_dir = p.get_string("work-dir");
+  o.quiet = p.get_bool("quiet");
+  g_comm = dist::make_world_comm(g_argc, g_argv);
+  std::fputs(eval::run_cv(o, *g_comm).c_str(), stdout);
   return kExitOk;
 }
 
@@ -472,7 +530,7 @@ const std::map<std::string, Handler>& handlers() {
       {"prepare", cmd_prepare},     {"synth", cmd_synth},         {"info", cmd_info},
       {"check", cmd_check},         {"export", cmd_export},       {"params-doc", cmd_params_doc},
       {"train", cmd_train},         {"recommend", cmd_recommend}, {"evaluate", cmd_evaluate},
-      {"reproduce", cmd_reproduce},
+      {"cv", cmd_cv},               {"reproduce", cmd_reproduce},
   };
   return kHandlers;
 }

@@ -5,6 +5,8 @@
 // Parameters shared by several commands (seed, overwrite, quiet) are one row
 // with several commands, so their meaning cannot drift apart. They sit at the
 // end so that each command lists its own parameters first.
+#include <algorithm>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,8 +74,23 @@ Row choice(std::string name, std::string default_value) {
 Row path(std::string name) { return Row(std::move(name), ParamType::kPath); }
 Row flag(std::string name) { return Row(std::move(name), ParamType::kBool, "false"); }
 
+// cv trains exactly like train, so it takes every train parameter except
+// those naming train's files (one list, so the two cannot drift apart).
+std::vector<ParamSpec> add_train_params_to_cv(std::vector<ParamSpec> table) {
+  static const char* const kTrainOnly[] = {
+      "dataset", "out", "overwrite", "resume", "checkpoint-every", "checkpoint-dir", "metrics-out"};
+  for (ParamSpec& p : table) {
+    const bool on_train =
+        std::find(p.commands.begin(), p.commands.end(), "train") != p.commands.end();
+    const bool file_param =
+        std::find(std::begin(kTrainOnly), std::end(kTrainOnly), p.name) != std::end(kTrainOnly);
+    if (on_train && !file_param) p.commands.push_back("cv");
+  }
+  return table;
+}
+
 std::vector<ParamSpec> build_param_table() {
-  return {
+  return add_train_params_to_cv({
       // ---- prepare
       path("ratings")
           .required()
@@ -246,7 +263,7 @@ std::vector<ParamSpec> build_param_table() {
           .on({"train"})
           .doc("full iterations (user + anime half-sweeps)"),
       integer("ranking-factors", "0")
-          .in(0, 4096)
+          .in(0, 1024)
           .on({"train"})
           .doc("explicit: also fit a ranking part, implicit ALS with this many factors on every "
                "interaction, that orders recommendations (0 = none; docs/recommend.md)"),
@@ -445,6 +462,23 @@ std::vector<ParamSpec> build_param_table() {
           .in(0.0, 1.0)
           .on({"recommend"})
           .doc("with --similar-mode hybrid: weight W of cf (content gets 1 - W)"),
+      flag("all-users")
+          .on({"recommend"})
+          .doc("top-N of every user of the model into --out (.h5 or .csv), split over MPI ranks "
+               "(mpirun -np P); see docs/recommend.md, Batch"),
+      path("out")
+          .on({"recommend"})
+          .doc("with --all-users: file to write; .h5/.hdf5 = HDF5, .csv (or --format csv) = CSV "
+               "user_id,rank,anime_id,score"),
+      integer("batch-users", "128")
+          .in(1, 1000000)
+          .on({"recommend"})
+          .doc("with --all-users: users scored by one matrix product; memory per thread is "
+               "this x anime x 4 bytes (x 2 with a ranking part)"),
+      flag("time-bare-product")
+          .on({"recommend"})
+          .doc("with --all-users: also time the bare product user x anime factors of the same "
+               "blocks and print both times on stderr (benchmark)"),
       choice("format", "table")
           .one_of({"table", "json", "csv"})
           .on({"recommend"})
@@ -490,6 +524,29 @@ std::vector<ParamSpec> build_param_table() {
           .doc("keep the new model here (default: a temporary file, removed after the "
                "comparison)"),
 
+      // ---- cv (also takes every train parameter but the file ones: see add_train_params_to_cv)
+      path("dataset").required().on({"cv"}).doc(
+          "dataset file made by prepare: its rows are re-split into folds (its own split is "
+          "ignored)"),
+      integer("folds", "5")
+          .in(2, 100)
+          .on({"cv"})
+          .doc(
+              "K: each fold is the test split once; a row's fold is hash(seed, user, anime) mod K"),
+      choice("k", "10").on({"cv"}).doc(
+          "cutoffs of the ranking metrics, comma-separated integers >= 1"),
+      number("relevance", "8")
+          .on({"cv"})
+          .doc("explicit models: a held-out score >= this is a relevant item"),
+      choice("format", "table")
+          .one_of({"table", "json"})
+          .on({"cv"})
+          .doc("output on stdout: mean ± std table and per-fold table, or one JSON object"),
+      path("work-dir")
+          .on({"cv"})
+          .doc("directory for the fold datasets and models (removed at the end); default: "
+               "$TMPDIR; under MPI on several nodes, a directory every rank can read"),
+
       // ---- shared
       choice("memory-limit", "auto")
           .on({"prepare", "train"})
@@ -502,12 +559,12 @@ std::vector<ParamSpec> build_param_table() {
           .on({"prepare", "synth", "train"})
           .doc("random seed; the same inputs and seed give the same output"),
       flag("overwrite")
-          .on({"prepare", "synth", "export", "train", "reproduce"})
+          .on({"prepare", "synth", "export", "train", "recommend", "reproduce"})
           .doc("replace the output if it exists (otherwise that is an error)"),
       flag("quiet")
-          .on({"prepare", "synth", "train", "reproduce"})
+          .on({"prepare", "synth", "train", "recommend", "reproduce"})
           .doc("no progress output on stderr"),
-  };
+  });
 }
 
 std::vector<CommandSpec> build_command_table() {
@@ -524,6 +581,7 @@ std::vector<CommandSpec> build_command_table() {
        {}},
       {"evaluate", "offline metrics of a model.h5 on a held-out split, beside baselines", {}},
       {"reproduce", "train again from a model.h5's run manifest and compare bit for bit", {}},
+      {"cv", "K-fold cross-validation of the train options on a dataset.h5 (mpirun -np P)", {}},
       {"params-doc", "print docs/params.md", {}},
   };
 }

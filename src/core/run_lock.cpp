@@ -32,14 +32,24 @@ std::string local_time_now() {
   return buf;
 }
 
-// The holder's own description, written when it took the lock.
-std::string holder_of(int fd) {
+std::string read_holder(int fd) {
   char buf[512] = {};
   ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
   std::string text = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
   while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
-  // A holder between its flock and its write has not described itself yet.
-  return text.empty() ? "unknown pid" : text;
+  return text;
+}
+
+// The holder's own description, written when it took the lock. A holder
+// between its flock and its write has not described itself yet: give it up
+// to half a second (a loaded machine may not schedule it sooner).
+std::string holder_of(int fd) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    std::string text = read_holder(fd);
+    if (!text.empty()) return text;
+    usleep(10000);
+  }
+  return "unknown pid";
 }
 
 void describe_self(int fd, const std::string& path) {

@@ -9,17 +9,21 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "animerec/content/content.h"
 #include "animerec/core/error.h"
+#include "animerec/dist/comm.h"
 #include "animerec/eval/metrics.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
 #include "animerec/model/scoring.h"
+#include "animerec/serve/batch.h"
 #include "animerec/serve/recommend.h"
+#include "animerec/train/metrics.h"
 
 namespace animerec::eval {
 namespace {
@@ -111,22 +115,44 @@ std::vector<int32_t> top_from_scores(const std::vector<double>& scores,
   return out;
 }
 
-// Ranking metrics of one method over users, summed per K.
+// Ranking metrics of one method over users, per K, as sums that add up
+// exactly across ranks: the five per-user metrics in fixed point
+// (train::ExactSum) and how often each anime appears in a top K.
 struct RankingSum {
-  std::vector<RankingMetrics> sum;  // per K
-  std::vector<std::vector<int32_t>> lists;
+  static constexpr size_t kMetrics = 5;  // precision, recall, ndcg, map, hit_rate
+  std::vector<int64_t> fixed;            // ks x kMetrics
+  std::vector<int64_t> appearances;      // ks x n_anime
+  RankingSum(size_t n_ks, size_t n_anime)
+      : fixed(n_ks * kMetrics, 0), appearances(n_ks * n_anime, 0) {}
+
   void add(const std::vector<int32_t>& list, const std::vector<uint8_t>& relevant,
            int64_t n_relevant, const std::vector<int>& ks) {
-    sum.resize(ks.size());
+    const size_t n_anime = appearances.size() / ks.size();
     for (size_t j = 0; j < ks.size(); ++j) {
-      RankingMetrics r = ranking_metrics(list, relevant, n_relevant, ks[j]);
-      sum[j].precision += r.precision;
-      sum[j].recall += r.recall;
-      sum[j].ndcg += r.ndcg;
-      sum[j].map += r.map;
-      sum[j].hit_rate += r.hit_rate;
+      const RankingMetrics r = ranking_metrics(list, relevant, n_relevant, ks[j]);
+      const double values[kMetrics] = {r.precision, r.recall, r.ndcg, r.map, r.hit_rate};
+      for (size_t v = 0; v < kMetrics; ++v) {
+        train::ExactSum e;
+        e.add(values[v]);
+        fixed[j * kMetrics + v] += e.fixed;
+      }
+      const size_t n = std::min(list.size(), static_cast<size_t>(ks[j]));
+      for (size_t i = 0; i < n; ++i) ++appearances[j * n_anime + static_cast<size_t>(list[i])];
     }
-    lists.push_back(list);
+  }
+  void allreduce(dist::Comm& comm) {
+    comm.allreduce_sum(fixed);
+    comm.allreduce_sum(appearances);
+  }
+  double mean(size_t j, size_t metric, int64_t users) const {
+    return users > 0 ? static_cast<double>(fixed[j * kMetrics + metric]) / train::kMetricScale /
+                           static_cast<double>(users)
+                     : 0.0;
+  }
+  std::vector<int64_t> appearances_at(size_t j) const {
+    const size_t n_anime = appearances.size() / (fixed.size() / kMetrics);
+    return {appearances.begin() + static_cast<std::ptrdiff_t>(j * n_anime),
+            appearances.begin() + static_cast<std::ptrdiff_t>((j + 1) * n_anime)};
   }
 };
 
@@ -135,18 +161,31 @@ json ranking_json(const RankingSum& s, const std::vector<int>& ks, int64_t users
                   const std::vector<int64_t>* ranks) {
   json out = json::object();
   for (size_t j = 0; j < ks.size(); ++j) {
-    const double n = users > 0 ? static_cast<double>(users) : 1.0;
-    RankingMetrics r = s.sum.empty() ? RankingMetrics{} : s.sum[j];
+    const std::vector<int64_t> app = s.appearances_at(j);
     json m = {
-        {"precision", r.precision / n}, {"recall", r.recall / n},
-        {"ndcg", r.ndcg / n},           {"map", r.map / n},
-        {"hit_rate", r.hit_rate / n},   {"coverage", catalogue_coverage(s.lists, ks[j], n_items)}};
-    if (counts != nullptr && total > 0) m["novelty"] = novelty(s.lists, ks[j], *counts, total);
-    if (ranks != nullptr) m["popularity_rank"] = mean_popularity_rank(s.lists, ks[j], *ranks);
+        {"precision", s.mean(j, 0, users)}, {"recall", s.mean(j, 1, users)},
+        {"ndcg", s.mean(j, 2, users)},      {"map", s.mean(j, 3, users)},
+        {"hit_rate", s.mean(j, 4, users)},  {"coverage", coverage_from_appearances(app, n_items)}};
+    if (counts != nullptr && total > 0)
+      m["novelty"] = novelty_from_appearances(app, *counts, total);
+    if (ranks != nullptr) m["popularity_rank"] = popularity_rank_from_appearances(app, *ranks);
     out[std::to_string(ks[j])] = m;
   }
   return out;
 }
+
+// Eigen may split one product over OpenMP threads, and a different split can
+// change rounding: evaluate's block products run on one thread.
+class OneEigenThread {
+ public:
+  OneEigenThread() : saved_(Eigen::nbThreads()) { Eigen::setNbThreads(1); }
+  ~OneEigenThread() { Eigen::setNbThreads(saved_); }
+  OneEigenThread(const OneEigenThread&) = delete;
+  OneEigenThread& operator=(const OneEigenThread&) = delete;
+
+ private:
+  int saved_;
+};
 
 // Cosine scores of the content-only recommender for one user, over all anime.
 class ContentScorer {
@@ -220,6 +259,12 @@ std::vector<int> parse_ks(const std::string& text) {
 }
 
 json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSettings& s) {
+  dist::SerialComm serial;
+  return evaluate(m, d, s, serial);
+}
+
+json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSettings& s,
+              dist::Comm& comm) {
   if (m.user_ids != d.user_ids || m.anime_ids != d.anime_ids)
     throw std::invalid_argument("evaluate: the dataset's ids are not the model's");
   if (s.ks.empty()) throw std::invalid_argument("evaluate: no K");
@@ -277,8 +322,9 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
                  {"users", n_users},
                  {"anime", n_anime}};
 
-  // Rating accuracy.
-  if (explicit_model) {
+  // Rating accuracy: one pass over the held-out rows, cheap beside the
+  // ranking, so rank 0 alone does it (in row order, as a serial run).
+  if (explicit_model && comm.rank() == 0) {
     std::map<std::string, std::map<std::string, ErrorSum>> err;  // method -> bucket ("" = all)
     int64_t rows = 0;
     for (size_t i = 0; i < r.size(); ++i) {
@@ -328,15 +374,26 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
   for (size_t a = 0; a < d.cold_anime.size(); ++a) n_cold += d.cold_anime[a] ? 1 : 0;
 
   std::map<std::string, RankingSum> warm, cold;
-  int64_t warm_users = 0, cold_users = 0;
-  double relevant_rank_sum = 0;
-  int64_t relevant_items = 0;
+  for (const std::string& name : methods) {
+    warm.emplace(name, RankingSum(s.ks.size(), n_anime));
+    cold.emplace(name, RankingSum(s.ks.size(), n_anime));
+  }
+  // Integer counts and sums, added up exactly across ranks.
+  int64_t warm_users = 0, cold_users = 0, relevant_rank_sum = 0, relevant_items = 0;
   const std::vector<int64_t> pop_ranks = popularity_ranks(interactions);
   std::vector<uint8_t> excluded(n_anime), relevant(n_anime), cold_excluded(n_anime),
       cold_relevant(n_anime);
   model::ScoreMatrix block_predicted, block_ranking;
-  for (size_t first = 0; first < users.size(); first += kUserBlock) {
-    const size_t last = std::min(users.size(), first + static_cast<size_t>(kUserBlock));
+  // Each rank ranks a run of whole blocks of the users: a user is always
+  // scored in the same block, on one Eigen thread, so its scores (and every
+  // sum below) are the same for any rank or thread count.
+  const std::vector<int64_t> bounds =
+      serve::user_block_boundaries(static_cast<int64_t>(users.size()), kUserBlock, comm.size());
+  const auto my_end = static_cast<size_t>(bounds[static_cast<size_t>(comm.rank()) + 1]);
+  std::optional<OneEigenThread> one_thread(std::in_place);
+  for (auto first = static_cast<size_t>(bounds[static_cast<size_t>(comm.rank())]); first < my_end;
+       first += kUserBlock) {
+    const size_t last = std::min(my_end, first + static_cast<size_t>(kUserBlock));
     // Model scores of the block, as recommend computes them (model/scoring.h).
     model::UserVectors uv;
     uv.factors.resize(static_cast<Eigen::Index>(last - first), m.factors);
@@ -368,7 +425,7 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
         } else if (r.split[i] == held && (!explicit_model || r.score[i] >= s.relevance)) {
           relevant[a] = 1;
           ++n_rel;
-          relevant_rank_sum += static_cast<double>(pop_ranks[a]);
+          relevant_rank_sum += pop_ranks[a];
           ++relevant_items;
           if (a < d.cold_anime.size() && d.cold_anime[a]) {
             cold_relevant[a] = 1;
@@ -392,35 +449,46 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
           scores.assign(row.data(), row.data() + row.size());
         }
         if (scores.empty()) {
-          warm[name].add(top_from_order(orders.at(name), excluded, max_k), relevant, n_rel, s.ks);
+          warm.at(name).add(top_from_order(orders.at(name), excluded, max_k), relevant, n_rel,
+                            s.ks);
           if (do_cold) {
             const auto& order = name == "most_popular" ? members_order : orders.at(name);
-            cold[name].add(top_from_order(order, cold_excluded, max_k), cold_relevant, n_cold_rel,
-                           s.ks);
+            cold.at(name).add(top_from_order(order, cold_excluded, max_k), cold_relevant,
+                              n_cold_rel, s.ks);
           }
         } else {
-          warm[name].add(top_from_scores(scores, excluded, max_k), relevant, n_rel, s.ks);
+          warm.at(name).add(top_from_scores(scores, excluded, max_k), relevant, n_rel, s.ks);
           if (do_cold)
-            cold[name].add(top_from_scores(scores, cold_excluded, max_k), cold_relevant, n_cold_rel,
-                           s.ks);
+            cold.at(name).add(top_from_scores(scores, cold_excluded, max_k), cold_relevant,
+                              n_cold_rel, s.ks);
         }
       }
     }
   }
-  json ranking = {{"users", warm_users},
-                  {"relevant_popularity_rank",
-                   relevant_items ? relevant_rank_sum / static_cast<double>(relevant_items) : 0.0},
-                  {"methods", json::object()}};
+  one_thread.reset();
+  std::vector<int64_t> totals = {warm_users, cold_users, relevant_rank_sum, relevant_items};
+  comm.allreduce_sum(totals);
+  warm_users = totals[0];
+  cold_users = totals[1];
   for (const std::string& name : methods) {
-    ranking["methods"][name] = ranking_json(warm[name], s.ks, warm_users, n_anime, &interactions,
+    warm.at(name).allreduce(comm);
+    cold.at(name).allreduce(comm);
+  }
+  json ranking = {
+      {"users", warm_users},
+      {"relevant_popularity_rank",
+       totals[3] ? static_cast<double>(totals[2]) / static_cast<double>(totals[3]) : 0.0},
+      {"methods", json::object()}};
+  for (const std::string& name : methods) {
+    ranking["methods"][name] = ranking_json(warm.at(name), s.ks, warm_users, n_anime, &interactions,
                                             total_interactions, &pop_ranks);
   }
   report["ranking"] = ranking;
   if (n_cold > 0) {
     json cs = {{"anime", n_cold}, {"users", cold_users}, {"methods", json::object()}};
     for (const std::string& name : methods) {
-      json j = ranking_json(cold[name], s.ks, cold_users, static_cast<size_t>(n_cold), nullptr, 0,
-                            nullptr);
+      json j = ranking_json(cold.at(name), s.ks, cold_users, static_cast<size_t>(n_cold), nullptr,
+                            0, nullptr);
       cs["methods"][name] = j;
     }
     report["cold_start"] = cs;
@@ -530,6 +598,11 @@ std::string format_table(const json& rep) {
 }
 
 std::string run_evaluate(const EvaluateOptions& o, json* report_out) {
+  dist::SerialComm serial;
+  return run_evaluate(o, serial, report_out);
+}
+
+std::string run_evaluate(const EvaluateOptions& o, dist::Comm& comm, json* report_out) {
   EvaluateSettings s;
   s.split = split_from_name(o.split);
   s.ks = parse_ks(o.k);
@@ -540,8 +613,9 @@ std::string run_evaluate(const EvaluateOptions& o, json* report_out) {
   const io::DatasetHeader h = io::read_dataset_header(o.dataset_path);
   serve::check_dataset_matches(m, h, o.model_path, o.dataset_path);
   const data::Dataset d = io::read_dataset(o.dataset_path);
-  json report = evaluate(m, d, s);
+  json report = evaluate(m, d, s, comm);
   if (report_out != nullptr) *report_out = report;
+  if (comm.rank() != 0) return "";  // rank 0 prints
   if (o.format == "json") {
     report["model_path"] = o.model_path;
     report["dataset_path"] = o.dataset_path;

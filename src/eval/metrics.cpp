@@ -92,6 +92,38 @@ double mean_popularity_rank(const std::vector<std::vector<int32_t>>& lists, int 
   return n_items ? sum / static_cast<double>(n_items) : 0.0;
 }
 
+double coverage_from_appearances(const std::vector<int64_t>& appearances, size_t n_items) {
+  if (n_items == 0) return 0.0;
+  int64_t distinct = 0;
+  for (int64_t a : appearances) distinct += a > 0 ? 1 : 0;
+  return static_cast<double>(distinct) / static_cast<double>(n_items);
+}
+
+double novelty_from_appearances(const std::vector<int64_t>& appearances,
+                                const std::vector<int64_t>& counts, int64_t total) {
+  if (total <= 0) throw std::invalid_argument("novelty: total must be > 0");
+  double sum = 0;
+  int64_t n = 0;
+  for (size_t i = 0; i < appearances.size(); ++i) {
+    if (appearances[i] == 0) continue;
+    const int64_t c = std::max<int64_t>(counts.at(i), 1);
+    sum += static_cast<double>(appearances[i]) *
+           -std::log2(static_cast<double>(c) / static_cast<double>(total));
+    n += appearances[i];
+  }
+  return n ? sum / static_cast<double>(n) : 0.0;
+}
+
+double popularity_rank_from_appearances(const std::vector<int64_t>& appearances,
+                                        const std::vector<int64_t>& ranks) {
+  int64_t sum = 0, n = 0;  // exact: ranks and counts are integers
+  for (size_t i = 0; i < appearances.size(); ++i) {
+    sum += appearances[i] * ranks.at(i);
+    n += appearances[i];
+  }
+  return n ? static_cast<double>(sum) / static_cast<double>(n) : 0.0;
+}
+
 double ErrorSum::rmse() const {
   return n ? std::sqrt(squared / static_cast<double>(n)) : std::numeric_limits<double>::quiet_NaN();
 }

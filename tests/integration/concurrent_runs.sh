@@ -20,7 +20,7 @@ prepare=(prepare --ratings "$work/s/users-score-2023.csv" --anime "$work/s/anime
 train=(train --dataset "$work/d.h5" --factors 32 --iterations 8 --threads 1 --quiet)
 
 # Runs two commands at once (the first under mpiexec -n 2 when $1 is "mpi");
-# expects one exit 0 and one exit 2 with the lock message. Usage:
+# expects one exit 0 and one exit 2 with the lock (or existing-output) message. Usage:
 # race TAG OUT_FLAG_NAME -- ARGS_A... -- ARGS_B...
 race() {
   local tag=$1 what=$2 rc_a rc_b
@@ -44,7 +44,10 @@ race() {
     cat "$work/$tag-a.log" "$work/$tag-b.log"
     return 1
   fi
-  grep -q -- "$what .* is being written by another animerec run (pid [0-9]* on host .*, started " \
+  # The loser is refused by the lock while the winner runs, or, on a loaded
+  # machine where it starts only after the winner has finished, by the
+  # existing output: either way it writes nothing.
+  grep -q -- "$what .* is being written by another animerec run (pid [0-9]* on host .*, started \|$what .* exists; pass --overwrite" \
     "$work/$tag-$loser.log" || { fail "$tag: the refusal names the holder"; cat "$work/$tag-$loser.log"; }
   echo "$tag: run $winner finished, run $loser was refused: $(grep -o 'animerec: error.*' "$work/$tag-$loser.log")"
 }

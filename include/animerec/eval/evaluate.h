@@ -1,14 +1,16 @@
 #pragma once
 // `animerec evaluate` (docs/evaluate.md): offline metrics of a model.h5 on the
 // validation or test split of its dataset.h5, beside simple baselines scored
-// on the same rows, users and candidates. Serial, deterministic (ties are
-// broken by anime index).
+// on the same rows, users and candidates. Deterministic (ties are broken by
+// anime index) and, under MPI, the same for any rank count: ranks split the
+// users to rank in whole blocks and add up exact integer and fixed-point sums.
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "animerec/data/dataset.h"
+#include "animerec/dist/comm.h"
 #include "animerec/model/model.h"
 
 namespace animerec::eval {
@@ -40,7 +42,12 @@ inline constexpr const char* kMethodKeys[] = {"global_mean",       "biases",  "m
 //   cold_start (only when the dataset has cold anime): anime, users,
 //            methods.M."K".{precision, recall, ndcg, map, hit_rate, coverage}
 // The model and dataset must match (same ids); throws std::invalid_argument otherwise.
+// Serial, or over `comm`: every rank holds the whole dataset and ranks its
+// blocks of users; the ranking sums are combined with allreduce. The rating
+// section is computed by rank 0 only; only rank 0's report is complete.
 nlohmann::json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSettings& s);
+nlohmann::json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSettings& s,
+                        dist::Comm& comm);
 
 // The report as aligned tables: rows = methods, columns = metrics.
 std::string format_table(const nlohmann::json& report);
@@ -54,9 +61,11 @@ struct EvaluateOptions {
   std::string format = "table";  // table | json
 };
 // Reads and checks the files (IoError, exit 2: not a model, a dataset whose
-// ids are not the model's), evaluates, returns the text for stdout. When
-// `report` is given it receives the report as JSON whatever the format (for
-// the run manifest).
+// ids are not the model's), evaluates, returns the text for stdout (empty on
+// ranks other than 0). When `report` is given it receives the report as JSON
+// whatever the format (for the run manifest).
 std::string run_evaluate(const EvaluateOptions& o, nlohmann::json* report = nullptr);
+std::string run_evaluate(const EvaluateOptions& o, dist::Comm& comm,
+                         nlohmann::json* report = nullptr);
 
 }  // namespace animerec::eval

@@ -39,6 +39,18 @@ std::vector<int64_t> popularity_ranks(const std::vector<int64_t>& counts);
 double mean_popularity_rank(const std::vector<std::vector<int32_t>>& lists, int k,
                             const std::vector<int64_t>& ranks);
 
+// The same list statistics from appearances[i] = how many lists hold item i
+// in their top k: integer counts add up exactly across MPI ranks, so the
+// results cannot depend on how users were split.
+// Share of the n_items catalogue with appearances > 0.
+double coverage_from_appearances(const std::vector<int64_t>& appearances, size_t n_items);
+// As novelty(): mean -log2(max(count, 1) / total) over every appearance.
+double novelty_from_appearances(const std::vector<int64_t>& appearances,
+                                const std::vector<int64_t>& counts, int64_t total);
+// As mean_popularity_rank(): mean rank over every appearance.
+double popularity_rank_from_appearances(const std::vector<int64_t>& appearances,
+                                        const std::vector<int64_t>& ranks);
+
 // Accumulates squared and absolute errors.
 struct ErrorSum {
   double squared = 0;

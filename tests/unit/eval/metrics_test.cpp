@@ -76,3 +76,35 @@ TEST(MetricsTest, ErrorsAndActivityBuckets) {
 
 }  // namespace
 }  // namespace animerec::eval
+
+namespace animerec::eval {
+namespace {
+
+// The appearance-count forms (what evaluate sums across MPI ranks) equal the
+// list forms.
+TEST(MetricsTest, AppearanceCountsGiveTheListStatistics) {
+  const std::vector<std::vector<int32_t>> lists = {{4, 1, 2}, {1, 0}, {5, 1, 3}, {}};
+  const std::vector<int64_t> counts = {9, 50, 0, 7, 3, 20};
+  const std::vector<int64_t> ranks = popularity_ranks(counts);
+  for (int k : {1, 2, 3}) {
+    std::vector<int64_t> appearances(counts.size(), 0);
+    for (const auto& l : lists) {
+      for (size_t i = 0; i < l.size() && i < static_cast<size_t>(k); ++i) ++appearances[l[i]];
+    }
+    EXPECT_DOUBLE_EQ(coverage_from_appearances(appearances, counts.size()),
+                     catalogue_coverage(lists, k, counts.size()))
+        << k;
+    EXPECT_NEAR(novelty_from_appearances(appearances, counts, 89), novelty(lists, k, counts, 89),
+                1e-12)
+        << k;
+    EXPECT_DOUBLE_EQ(popularity_rank_from_appearances(appearances, ranks),
+                     mean_popularity_rank(lists, k, ranks))
+        << k;
+  }
+  EXPECT_EQ(coverage_from_appearances({0, 0}, 2), 0.0);
+  EXPECT_EQ(novelty_from_appearances({0, 0}, {1, 1}, 2), 0.0);
+  EXPECT_THROW(novelty_from_appearances({1}, {1}, 0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace animerec::eval
