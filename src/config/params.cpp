@@ -526,14 +526,22 @@ void check_config_key(const std::string& file, const std::vector<std::string>& l
   }
 }
 
+// The section a command also reads, below its own: cv cross-validates the
+// configuration a [train] section describes, so one file serves both.
+const char* fallback_section(const std::string& command) {
+  return command == "cv" ? "train" : nullptr;
+}
+
 // Reads the whole file, checks every key of every section, and returns the
-// values that apply to `command`: its own section over [common].
+// values that apply to `command`: its own section over its fallback section
+// (fallback_section) over [common].
 std::map<std::string, ConfigValue> read_config(const std::string& file,
                                                const std::string& command) {
   std::vector<std::string> lines = split_lines(read_text(file));
   std::vector<ConfigLine> scanned = scan_config(file, lines);
   std::vector<po::option> options = parse_ini(file, lines);
-  std::map<std::string, ConfigValue> own, common;
+  std::map<std::string, ConfigValue> own, fallback, common;
+  const char* fallback_name = fallback_section(command);
   std::set<std::string> seen;
   for (size_t i = 0; i < options.size(); ++i) {
     const po::option& option = options[i];
@@ -547,8 +555,12 @@ std::map<std::string, ConfigValue> read_config(const std::string& file,
     std::string value = option.value.empty() ? "" : option.value.front();
     if (section == command) own[key] = {value, where};
     if (section == kCommonSection && find_param(command, key)) common[key] = {value, where};
+    if (fallback_name != nullptr && section == fallback_name && find_param(command, key)) {
+      fallback[key] = {value, where};
+    }
   }
-  own.merge(common);  // merge keeps own's entry where both have the key
+  own.merge(fallback);  // merge keeps own's entry where both have the key
+  own.merge(common);
   return own;
 }
 
@@ -665,9 +677,10 @@ min-user-ratings = 5
 - The file has one `[command]` section per command (`[prepare]`, `[synth]`, ...) and
   an optional `[common]` section whose keys apply to every command that accepts them.
   One file can configure a whole pipeline: a command reads its own section and
-  `[common]`; the keys of other commands' sections are checked but not applied.
-- Precedence: command line, then the command's own section, then `[common]`, then the
-  default.
+  `[common]`; the keys of other commands' sections are checked but not applied, except
+  that `cv` also reads `[train]` (it cross-validates that training configuration).
+- Precedence: command line, then the command's own section, then (for `cv`) `[train]`,
+  then `[common]`, then the default.
 - `#` starts a comment anywhere on a line, `;` at the start of a line. Values are
   used as written (paths are relative to the working directory) and cannot contain `#`.
 - Switches (type bool) are given as `--quiet` or `--quiet=false` on the command line

@@ -291,6 +291,29 @@ TEST(ParamsConfig, CommonSectionAndOtherCommands) {
   EXPECT_EQ(s.get_string("out"), "synth-dir");
 }
 
+// cv cross-validates the configuration of [train]: its own section first,
+// then [train] (train's file parameters excepted), then [common].
+TEST(ParamsConfig, CvReadsTheTrainSectionBelowItsOwn) {
+  TempDir dir;
+  std::string ini = dir.file("run.ini");
+  write_file(ini,
+             "[common]\n"
+             "seed = 5\n"
+             "[train]\n"
+             "factors = 64\n"
+             "lambda = 1.5\n"
+             "out = model.h5\n"
+             "seed = 6\n"
+             "[cv]\n"
+             "lambda = 2\n");
+  Params p = parse("cv", {"--config", ini, "--dataset", "d.h5"});
+  EXPECT_EQ(p.get_int("factors"), 64);     // from [train]
+  EXPECT_EQ(p.get_double("lambda"), 2.0);  // [cv] over [train]
+  EXPECT_EQ(p.get_int("seed"), 6);         // [train] over [common]
+  Params t = parse("train", {"--config", ini, "--dataset", "d.h5"});
+  EXPECT_EQ(t.get_double("lambda"), 1.5);  // train does not read [cv]
+}
+
 TEST(ParamsConfig, RequiredFromConfig) {
   TempDir dir;
   std::string ini = dir.file("run.ini");
