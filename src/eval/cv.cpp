@@ -131,23 +131,6 @@ std::string cell(const json& v, int digits = 4) {
   return v.is_number() ? fmt::format("{:.{}f}", v.get<double>(), digits) : std::string("-");
 }
 
-std::string render(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& row : rows) {
-    width.resize(std::max(width.size(), row.size()), 0);
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c)
-      line += c == 0 ? fmt::format("{:<{}}", row[c], width[c])
-                     : fmt::format("  {:>{}}", row[c], width[c]);
-    out += line + "\n";
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<int32_t> fold_of_rows(const data::Dataset& d, int folds, uint64_t seed,
@@ -226,7 +209,7 @@ std::string format_cv_table(const json& s) {
     }
     rows.push_back(row);
   }
-  out += render(rows);
+  out += render_table(rows);
   out += "\nPer fold (model)\n";
   std::vector<std::vector<std::string>> folds{{"fold", "test rows"}};
   for (const auto& c : cols) folds[0].push_back(c);
@@ -237,7 +220,7 @@ std::string format_cv_table(const json& s) {
     for (const auto& c : cols) row.push_back(cell(f["metrics"]["model"][c]));
     folds.push_back(row);
   }
-  return out + render(folds);
+  return out + render_table(folds);
 }
 
 std::string run_cv(const CvOptions& o, dist::Comm& comm) {

@@ -496,9 +496,7 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
   return report;
 }
 
-namespace {
-
-std::string render(const std::vector<std::vector<std::string>>& rows) {
+std::string render_table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width;
   for (const auto& row : rows) {
     width.resize(std::max(width.size(), row.size()), 0);
@@ -518,6 +516,8 @@ std::string render(const std::vector<std::vector<std::string>>& rows) {
   }
   return out;
 }
+
+namespace {
 
 std::string num(const json& v, int digits = 4) {
   if (!v.is_number()) return "-";
@@ -555,7 +555,7 @@ std::string format_table(const json& rep) {
       for (const auto& bk : buckets) row.push_back(num(j["by_activity"][bk]["rmse"]));
       rows.push_back(row);
     }
-    out += render(rows);
+    out += render_table(rows);
   }
   const json& rk = rep["ranking"];
   for (const auto& k : rep["k"]) {
@@ -574,7 +574,7 @@ std::string format_table(const json& rep) {
                       num(j.value("novelty", json()), 2),
                       num(j.value("popularity_rank", json()), 0)});
     }
-    out += render(rows);
+    out += render_table(rows);
   }
   if (rep.contains("cold_start")) {
     const json& cs = rep["cold_start"];
@@ -591,7 +591,7 @@ std::string format_table(const json& rep) {
         rows.push_back({method_title(name), num(j["precision"]), num(j["recall"]), num(j["ndcg"]),
                         num(j["map"]), num(j["hit_rate"]), num(j["coverage"])});
       }
-      out += render(rows);
+      out += render_table(rows);
     }
   }
   return out;

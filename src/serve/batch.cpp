@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 
+#include "animerec/als/single_threaded_eigen.h"
 #include "animerec/core/atomic_file.h"
 #include "animerec/core/error.h"
 #include "animerec/core/progress.h"
@@ -25,19 +26,7 @@
 namespace animerec::serve {
 namespace {
 
-// Eigen may split one product over OpenMP threads, and a different split can
-// change rounding. Blocks already run on separate threads, so each product
-// runs on one thread: a user's scores depend only on their block.
-class SingleThreadedEigen {
- public:
-  SingleThreadedEigen() : saved_(Eigen::nbThreads()) { Eigen::setNbThreads(1); }
-  ~SingleThreadedEigen() { Eigen::setNbThreads(saved_); }
-  SingleThreadedEigen(const SingleThreadedEigen&) = delete;
-  SingleThreadedEigen& operator=(const SingleThreadedEigen&) = delete;
-
- private:
-  int saved_;
-};
+using als::SingleThreadedEigen;
 
 struct Candidate {
   float score;

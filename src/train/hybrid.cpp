@@ -5,25 +5,14 @@
 #include <cmath>
 #include <span>
 
+#include "animerec/als/single_threaded_eigen.h"
 #include "animerec/core/error.h"
 
 namespace animerec::train {
 
 namespace {
 
-// Eigen parallelises large products (and the blocked LLT built on them) with
-// OpenMP when it may; a different split could change rounding. The regression
-// must give the same bits for any thread count, so it runs on one thread.
-class SingleThreadedEigen {
- public:
-  SingleThreadedEigen() : saved_(Eigen::nbThreads()) { Eigen::setNbThreads(1); }
-  ~SingleThreadedEigen() { Eigen::setNbThreads(saved_); }
-  SingleThreadedEigen(const SingleThreadedEigen&) = delete;
-  SingleThreadedEigen& operator=(const SingleThreadedEigen&) = delete;
-
- private:
-  int saved_;
-};
+using als::SingleThreadedEigen;
 
 // Rounds one term to fixed point after checking the overflow bound.
 int64_t to_fixed(double term, double limit, const char* what) {

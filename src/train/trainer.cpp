@@ -15,9 +15,9 @@
 #include "animerec/core/build_info.h"
 #include "animerec/core/error.h"
 #include "animerec/core/hash.h"
+#include "animerec/core/manifest.h"
 #include "animerec/core/resources.h"
 #include "animerec/core/run_lock.h"
-#include "animerec/core/manifest.h"
 #include "animerec/core/sha256.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/library_version.h"
@@ -39,7 +39,6 @@ constexpr uint64_t kSaltValidation = 0x76616c6964ULL;  // "valid"
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
-
 
 // Uniform in [-scale, scale] / sqrt(k) from a hash of the row's external id:
 // the same values whatever the partition.
@@ -99,15 +98,6 @@ std::vector<std::unique_ptr<RunLock>> lock_outputs(const TrainOptions& o) {
                                               "wait for it or choose another --checkpoint-dir"));
   }
   return locks;
-}
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // Everything that changes from iteration to iteration.
@@ -593,7 +583,7 @@ model::Model Trainer::assemble_model(bool best, bool with_content) const {
   m.dataset_sha256 = dataset_sha256_;
   m.program_version = program_version();
   m.build_commit = build_commit();
-  m.created = utc_now();
+  m.created = utc_now_iso8601();
   // Checkpoints leave the content out: resuming recomputes W from the factors.
   if (hybrid_ && with_content) m.content = assemble_content(use_best);
   return m;
@@ -620,7 +610,7 @@ int Trainer::run() {
   threads_ = omp_get_max_threads();
   std::vector<std::unique_ptr<RunLock>> locks;
   if (comm_.rank() == 0) locks = lock_outputs(o_);
-  started_ = utc_now();
+  started_ = utc_now_iso8601();
   refuse_existing(o_.out_path, o_.overwrite, "--out");
   refuse_existing(path_beside(o_.out_path, ".run"), o_.overwrite, "--out's run manifest");
   install_stop_handlers();
@@ -704,7 +694,7 @@ std::string Trainer::run_manifest(const model::Model& m) const {
   r.seed = o_.seed;
   r.hosts = hosts_;
   r.started = started_;
-  r.finished = utc_now();
+  r.finished = utc_now_iso8601();
   r.runtime_libraries = {{"mpi", comm_.library_version()}, {"hdf5", io::hdf5_library_version()}};
   // The final metrics: the last iteration's line (the model may keep an
   // earlier, better iteration: /@best_iteration).

@@ -49,6 +49,10 @@ nlohmann::json evaluate(const model::Model& m, const data::Dataset& d, const Eva
 nlohmann::json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSettings& s,
                         dist::Comm& comm);
 
+// Rows of cells as an aligned text table: the first column left-aligned, the
+// others right-aligned, two spaces apart, no trailing spaces.
+std::string render_table(const std::vector<std::vector<std::string>>& rows);
+
 // The report as aligned tables: rows = methods, columns = metrics.
 std::string format_table(const nlohmann::json& report);
 
