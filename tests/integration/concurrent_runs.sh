@@ -8,10 +8,7 @@ set -uo pipefail
 bin=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-mpiexec=$(command -v mpiexec || command -v mpirun) || { echo "no mpiexec"; exit 77; }
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/lib/mpi_test.sh"
 
 "$bin" synth --out "$work/s" --users 2000 --anime 800 --ratings 200000 --seed 5 --quiet || exit 1
 prepare=(prepare --ratings "$work/s/users-score-2023.csv" --anime "$work/s/anime-dataset-2023.csv"

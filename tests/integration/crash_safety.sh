@@ -22,11 +22,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-mpiexec=$(command -v mpiexec || command -v mpirun) || { echo "no mpiexec"; exit 77; }
+source "$(dirname "$0")/lib/mpi_test.sh"
 command -v h5diff >/dev/null || { echo "no h5diff"; exit 77; }
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 RANDOM=20240501  # the kill moments are a seeded list: every run tries the same ones
 
 # Big enough that a checkpoint (about 6 MB) takes measurable time to write.

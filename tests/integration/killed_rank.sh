@@ -13,10 +13,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-mpiexec=$(command -v mpiexec || command -v mpirun) || { echo "no mpiexec"; exit 77; }
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/lib/mpi_test.sh"
 
 # About 0.3-0.5 s per iteration with 3 ranks on a 2-core machine.
 "$bin" synth --out "$work/s" --users 3000 --anime 1000 --ratings 300000 --seed 3 --quiet || exit 1

@@ -9,10 +9,7 @@ bin=$1
 src=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-mpiexec=$(command -v mpiexec || command -v mpirun) || { echo "no mpiexec"; exit 77; }
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/lib/mpi_test.sh"
 arrays=(/users/factors /users/bias /anime/factors /anime/bias)
 same_arrays() {  # a.h5 b.h5: every model array bit-identical
   local a

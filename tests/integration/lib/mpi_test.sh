@@ -1,0 +1,8 @@
+# Sourced by the integration scripts that launch ranks: lets Open MPI run as
+# root (CI does) and start more ranks than cores, finds mpiexec (or skips the
+# test with 77), and counts failures: fail MESSAGE prints it and the script
+# ends with `exit $((failures > 0))` or its own summary.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+mpiexec=$(command -v mpiexec || command -v mpirun) || { echo "no mpiexec"; exit 77; }
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
