@@ -362,20 +362,23 @@ int cmd_recommend(const Params& p, const std::string&) {
 }
 
 // The manifest of an evaluate run: its report is the metrics.
+// Collective (the host names of every rank); rank 0 writes.
 void write_evaluate_manifest(const Params& p, const std::string& command_line,
-                             const std::string& started, const nlohmann::json& report) {
+                             const std::string& started, const nlohmann::json& report,
+                             dist::Comm& comm) {
   RunRecord r;
+  r.hosts = comm.allgather(host_name());
+  if (comm.rank() != 0) return;
   r.command = "evaluate";
   r.command_line = command_line;
   r.config = p.values();
   r.dataset_path = p.get_string("dataset");
   r.dataset_sha256 = sha256_file(r.dataset_path);
+  r.ranks = comm.size();
   r.threads = omp_get_max_threads();
-  r.hosts = {host_name()};
   r.started = started;
   r.finished = utc_now_iso8601();
-  r.runtime_libraries = {{"mpi", dist::SerialComm().library_version()},
-                         {"hdf5", io::hdf5_library_version()}};
+  r.runtime_libraries = {{"mpi", comm.library_version()}, {"hdf5", io::hdf5_library_version()}};
   r.metrics = report;
   const std::string& chosen = p.get_string("manifest");
   const std::string path =
@@ -397,7 +400,7 @@ int cmd_evaluate(const Params& p, const std::string& command_line) {
   g_comm = dist::make_world_comm(g_argc, g_argv);
   nlohmann::json report;
   std::fputs(eval::run_evaluate(o, *g_comm, &report).c_str(), stdout);
-  if (g_comm->rank() == 0) write_evaluate_manifest(p, command_line, started, report);
+  write_evaluate_manifest(p, command_line, started, report, *g_comm);
   return kExitOk;
 }
 
@@ -527,10 +530,10 @@ int cmd_params_doc(const Params&, const std::string&) {
 using Handler = std::function<int(const Params&, const std::string&)>;
 const std::map<std::string, Handler>& handlers() {
   static const std::map<std::string, Handler> kHandlers = {
-      {"prepare", cmd_prepare},     {"synth", cmd_synth},         {"info", cmd_info},
-      {"check", cmd_check},         {"export", cmd_export},       {"params-doc", cmd_params_doc},
-      {"train", cmd_train},         {"recommend", cmd_recommend}, {"evaluate", cmd_evaluate},
-      {"cv", cmd_cv},               {"reproduce", cmd_reproduce},
+      {"prepare", cmd_prepare}, {"synth", cmd_synth},         {"info", cmd_info},
+      {"check", cmd_check},     {"export", cmd_export},       {"params-doc", cmd_params_doc},
+      {"train", cmd_train},     {"recommend", cmd_recommend}, {"evaluate", cmd_evaluate},
+      {"cv", cmd_cv},           {"reproduce", cmd_reproduce},
   };
   return kHandlers;
 }

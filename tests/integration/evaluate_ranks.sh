@@ -20,7 +20,11 @@ source "$(dirname "$0")/lib/mpi_test.sh"
 
 for np in 1 2 3; do
   "$mpiexec" -n "$np" "$bin" evaluate --model "$work/m.h5" --dataset "$work/d.h5" --format json \
-    --k 5,10 >"$work/eval$np.json" || fail "evaluate with $np ranks"
+    --k 5,10 --manifest "$work/manifest$np.json" >"$work/eval$np.json" || fail "evaluate with $np ranks"
+  # The run manifest records the job, not one rank: its rank count and every rank's host.
+  /usr/bin/python3 -c "import json, sys; m = json.load(open(sys.argv[1])); \
+sys.exit(not (m['ranks'] == $np and len(m['hosts']) == $np))" "$work/manifest$np.json" ||
+    fail "the evaluate manifest of $np ranks does not record $np ranks and hosts"
   for ext in h5 csv; do
     "$mpiexec" -n "$np" "$bin" recommend --model "$work/m.h5" --dataset "$work/d.h5" --all-users \
       --top 8 --batch-users 16 --quiet --out "$work/recs$np.$ext" || fail "recommend --all-users $np ranks"
