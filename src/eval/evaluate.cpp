@@ -10,6 +10,7 @@
 #include <map>
 #include <numeric>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -395,15 +396,8 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
        first += kUserBlock) {
     const size_t last = std::min(my_end, first + static_cast<size_t>(kUserBlock));
     // Model scores of the block, as recommend computes them (model/scoring.h).
-    model::UserVectors uv;
-    uv.factors.resize(static_cast<Eigen::Index>(last - first), m.factors);
-    if (m.ranking) uv.ranking.resize(uv.factors.rows(), m.ranking->factors());
-    for (size_t j = first; j < last; ++j) {
-      const auto row = static_cast<Eigen::Index>(j - first);
-      uv.factors.row(row) = m.user_factors.row(users[j]);
-      uv.bias.push_back(explicit_model ? m.user_bias[static_cast<size_t>(users[j])] : 0.0f);
-      if (m.ranking) uv.ranking.row(row) = m.ranking->user_factors.row(users[j]);
-    }
+    const model::UserVectors uv =
+        model::model_users(m, std::span<const int32_t>(users).subspan(first, last - first));
     block_predicted = model::predicted_scores(m, uv);
     block_ranking = model::ranking_scores(m, uv, block_predicted);
     for (size_t j = first; j < last; ++j) {

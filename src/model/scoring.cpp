@@ -15,6 +15,24 @@ UserVectors model_users(const Model& m, int32_t first, int32_t count) {
   return u;
 }
 
+UserVectors model_users(const Model& m, std::span<const int32_t> rows) {
+  UserVectors u;
+  const auto n = static_cast<Eigen::Index>(rows.size());
+  u.factors.resize(n, m.factors);
+  if (m.ranking) u.ranking.resize(n, m.ranking->factors());
+  u.bias.reserve(rows.size());
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int32_t r = rows[static_cast<size_t>(i)];
+    if (r < 0 || static_cast<size_t>(r) >= m.n_users()) {
+      throw std::out_of_range("model_users: a row outside the model");
+    }
+    u.factors.row(i) = m.user_factors.row(r);
+    u.bias.push_back(m.user_bias[static_cast<size_t>(r)]);
+    if (m.ranking) u.ranking.row(i) = m.ranking->user_factors.row(r);
+  }
+  return u;
+}
+
 ScoreMatrix predicted_scores(const Model& m, const UserVectors& u) {
   ScoreMatrix s = u.factors * m.anime_factors.transpose();
   if (m.feedback == "implicit") return s;

@@ -13,6 +13,7 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "animerec/als/types.h"
@@ -34,6 +35,9 @@ struct UserVectors {
 
 // Rows [first, first + count) of the model's users.
 UserVectors model_users(const Model& m, int32_t first, int32_t count);
+// The given rows of the model's users, in that order (evaluate scores the
+// users that have held-out items, which are not contiguous).
+UserVectors model_users(const Model& m, std::span<const int32_t> rows);
 
 // Predicted scores of every anime for every user in `u` (unclipped).
 ScoreMatrix predicted_scores(const Model& m, const UserVectors& u);

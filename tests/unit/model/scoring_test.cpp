@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <vector>
 
 namespace animerec::model {
 namespace {
@@ -71,10 +72,36 @@ TEST(ScoringTest, RankingPartAddsTheBlendedCentredPrediction) {
   EXPECT_DOUBLE_EQ(one.ranking[2], s(1, 2));
 }
 
+TEST(ScoringTest, ScatteredRowsScoreLikeTheirOwnRows) {
+  Model m = small_model();
+  RankingPart r;
+  r.alpha = 1;
+  r.blend = 0.25;
+  r.user_factors.resize(2, 1);
+  r.user_factors << 0.5f, -1;
+  r.anime_factors.resize(3, 1);
+  r.anime_factors << 1, 2, 3;
+  m.ranking = r;
+  const std::vector<int32_t> rows = {1, 0, 1};
+  const UserVectors u = model_users(m, rows);
+  ASSERT_EQ(u.size(), 3u);
+  const ScoreMatrix p = predicted_scores(m, u);
+  const ScoreMatrix s = ranking_scores(m, u, p);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const UserScores one = score_user(m, model_users(m, rows[i], 1));
+    for (Eigen::Index a = 0; a < 3; ++a) {
+      EXPECT_FLOAT_EQ(p(static_cast<Eigen::Index>(i), a), one.predicted[a]);
+      EXPECT_FLOAT_EQ(s(static_cast<Eigen::Index>(i), a), one.ranking[a]);
+    }
+  }
+}
+
 TEST(ScoringTest, RowsOutsideTheModelAreRefused) {
   Model m = small_model();
   EXPECT_THROW(model_users(m, 1, 2), std::out_of_range);
   EXPECT_THROW(model_users(m, -1, 1), std::out_of_range);
+  const std::vector<int32_t> rows = {0, 2};
+  EXPECT_THROW(model_users(m, rows), std::out_of_range);
 }
 
 }  // namespace
