@@ -18,7 +18,7 @@ LAUNCHER=${LAUNCHER:-srun}
 MAX_RESTARTS=${MAX_RESTARTS:-20}
 
 # The trainer's exit code after a stop signal: it finished the iteration and wrote
-# its checkpoint (README.md, "Bad input").
+# its checkpoint (docs/faults.md, "Bad input").
 readonly ANIMEREC_STOPPED_AT_CHECKPOINT=3
 
 # OpenMP threads per rank: the CPUs SLURM gave each task.

@@ -257,7 +257,7 @@ double average_line_bytes(const std::string& path) {
 
 uint64_t estimate_prepare_memory(uint64_t input_bytes, double bytes_per_line) {
   const double rows = static_cast<double>(input_bytes) / std::max(1.0, bytes_per_line);
-  // 2 x the 20 bytes per row of the arrays written (README, prepare bench).
+  // 2 x the 20 bytes per row of the arrays written (docs/benchmarks.md, prepare bench).
   return static_cast<uint64_t>(rows * 40.0) + kProcessBaseline;
 }
 

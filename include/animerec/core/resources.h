@@ -84,7 +84,7 @@ struct TrainMemoryInputs {
 };
 // Reading the ratings peaks before the factors exist, so the total is the
 // CSR blocks plus the larger of the two phases, plus 10% for the allocator's
-// slack and HDF5's buffers (measured: README "Faults and limits").
+// slack and HDF5's buffers (measured: docs/faults.md, "Faults and limits").
 struct MemoryEstimate {
   uint64_t ratings = 0;    // CSR blocks of the training entries, validation rows
   uint64_t reading = 0;    // extra while the ratings are read: the slice being converted
