@@ -294,7 +294,7 @@ preflight "train.sbatch needs DATASET" RUN_DIR=x -- --ntasks=1
 preflight "DATASET=missing.h5: no such readable file" DATASET=missing.h5 RUN_DIR=x --
 preflight "DATASET=$work/ratings.csv is not an HDF5 file" DATASET="$work/ratings.csv" RUN_DIR=x --
 preflight "CONFIG=nope.ini: no such readable file" DATASET="$data" RUN_DIR=x CONFIG=nope.ini --
-preflight "LAUNCHER must be srun or mpirun (was 'bogus')" DATASET="$data" RUN_DIR=x LAUNCHER=bogus --
+preflight "submit: LAUNCHER must be srun or mpirun (was 'bogus')" DATASET="$data" RUN_DIR=x LAUNCHER=bogus --
 preflight "ANIMEREC=$work/no-binary is not an executable file" DATASET="$data" RUN_DIR=x ANIMEREC="$work/no-binary" --
 preflight "WARN_SECONDS=300 is not less than the job's time limit of 300 s" DATASET="$data" RUN_DIR=x \
   WARN_SECONDS=300 -- --time=5
