@@ -104,6 +104,11 @@ animerec_stop_children() {
   for pid in ${ANIMEREC_STEP:-} ${ANIMEREC_NAP:-}; do
     kill "$pid" 2>/dev/null || true
   done
+  # The launcher takes a moment to end its ranks; give it up to 10 s.
+  for _ in {1..50}; do
+    if [[ -z ${ANIMEREC_STEP:-} ]] || ! kill -0 "$ANIMEREC_STEP" 2>/dev/null; then break; fi
+    sleep 0.2
+  done
 }
 
 # Seconds before a time limit of LIMIT seconds at which training should stop at a

@@ -129,6 +129,14 @@ echo "$(elapsed) submitted train.sbatch (LAUNCHER=mpirun, slurm/submit from $els
 bl_job=$(submit --ntasks=1 --output="$work/train-badlauncher-%j.out" \
   "--export=ALL,DATASET=$data,RUN_DIR=$work/badlauncher,LAUNCHER=bogus" slurm/train.sbatch)
 echo "$(elapsed) submitted train.sbatch (LAUNCHER=bogus): job $bl_job"
+# 2c. Its batch shell killed by a signal it does not trap (SIGHUP) while the ranks train:
+# the shell's EXIT trap must end the launcher and its ranks with it (they are stopped
+# after their first iteration, long before the 3000th).
+hup_dir=$work/hangup
+hup_args="--factors 32 --iterations 3000"
+hup_job=$(submit --ntasks=1 --output="$work/train-hangup-%j.out" \
+  --export=ALL,DATASET="$data",RUN_DIR="$hup_dir",TRAIN_ARGS="$hup_args" slurm/train.sbatch)
+echo "$(elapsed) submitted train.sbatch (to get SIGHUP): job $hup_job"
 # 3. A sweep over a 4-line grid (with a comment and a blank line to skip) whose last line
 # fails (train refuses lambda=-1), submitted from another directory with a relative GRID
 # and a 3-minute limit per task.
@@ -177,6 +185,15 @@ if scontrol update JobId="$tl_job" TimeLimit=10; then
 else
   fail "could not raise job $tl_job's time limit"
 fi
+until [[ -s $hup_dir/metrics.jsonl ]]; do
+  [[ -n $(squeue -h -j "$hup_job") ]] || break
+  sleep 0.2
+done
+if scancel --batch --signal=HUP "$hup_job"; then
+  echo "$(elapsed) sent SIGHUP to job $hup_job's batch shell after $(wc -l <"$hup_dir/metrics.jsonl") iteration(s)"
+else
+  fail "job $hup_job was not running when it should get SIGHUP ($(job_state "$hup_job"))"
+fi
 wait "$reference" || fail "reference trainings"
 echo "$(elapsed) reference models trained"
 
@@ -184,6 +201,7 @@ wait_job "$ck_job" 150
 wait_job "$tl_job" 150
 wait_job "$mp_job" 60
 wait_job "$bl_job" 30
+wait_job "$hup_job" 60
 wait_job "$array_job" 60
 wait_job "$collect_job" 30
 wait_job "$scale_job" 60
@@ -274,6 +292,11 @@ bl_info=$(scontrol show job -o "$bl_job")
   fail "job $bl_job (LAUNCHER=bogus): $(grep -oE '(JobState|ExitCode)=[A-Z0-9:]*' <<<"$bl_info" | xargs), not FAILED with exit 2"
 grep -q "LAUNCHER must be srun or mpirun (was 'bogus')" "$work"/train-badlauncher-*.out ||
   fail "job $bl_job: no message about LAUNCHER"
+
+# The job whose batch shell got SIGHUP: it ended there, without a model (its ranks were
+# stopped, which the check for leftover processes below confirms).
+[[ $(scontrol show job -o "$hup_job") != *JobState=COMPLETED* ]] || fail "job $hup_job completed despite SIGHUP"
+[[ ! -e $hup_dir/model.h5 ]] || fail "job $hup_job trained to the end despite SIGHUP"
 
 # slurm/submit checks the inputs before sbatch: exit 2, a message naming the variable and
 # its value, and no job (all are submitted under one job name, looked for afterwards).
