@@ -8,6 +8,7 @@
 #   uninterrupted run's, and no checkpoint.h5 is left;
 # - train.sbatch stopped by its own time-limit warning (WARN_SECONDS), the same way;
 # - train.sbatch with a bad LAUNCHER: fails with exit 2 before starting anything;
+# - train.sbatch whose batch shell is killed by SIGHUP mid-training: no model, no process left;
 # - slurm/submit's checks: a missing or wrong input ends with exit 2 and no job;
 # - the default warning lead scales with the time limit (a fifth of it, at most 300 s);
 # - submit-sweep.sh from another directory, one grid line failing: an array task per line,
