@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Strong-scaling table from train --metrics-out files.
 
 Usage: scaling_table.py RUN_DIR N1 N2 ...

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # The batch scripts in slurm/ on a real one-node SLURM cluster (scripts/slurm-cluster.sh):
-# - train.sbatch with LAUNCHER=mpirun: a model and its evaluate JSON;
-# - train.sbatch with srun --mpi=pmix, sent SIGUSR1 the way `--signal=B:USR1@T` sends it
-#   (to the batch shell only) mid-training: it checkpoints, requeues itself, resumes, and
-#   its model equals an uninterrupted run's;
-# - submit-sweep.sh: an array task per grid line, then the collect job (afterok) whose
-#   table has one row per line, sorted by test RMSE;
+# - train.sbatch with LAUNCHER=mpirun, through slurm/submit from another directory with
+#   relative paths and --chdir=/: a model and its evaluate JSON;
+# - train.sbatch with srun --mpi=pmix, submitted by its absolute path from another
+#   directory, sent SIGUSR1 the way `--signal=B:USR1@T` sends it (to the batch shell only)
+#   mid-training: it checkpoints, requeues itself, resumes, its model equals an
+#   uninterrupted run's, and no checkpoint.h5 is left;
+# - train.sbatch stopped by its own time-limit warning (WARN_SECONDS), the same way;
+# - train.sbatch with a bad LAUNCHER: fails with exit 2 before starting anything;
+# - train.sbatch whose batch shell is killed by SIGHUP mid-training: no model, no process left;
+# - slurm/submit's checks: a missing or wrong input ends with exit 2 and no job;
+# - the default warning lead scales with the time limit (a fifth of it, at most 300 s);
+# - submit-sweep.sh from another directory, one grid line failing: an array task per line,
+#   then the collect job (afterany) whose table has a row per line, sorted by test RMSE,
+#   the failed task last with its status;
 # - scaling.sbatch: seconds per iteration, speedup and efficiency for 1 and 2 ranks,
-#   with bit-identical models.
+#   with bit-identical models;
+# - after every job ended, no process of any of them is left (e.g. a timer's sleep).
 # Skips (77) without the SLURM and munge binaries or without root.
 # Usage: slurm_jobs.sh ANIMEREC_BINARY SOURCE_DIR
 set -uo pipefail
@@ -58,7 +67,9 @@ data=$work/tiny.h5
   --out "$data" --test-fraction 0.2 --validation-fraction 0 --quiet
 echo "$(elapsed) dataset ready"
 
-cd "$src" || exit 1 # the batch scripts are submitted from the project root
+elsewhere=$work/elsewhere # a submit directory outside the project
+mkdir -p "$elsewhere"
+cd "$src" || exit 1 # the plain sbatch submissions go from the project root
 submit() {          # sbatch options... -> job id
   local id
   id=$(sbatch --parsable "$@") || return 1
@@ -92,34 +103,56 @@ tl_args="--factors 32 --iterations 600"
     "$bin" train --dataset "$data" $tl_args --threads 1 --quiet --out "$work/reference-timelimit.h5"
 } &
 reference=$!
-# 1a. Signalled by the test once it has run 5 iterations.
+# 1a. Signalled by the test once it has run 5 iterations. Submitted with plain sbatch by
+# its absolute path from another directory: the script finds slurm/common.sh by itself.
 ck_dir=$work/ckpt
-ck_job=$(submit --ntasks=2 --output="$work/train-ckpt-%j.out" \
-  --export=ALL,DATASET="$data",RUN_DIR="$ck_dir",TRAIN_ARGS="$ck_args" slurm/train.sbatch)
-echo "$(elapsed) submitted train.sbatch (srun --mpi=pmix, to be signalled): job $ck_job"
+ck_job=$(cd "$elsewhere" && submit --ntasks=2 --output="$work/train-ckpt-%j.out" \
+  --export=ALL,DATASET="$data",RUN_DIR="$ck_dir",TRAIN_ARGS="$ck_args" "$src/slurm/train.sbatch")
+echo "$(elapsed) submitted train.sbatch (srun --mpi=pmix, to be signalled, from $elsewhere): job $ck_job"
 # 1b. Stopped by its time limit: 2 minutes with the warning 115 s before, from the
-# script's own timer (SLURM's --signal comes only at its 30 s checks, so it is set to 1 s
-# here). Once requeued, the limit is raised so that the second start runs to the end.
+# script's own timer (the scripts set no --signal). Once requeued, the limit is raised so
+# that the second start runs to the end.
 tl_dir=$work/timelimit
-tl_job=$(submit --ntasks=1 --time=2 --signal=B:USR1@1 --output="$work/train-timelimit-%j.out" \
+tl_job=$(submit --ntasks=1 --time=2 --output="$work/train-timelimit-%j.out" \
   --export=ALL,DATASET="$data",RUN_DIR="$tl_dir",TRAIN_ARGS="$tl_args",WARN_SECONDS=115 slurm/train.sbatch)
 echo "$(elapsed) submitted train.sbatch (--time=2, WARN_SECONDS=115): job $tl_job"
-# 2. A plain training with the mpirun launcher and the CI config.
-mp_dir=$work/mpirun
-mp_job=$(submit --ntasks=2 --output="$work/train-mpirun-%j.out" \
-  --export=ALL,DATASET="$data",RUN_DIR="$mp_dir",CONFIG=configs/ci-tiny.ini,LAUNCHER=mpirun slurm/train.sbatch)
-echo "$(elapsed) submitted train.sbatch (LAUNCHER=mpirun): job $mp_job"
-# 3. A sweep over a 3-line grid (with a comment and a blank line to skip).
+# 2. A plain training with the mpirun launcher and the CI config, through slurm/submit
+# from another directory with paths relative to it, run in / (--chdir): slurm/submit makes
+# them absolute.
+mp_dir=$elsewhere/mpirun
+mp_job=$(cd "$elsewhere" && "$src/slurm/submit" train DATASET=../tiny.h5 RUN_DIR=mpirun \
+  CONFIG="$(realpath --relative-to="$elsewhere" "$src/configs/ci-tiny.ini")" LAUNCHER=mpirun \
+  --parsable --chdir=/ --ntasks=2 --output="$work/train-mpirun-%j.out")
+mp_job=${mp_job%%;*}
+echo "$(elapsed) submitted train.sbatch (LAUNCHER=mpirun, slurm/submit from $elsewhere): job $mp_job"
+# 2b. A bad LAUNCHER (slurm/submit refuses it, plain sbatch does not): the job must end
+# with exit 2 before it starts anything, and leave no process behind.
+bl_job=$(submit --ntasks=1 --output="$work/train-badlauncher-%j.out" \
+  "--export=ALL,DATASET=$data,RUN_DIR=$work/badlauncher,LAUNCHER=bogus" slurm/train.sbatch)
+echo "$(elapsed) submitted train.sbatch (LAUNCHER=bogus): job $bl_job"
+# 2c. Its batch shell killed by a signal it does not trap (SIGHUP) while the ranks train:
+# the shell's EXIT trap must end the launcher and its ranks with it (they are stopped
+# after their first iteration, long before the 3000th).
+hup_dir=$work/hangup
+hup_args="--factors 32 --iterations 3000"
+hup_job=$(submit --ntasks=1 --output="$work/train-hangup-%j.out" \
+  --export=ALL,DATASET="$data",RUN_DIR="$hup_dir",TRAIN_ARGS="$hup_args" slurm/train.sbatch)
+echo "$(elapsed) submitted train.sbatch (to get SIGHUP): job $hup_job"
+# 3. A sweep over a 4-line grid (with a comment and a blank line to skip) whose last line
+# fails (train refuses lambda=-1), submitted from another directory with a relative GRID
+# and a 3-minute limit per task.
 cat >"$work/grid.txt" <<'EOF'
 # test grid
 factors=4 lambda=0.3
 
 factors=8 lambda=0.1   # small ridge
 factors=8 lambda=3
+factors=8 lambda=-1    # refused by train: the sweep must still be collected
 EOF
 sweep_dir=$work/sweep
-sweep_out=$(GRID=$work/grid.txt DATASET=$data RUN_DIR=$sweep_dir TRAIN_ARGS="--iterations 5" \
-  COLLECT_OPTIONS="--output=$work/collect-%j.out" slurm/submit-sweep.sh --ntasks=1 --cpus-per-task=1 --output="$work/sweep-%A_%a.out")
+sweep_out=$(cd "$elsewhere" && GRID=../grid.txt DATASET=$data RUN_DIR=$sweep_dir TRAIN_ARGS="--iterations 5" \
+  COLLECT_OPTIONS="--output=$work/collect-%j.out" "$src/slurm/submit-sweep.sh" --ntasks=1 --cpus-per-task=1 \
+  --time=3 --output="$work/sweep-%A_%a.out")
 echo "$sweep_out"
 array_job=$(sed -n 's/^array_job=//p' <<<"$sweep_out")
 collect_job=$(sed -n 's/^collect_job=//p' <<<"$sweep_out")
@@ -153,12 +186,23 @@ if scontrol update JobId="$tl_job" TimeLimit=10; then
 else
   fail "could not raise job $tl_job's time limit"
 fi
+until [[ -s $hup_dir/metrics.jsonl ]]; do
+  [[ -n $(squeue -h -j "$hup_job") ]] || break
+  sleep 0.2
+done
+if scancel --batch --signal=HUP "$hup_job"; then
+  echo "$(elapsed) sent SIGHUP to job $hup_job's batch shell after $(wc -l <"$hup_dir/metrics.jsonl") iteration(s)"
+else
+  fail "job $hup_job was not running when it should get SIGHUP ($(job_state "$hup_job"))"
+fi
 wait "$reference" || fail "reference trainings"
 echo "$(elapsed) reference models trained"
 
 wait_job "$ck_job" 150
 wait_job "$tl_job" 150
 wait_job "$mp_job" 60
+wait_job "$bl_job" 30
+wait_job "$hup_job" 60
 wait_job "$array_job" 60
 wait_job "$collect_job" 30
 wait_job "$scale_job" 60
@@ -197,6 +241,7 @@ else
   fail "the resumed model differs from the uninterrupted one"
 fi
 finite_rmse "$ck_dir/metrics.json" || fail "job $ck_job: no evaluation"
+[[ ! -e $ck_dir/checkpoint.h5 ]] || fail "job $ck_job left $ck_dir/checkpoint.h5 after it finished"
 
 # The job stopped by its time limit: same, and it stopped before its last iteration.
 tl_info=$(scontrol show job -o "$tl_job")
@@ -213,17 +258,83 @@ if same_arrays "$work/reference-timelimit.h5" "$tl_dir/model.h5"; then
 else
   fail "the model of the job stopped by its time limit differs from the uninterrupted one"
 fi
+grep -q "checkpoint warning 115 s before the limit" "$work"/train-timelimit-*.out ||
+  fail "job $tl_job: no 'checkpoint warning 115 s before the limit' (WARN_SECONDS) in its log"
+[[ ! -e $tl_dir/checkpoint.h5 ]] || fail "job $tl_job left $tl_dir/checkpoint.h5 after it finished"
+
+# The warning lead without WARN_SECONDS: a fifth of the time limit, at most 300 s, so a
+# short job is not stopped (and requeued) after a few seconds of work; WARN_SECONDS not
+# under the limit is refused.
+(
+  unset WARN_SECONDS
+  # shellcheck source=slurm/common.sh
+  source "$src/slurm/common.sh"
+  leads="$(animerec_warning_seconds 60) $(animerec_warning_seconds 180) $(animerec_warning_seconds 1500)"
+  leads+=" $(animerec_warning_seconds 7200)"
+  [[ $leads == "12 36 300 300" ]] || { echo "leads for 60, 180, 1500, 7200 s: $leads, not 12 36 300 300"; exit 1; }
+  WARN_SECONDS=180
+  (animerec_warning_seconds 180) 2>/dev/null && { echo "WARN_SECONDS=180 accepted for a 180 s limit"; exit 1; }
+  echo "  warning lead for 60, 180, 1500, 7200 s limits: $leads s"
+) || fail "the warning lead"
 
 # The mpirun job.
 all_completed "$mp_job" || fail "job $mp_job did not complete"
+[[ $(scontrol show job -o "$mp_job") == *"Command=$src/slurm/train.sbatch"* ]] ||
+  fail "job $mp_job did not run $src/slurm/train.sbatch"
 [[ -s $mp_dir/model.h5 ]] || fail "job $mp_job wrote no model"
 [[ $(json_value "$mp_dir/metrics.json" "d['feedback'], d['split']") == "explicit test" ]] ||
   fail "job $mp_job: metrics.json is not an explicit test-split evaluation"
 finite_rmse "$mp_dir/metrics.json" || fail "job $mp_job: no test RMSE"
 grep -q "2 rank(s)" "$work"/train-mpirun-*.out || fail "job $mp_job did not train on 2 ranks"
 
-# The sweep: one directory per grid line, then the collected table.
-all_completed "$array_job" || fail "array job $array_job: not every task completed"
+# The bad LAUNCHER: failed with exit 2 and the message.
+bl_info=$(scontrol show job -o "$bl_job")
+[[ $bl_info == *JobState=FAILED* && $bl_info == *ExitCode=2:0* ]] ||
+  fail "job $bl_job (LAUNCHER=bogus): $(grep -oE '(JobState|ExitCode)=[A-Z0-9:]*' <<<"$bl_info" | xargs), not FAILED with exit 2"
+grep -q "LAUNCHER must be srun or mpirun (was 'bogus')" "$work"/train-badlauncher-*.out ||
+  fail "job $bl_job: no message about LAUNCHER"
+
+# The job whose batch shell got SIGHUP: it ended there, without a model (its ranks were
+# stopped, which the check for leftover processes below confirms).
+[[ $(scontrol show job -o "$hup_job") != *JobState=COMPLETED* ]] || fail "job $hup_job completed despite SIGHUP"
+[[ ! -e $hup_dir/model.h5 ]] || fail "job $hup_job trained to the end despite SIGHUP"
+
+# slurm/submit checks the inputs before sbatch: exit 2, a message naming the variable and
+# its value, and no job (all are submitted under one job name, looked for afterwards).
+echo "user,item,rating" >"$work/ratings.csv"
+preflight() { # EXPECTED_MESSAGE VARIABLE=VALUE... -- SBATCH_OPTIONS...
+  local expected=$1 vars=() out rc=0
+  shift
+  while [[ $1 != -- ]]; do vars+=("$1"); shift; done
+  shift
+  out=$(cd "$elsewhere" && env "${vars[@]}" "$src/slurm/submit" train --job-name=preflight-refused "$@" 2>&1) || rc=$?
+  if ((rc != 2)) || [[ $out != *"$expected"* ]]; then
+    fail "slurm/submit with ${vars[*]} $*: exit $rc, '$out' (expected exit 2 and '$expected')"
+  else
+    echo "  refused: ${vars[*]} $* -> $(tail -1 <<<"$out")"
+  fi
+}
+preflight "train.sbatch needs DATASET" RUN_DIR=x -- --ntasks=1
+preflight "DATASET=missing.h5: no such readable file" DATASET=missing.h5 RUN_DIR=x --
+preflight "DATASET=$work/ratings.csv is not an HDF5 file" DATASET="$work/ratings.csv" RUN_DIR=x --
+preflight "CONFIG=nope.ini: no such readable file" DATASET="$data" RUN_DIR=x CONFIG=nope.ini --
+preflight "submit: LAUNCHER must be srun or mpirun (was 'bogus')" DATASET="$data" RUN_DIR=x LAUNCHER=bogus --
+preflight "ANIMEREC=$work/no-binary is not an executable file" DATASET="$data" RUN_DIR=x ANIMEREC="$work/no-binary" --
+preflight "WARN_SECONDS=300 is not less than the job's time limit of 300 s" DATASET="$data" RUN_DIR=x \
+  WARN_SECONDS=300 -- --time=5
+preflight "--time=soon: not a time limit" DATASET="$data" RUN_DIR=x -- --time=soon
+preflight "pass variables as NAME=VALUE" DATASET="$data" RUN_DIR=x -- --export=ALL,FOO=1
+[[ $(scontrol show job -o 2>/dev/null | grep -c JobName=preflight-refused) -eq 0 ]] ||
+  fail "slurm/submit submitted a job although its checks failed"
+[[ ! -e $elsewhere/x ]] || fail "slurm/submit created RUN_DIR although its checks failed"
+
+# The sweep: one directory per grid line, then the collected table; task 4 failed.
+for i in 1 2 3; do
+  [[ $(scontrol show job -o "${array_job}_$i") == *JobState=COMPLETED* ]] || fail "sweep task $i did not complete"
+done
+[[ $(scontrol show job -o "${array_job}_4") == *JobState=FAILED* ]] || fail "sweep task 4 (lambda=-1) did not fail"
+grep -q "checkpoint warning 36 s before the limit" "$work/sweep-${array_job}_1.out" ||
+  fail "sweep task 1 (--time=3): no 'checkpoint warning 36 s before the limit' in its log"
 expected=("factors=4 lambda=0.3" "factors=8 lambda=0.1" "factors=8 lambda=3")
 for i in 1 2 3; do
   [[ $(cat "$sweep_dir/task-$i/setting.txt" 2>/dev/null) == "${expected[i - 1]}" ]] ||
@@ -239,6 +350,10 @@ all_completed "$collect_job" || fail "collect job $collect_job did not complete"
 import csv, json, sys
 run_dir, expected = sys.argv[1], sys.argv[2:]
 rows = list(csv.DictReader(open(f"{run_dir}/sweep.csv")))
+failed = rows.pop()  # the task without a result comes last
+assert failed["rank"] == "-" and failed["task"] == "4" and failed["setting"] == "factors=8 lambda=-1", failed
+assert failed["status"].startswith("no result") and failed["rmse"] == "", failed
+assert all(r["status"] == "ok" for r in rows), rows
 assert sorted(r["setting"] for r in rows) == sorted(expected), rows
 for r in rows:  # each row carries its own task's test RMSE
     d = json.load(open(f"{run_dir}/task-{r['task']}/metrics.json"))
@@ -247,8 +362,8 @@ rmse = [float(r["rmse"]) for r in rows]
 assert rmse == sorted(rmse), rmse
 assert [int(r["rank"]) for r in rows] == [1, 2, 3]
 md = open(f"{run_dir}/sweep.md").read()
-assert md.count("\n| ") == 4 and "sorted by rmse" in md, md
-print(f"  sweep table: {len(rows)} rows sorted by test RMSE {rmse}")
+assert md.count("\n| ") == 5 and "sorted by rmse" in md and "1 of 4 tasks have no result: task 4" in md, md
+print(f"  sweep table: {len(rows)} rows sorted by test RMSE {rmse}, then task 4: {failed['status']}")
 PY
 
 # The scaling table, and the same model from 1 and 2 ranks.
@@ -266,6 +381,24 @@ print("  scaling table:", "; ".join(f"{r['ranks']} rank(s) {r['seconds_per_itera
 PY
 cat "$scale_dir/scaling.md"
 same_arrays "$scale_dir/ranks-1.h5" "$scale_dir/ranks-2.h5" || fail "1 and 2 ranks gave different models"
+
+# No process of any job is left: none carries a job id of this cluster (the jobs inherit
+# SLURM_CONF from here). A timer's sleep or a batch shell outliving its job would.
+leftovers=()
+for proc in /proc/[0-9]*; do
+  environment=$({ tr '\0' '\n' <"$proc/environ"; } 2>/dev/null) || continue
+  grep -qx "SLURM_CONF=$SLURM_CONF" <<<"$environment" || continue
+  job=$(sed -n 's/^SLURM_JOB_ID=//p' <<<"$environment")
+  [[ -n $job ]] || continue
+  leftovers+=("${proc#/proc/}")
+  echo "  left behind by job $job: pid ${proc#/proc/} $({ tr '\0' ' ' <"$proc/cmdline"; } 2>/dev/null)"
+done
+if ((${#leftovers[@]} > 0)); then
+  fail "${#leftovers[@]} process(es) outlived their jobs"
+  kill "${leftovers[@]}" 2>/dev/null
+else
+  echo "  no process outlived its job"
+fi
 
 echo "$(elapsed) done"
 if ((failures > 0)); then
