@@ -60,9 +60,8 @@ void check_directory(const std::string& path, const std::string& what, const fs:
   const size_t longest = longest_companion_name(target);
   if (longest > static_cast<size_t>(name_max)) {
     throw IoError(fmt::format(
-        "{} {}: the file name is {} bytes, too long to write: the temporary file and the lock "
-        "file beside it add up to {} bytes and the file system allows {}; choose a name of at "
-        "most {} bytes",
+        "{} {}: the file name is {} bytes, too long to write: the temporary file beside it needs "
+        "{} bytes more and the file system allows {} per name; choose a name of at most {} bytes",
         what, path, name, longest - name, name_max,
         static_cast<size_t>(name_max) - (longest - name)));
   }
