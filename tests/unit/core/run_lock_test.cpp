@@ -185,7 +185,7 @@ TEST(RunLock, RemovalDoesNotLetTwoRunsIn) {
     pid_t pid = fork();
     if (pid == 0) {
       int held = 0;
-      for (int i = 0; i < 2000 && held < 50; ++i) {
+      for (int i = 0; i < 5000 && held < 150; ++i) {
         try {
           RunLock l(lock, "--out m.h5", "");
           int fd = open(inside.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
