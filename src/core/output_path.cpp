@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstring>
 #include <filesystem>
+#include <string>
 
 #include "animerec/core/atomic_file.h"
 #include "animerec/core/error.h"
@@ -29,9 +30,13 @@ std::string link_text(const std::string& path) {
 }
 
 // The longest name the program puts beside an output named `target`: its
-// temporary file or its lock file.
+// temporary file or its lock file. The temporary name ends with the
+// writer's pid; counted with 7 digits (the largest pid_max), a name that
+// passes does not depend on which process writes it.
 size_t longest_companion_name(const fs::path& target) {
-  const size_t temp = fs::path(temp_path_for(target.string())).filename().string().size();
+  const size_t pid_digits = std::to_string(::getpid()).size();
+  const size_t temp =
+      fs::path(temp_path_for(target.string())).filename().string().size() - pid_digits + 7;
   const size_t lock = fs::path(lock_path_for_file(target.string())).filename().string().size();
   return std::max(temp, lock);
 }

@@ -112,6 +112,10 @@ ANIMEREC_TEST_STOP_AFTER=1 "$bin" train --factors 8 --iterations 3 --threads 1 -
 "$bin" train --factors 8 --iterations 3 --threads 1 --dataset d.h5 --out r.h5 --checkpoint-dir ck \
   --metrics-out r.jsonl --resume ck/checkpoint.h5 --quiet || fail "resume with --metrics-out"
 [[ $(grep -c '"iteration"' r.jsonl) -eq 3 ]] || fail "r.jsonl has not 3 iterations: $(cat r.jsonl)"
+# ... but never appends to a file of other content, even with --overwrite.
+refused resume-metrics-dataset tiny.h5 "--metrics-out tiny.h5: with --resume the metrics are appended to it, but it is not a metrics file" -- \
+  "$bin" train --factors 8 --iterations 3 --threads 1 --dataset d.h5 --out r2.h5 \
+  --metrics-out tiny.h5 --resume ck/checkpoint.h5 --overwrite
 
 # No run left a lock file (nor a temporary file).
 leftovers=$(find . -name '*.lock' -o -name '.*.tmp.*' -o -name lock)

@@ -3,6 +3,7 @@
 
 #include "animerec/core/output_path.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -110,13 +111,23 @@ TEST(OutputPath, AMissingDirectoryIsNamed) {
       "--out " + dir.file("no/m.h5") + ": directory " + dir.file("no") + " does not exist"));
 }
 
-// 245 bytes is a valid name, but ".NAME.tmp.HOST.PID" beside it is not.
+// ".NAME.tmp.HOST.PID" (the pid counted with 7 digits) must fit in 255
+// bytes, although NAME alone would.
 TEST(OutputPath, ANameWithoutRoomForTheTemporaryFileIsRefused) {
   TempDir dir;
-  const std::string name = std::string(242, 'a') + ".h5";
-  const std::string message = refusal([&] { check_output(dir.file(name), false, "--out"); });
-  EXPECT_TRUE(contains(message, "the file name is 245 bytes, too long to write")) << message;
-  EXPECT_NO_THROW(check_output(dir.file(std::string(200, 'a') + ".h5"), false, "--out"));
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  const size_t longest =
+      255 - (std::strlen(".") + std::strlen(".tmp.") + std::strlen(host) + std::strlen(".") + 7);
+  const std::string fits = std::string(longest - 3, 'a') + ".h5";
+  const std::string too_long = std::string(longest - 2, 'a') + ".h5";
+  EXPECT_NO_THROW(check_output(dir.file(fits), false, "--out"));
+  const std::string message = refusal([&] { check_output(dir.file(too_long), false, "--out"); });
+  EXPECT_TRUE(contains(
+      message, fmt::format("the file name is {} bytes, too long to write", too_long.size())))
+      << message;
+  EXPECT_TRUE(contains(message, fmt::format("choose a name of at most {} bytes", longest)))
+      << message;
 }
 
 TEST(OutputPath, AnOutputThatIsAnInputIsRefused) {
