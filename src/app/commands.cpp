@@ -313,7 +313,9 @@ void check_train_outputs(const train::TrainOptions& o) {
     // A resumed run appends to the interrupted run's metrics, which it may
     // do without --overwrite, and never to a file of other content.
     const bool resuming = !o.resume_path.empty();
-    if (resuming && std::filesystem::exists(o.metrics_out) && !is_metrics_file(o.metrics_out)) {
+    // (Only a regular file is read: check_outputs refuses the others.)
+    if (resuming && std::filesystem::is_regular_file(o.metrics_out) &&
+        !is_metrics_file(o.metrics_out)) {
       throw IoError(fmt::format(
           "--metrics-out {}: with --resume the metrics are appended to it, but it is not a "
           "metrics file (JSON lines of iterations); choose another --metrics-out",

@@ -117,6 +117,20 @@ refused resume-metrics-dataset tiny.h5 "--metrics-out tiny.h5: with --resume the
   "$bin" train --factors 8 --iterations 3 --threads 1 --dataset d.h5 --out r2.h5 \
   --metrics-out tiny.h5 --resume ck/checkpoint.h5 --overwrite
 
+# SIGTERM during prepare (which has no handlers of its own): the lock file
+# goes with the process. (A prepare that finished first removed it too.)
+"$bin" synth --out big --users 20000 --anime 2000 --ratings 1500000 --seed 1 --quiet || exit 1
+"$bin" prepare --ratings big/users-score-2023.csv --anime big/anime-dataset-2023.csv \
+  --out big.h5 --quiet &
+pid=$!
+for _ in {1..100}; do [[ -e big.h5.lock ]] && break; sleep 0.01; done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+[[ $rc -eq 143 || $rc -eq 0 ]] || fail "prepare killed by SIGTERM: exit $rc"
+echo "prepare-sigterm: exit $rc, left: $(ls big.h5* 2>/dev/null)"
+rm -rf big big.h5
+
 # No run left a lock file (nor a temporary file).
 leftovers=$(find . -name '*.lock' -o -name '.*.tmp.*' -o -name lock)
 [[ -z $leftovers ]] || fail "left behind: $leftovers"
