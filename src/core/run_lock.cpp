@@ -146,8 +146,16 @@ RunLock::RunLock(const std::string& lock_path, const std::string& what, const st
 }
 
 bool RunLock::try_lock(const std::string& what, const std::string& advice) {
+  // A device is not even opened (opening some has side effects).
+  struct stat existing {};
+  if (::lstat(path_.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode) &&
+      !S_ISLNK(existing.st_mode)) {
+    throw IoError(fmt::format("{}: the lock file {} is {}, not a lock file; move it away", what,
+                              path_, file_kind(existing.st_mode)));
+  }
   // O_NOFOLLOW: a symlink planted at the lock's name must not lead the
-  // truncation below to its target. O_NONBLOCK: opening a FIFO never waits.
+  // truncation below to its target. O_NONBLOCK: opening a FIFO (made after
+  // the check above) never waits.
   int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
   if (fd < 0 && errno == ENOENT) {
     throw IoError(fmt::format("{}: directory {} does not exist", what,
@@ -208,13 +216,15 @@ bool RunLock::try_lock(const std::string& what, const std::string& advice) {
 
 RunLock::~RunLock() {
   if (fd_ < 0) return;
-  if (slot_ >= 0) g_held[slot_].used = 0;
   // Unlink before unlocking: a run waiting for this lock then finds the name
-  // gone (see the constructor) instead of locking an orphaned file.
+  // gone (see the constructor) instead of locking an orphaned file. The
+  // signal handler's entry goes after the unlink, so a signal in between
+  // still removes the file.
   struct stat st {};
   st.st_dev = dev_;
   st.st_ino = ino_;
   if (still_named(path_.c_str(), st)) ::unlink(path_.c_str());
+  if (slot_ >= 0) g_held[slot_].used = 0;
   ::close(fd_);  // closing the last descriptor releases the flock
 }
 
