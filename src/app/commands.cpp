@@ -299,8 +299,9 @@ train::TrainOptions train_options(const Params& p, const std::string& command_li
 bool is_metrics_file(const std::string& path) {
   std::ifstream in(path);
   std::string first;
-  std::getline(in, first);
-  return first.empty() ? in.eof() || !in : first.rfind("{\"iteration\": ", 0) == 0;
+  if (!std::getline(in, first)) return true;  // empty
+  const nlohmann::json line = nlohmann::json::parse(first, nullptr, /*allow_exceptions=*/false);
+  return line.is_object() && line.contains("iteration");
 }
 
 // Every file train writes, checked before any work (on rank 0, which writes
