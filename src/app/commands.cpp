@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iterator>
 #include <map>
@@ -21,6 +22,7 @@
 #include "animerec/core/build_info.h"
 #include "animerec/core/error.h"
 #include "animerec/core/manifest.h"
+#include "animerec/core/output_path.h"
 #include "animerec/core/resources.h"
 #include "animerec/core/run_lock.h"
 #include "animerec/core/sha256.h"
@@ -122,6 +124,10 @@ int cmd_prepare(const Params& p, const std::string& command_line) {
   const std::string out = p.get_string("out");
   bool overwrite = p.get_bool("overwrite");
   // Refuse before reading a multi-GB input, not after.
+  check_outputs({{out, "--out", overwrite}}, {{o.ratings_path, "--ratings"},
+                                              {o.anime_path, "--anime"},
+                                              {o.synopsis_path, "--synopsis"},
+                                              {o.test_ratings_path, "--test-ratings"}});
   RunLock lock(lock_path_for_file(out), "--out " + out, "wait for it or choose another --out");
   refuse_existing(out, overwrite, "--out");
   check_prepare_memory(o, memory_limit(p));
@@ -177,7 +183,7 @@ int cmd_check(const Params& p, const std::string&) {
 int cmd_export(const Params& p, const std::string&) {
   const std::string out = p.get_string("out");
   bool overwrite = p.get_bool("overwrite");
-  refuse_existing(out, overwrite, "--out");
+  check_outputs({{out, "--out", overwrite}}, {{p.get_string("dataset"), "--dataset"}});
   data::Dataset d = io::read_dataset(p.get_string("dataset"));
   data::export_triplets(d, p.get_string("split"), p.get_string("ids") == "external", out,
                         overwrite);
@@ -288,10 +294,50 @@ train::TrainOptions train_options(const Params& p, const std::string& command_li
   return o;
 }
 
+// A --metrics-out file a resumed run may continue: empty, or JSON lines
+// whose first is an iteration's metrics (what train writes).
+bool is_metrics_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string first;
+  if (!std::getline(in, first)) return true;  // empty
+  const nlohmann::json line = nlohmann::json::parse(first, nullptr, /*allow_exceptions=*/false);
+  return line.is_object() && line.contains("iteration");
+}
+
+// Every file train writes, checked before any work (on rank 0, which writes
+// them all): the model and its run manifest, --metrics-out, the checkpoint.
+void check_train_outputs(const train::TrainOptions& o) {
+  std::vector<OutputFile> outputs = {
+      {o.out_path, "--out", o.overwrite},
+      {path_beside(o.out_path, ".run"), "--out's run manifest", o.overwrite}};
+  if (!o.metrics_out.empty()) {
+    // A resumed run appends to the interrupted run's metrics, which it may
+    // do without --overwrite, and never to a file of other content.
+    const bool resuming = !o.resume_path.empty();
+    // (Only a regular file is read: check_outputs refuses the others.)
+    if (resuming && std::filesystem::is_regular_file(o.metrics_out) &&
+        !is_metrics_file(o.metrics_out)) {
+      throw IoError(fmt::format(
+          "--metrics-out {}: with --resume the metrics are appended to it, but it is not a "
+          "metrics file (JSON lines of iterations); choose another --metrics-out",
+          o.metrics_out));
+    }
+    outputs.push_back({o.metrics_out, "--metrics-out", o.overwrite || resuming});
+  }
+  check_outputs(outputs, {{o.dataset_path, "--dataset"}, {o.resume_path, "--resume"}});
+  if (!o.checkpoint_dir.empty()) {
+    // Replaced on every checkpoint by design, and may be the --resume file.
+    outputs.push_back({(std::filesystem::path(o.checkpoint_dir) / "checkpoint.h5").string(),
+                       "--checkpoint-dir's checkpoint", true});
+    check_outputs(outputs, {{o.dataset_path, "--dataset"}});
+  }
+}
+
 int cmd_train(const Params& p, const std::string& command_line) {
   train::TrainOptions o = train_options(p, command_line);
   train::install_stop_handlers();
   g_comm = dist::make_world_comm(g_argc, g_argv);
+  if (g_comm->rank() == 0) check_train_outputs(o);
   return train::run_training(o, *g_comm);
 }
 
@@ -327,6 +373,10 @@ int cmd_recommend_all_users(const Params& p) {
   o.quiet = p.get_bool("quiet");
   o.time_bare_product = p.get_bool("time-bare-product");
   g_comm = dist::make_world_comm(g_argc, g_argv);
+  if (g_comm->rank() == 0 && !o.out_path.empty()) {
+    check_outputs({{o.out_path, "--out", o.overwrite}},
+                  {{o.model_path, "--model"}, {o.dataset_path, "--dataset"}});
+  }
   serve::run_batch_recommend(o, *g_comm);
   return kExitOk;
 }
@@ -361,6 +411,30 @@ int cmd_recommend(const Params& p, const std::string&) {
   return kExitOk;
 }
 
+// Where evaluate writes its run manifest: --manifest, else beside the model.
+std::string evaluate_manifest_path(const Params& p) {
+  const std::string& chosen = p.get_string("manifest");
+  return chosen.empty() ? path_beside(p.get_string("model"), ".evaluate") : chosen;
+}
+
+// A rerun replaces the previous evaluation's manifest (it is the record of
+// the latest report); any other existing file needs --overwrite.
+bool may_replace_evaluate_manifest(const Params& p, const std::string& path) {
+  if (p.get_bool("overwrite")) return true;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size > (64u << 20)) return false;
+  std::ifstream in(path);
+  const nlohmann::json m = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return m.is_object() && m.contains("command") && m["command"] == "evaluate";
+}
+
+void check_evaluate_outputs(const Params& p) {
+  const std::string path = evaluate_manifest_path(p);
+  check_outputs({{path, "--manifest", may_replace_evaluate_manifest(p, path)}},
+                {{p.get_string("model"), "--model"}, {p.get_string("dataset"), "--dataset"}});
+}
+
 // The manifest of an evaluate run: its report is the metrics.
 // Collective (the host names of every rank); rank 0 writes.
 void write_evaluate_manifest(const Params& p, const std::string& command_line,
@@ -380,12 +454,8 @@ void write_evaluate_manifest(const Params& p, const std::string& command_line,
   r.finished = utc_now_iso8601();
   r.runtime_libraries = {{"mpi", comm.library_version()}, {"hdf5", io::hdf5_library_version()}};
   r.metrics = report;
-  const std::string& chosen = p.get_string("manifest");
-  const std::string path =
-      chosen.empty() ? path_beside(p.get_string("model"), ".evaluate") : chosen;
-  // Each evaluation replaces the previous one's manifest: evaluate has no
-  // output of its own to protect, and a rerun should leave the latest report.
-  write_manifest_file(manifest_json(r), path, /*overwrite=*/true, "--manifest");
+  const std::string path = evaluate_manifest_path(p);
+  write_manifest_file(manifest_json(r), path, may_replace_evaluate_manifest(p, path), "--manifest");
 }
 
 int cmd_evaluate(const Params& p, const std::string& command_line) {
@@ -398,6 +468,7 @@ int cmd_evaluate(const Params& p, const std::string& command_line) {
   o.relevance = p.get_double("relevance");
   o.format = p.get_string("format");
   g_comm = dist::make_world_comm(g_argc, g_argv);
+  if (g_comm->rank() == 0) check_evaluate_outputs(p);
   nlohmann::json report;
   std::fputs(eval::run_evaluate(o, *g_comm, &report).c_str(), stdout);
   write_evaluate_manifest(p, command_line, started, report, *g_comm);
@@ -510,6 +581,12 @@ int cmd_reproduce(const Params& p, const std::string& command_line) {
   if (dataset.empty()) dataset = manifest["dataset"].value("path", "");
   check_dataset_sha256(dataset, manifest, comm);
   const std::string out = reproduce_out_path(p, comm);
+  if (comm.rank() == 0 && !p.get_string("out").empty()) {
+    const bool overwrite = p.get_bool("overwrite");
+    check_outputs(
+        {{out, "--out", overwrite}, {path_beside(out, ".run"), "--out's run manifest", overwrite}},
+        {{model_path, "--model"}, {dataset, "--dataset"}});
+  }
   const int code =
       train::run_training(reproduction_options(p, manifest, dataset, out, command_line), comm);
   if (code != kExitOk) return code;

@@ -508,7 +508,8 @@ std::vector<ParamSpec> build_param_table() {
       path("manifest")
           .on({"evaluate"})
           .doc("run manifest to write (JSON; default: the model's path with .h5 replaced by "
-               ".evaluate.json), replaced on every run"),
+               ".evaluate.json); a previous evaluate manifest is replaced, any other file only "
+               "with --overwrite"),
 
       // ---- reproduce
       path("model")
@@ -559,8 +560,10 @@ std::vector<ParamSpec> build_param_table() {
           .on({"prepare", "synth", "train"})
           .doc("random seed; the same inputs and seed give the same output"),
       flag("overwrite")
-          .on({"prepare", "synth", "export", "train", "recommend", "reproduce"})
-          .doc("replace the output if it exists (otherwise that is an error)"),
+          .on({"prepare", "synth", "export", "train", "recommend", "evaluate", "reproduce"})
+          .doc("replace output files that exist (otherwise that is an error). Outputs must be "
+               "regular files and none of the inputs; a symbolic link is written through to its "
+               "file (docs/outputs.md)"),
       flag("quiet")
           .on({"prepare", "synth", "train", "recommend", "reproduce"})
           .doc("no progress output on stderr"),

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "animerec/core/error.h"
+#include "animerec/core/output_path.h"
 
 namespace animerec {
 
@@ -42,9 +43,13 @@ bool process_is_gone(std::string_view pid_text) {
 }  // namespace
 
 void refuse_existing(const std::string& path, bool overwrite, const std::string& what) {
-  if (!overwrite && fs::exists(path)) {
-    throw IoError(fmt::format("{} {} exists; pass --overwrite to replace it", what, path));
-  }
+  if (!path.empty()) check_output(path, overwrite, what);
+}
+
+std::string temp_path_for(const std::string& target) {
+  fs::path p(target);
+  fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  return (dir / fmt::format("{}{}", temp_prefix(p), getpid())).string();
 }
 
 void remove_stale_temp_files(const std::string& final_path) {
@@ -68,18 +73,14 @@ AtomicOutput::AtomicOutput(std::string final_path, bool overwrite, const std::st
   // on the write that crosses it; ignored, that write fails with EFBIG and is
   // reported like a full disk, and the destructor removes the partial file.
   std::signal(SIGXFSZ, SIG_IGN);
-  refuse_existing(final_path_, overwrite, what);
-  fs::path p(final_path_);
-  fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir)) {
-    throw IoError(
-        fmt::format("{} {}: directory {} does not exist", what, final_path_, dir.string()));
-  }
-  remove_stale_temp_files(final_path_);
+  // The whole output rule (core/output_path.h); for a symbolic link the
+  // file it points to is replaced, so the temporary file goes beside that.
+  target_path_ = check_output(final_path_, overwrite, what);
+  remove_stale_temp_files(target_path_);
   // Host and pid keep two concurrent writers of the same name (also on two
   // nodes sharing the directory) from sharing a temp file, and tell a later
   // writer which leftovers belong to a process that no longer exists.
-  temp_path_ = (dir / fmt::format("{}{}", temp_prefix(p), getpid())).string();
+  temp_path_ = temp_path_for(target_path_);
 }
 
 AtomicOutput::~AtomicOutput() {
@@ -102,15 +103,16 @@ void AtomicOutput::commit() {
                               temp_path_, std::strerror(sync_error)));
   }
   std::error_code ec;
-  fs::rename(temp_path_, final_path_, ec);
+  fs::rename(temp_path_, target_path_, ec);
   if (ec) {
-    throw IoError(fmt::format("cannot rename {} to {}: {}", temp_path_, final_path_, ec.message()));
+    throw IoError(
+        fmt::format("cannot rename {} to {}: {}", temp_path_, target_path_, ec.message()));
   }
   committed_ = true;
   // The rename itself is durable only once the directory is synced. Best
   // effort: some file systems refuse fsync on a directory, and the new file
   // is already complete either way.
-  fs::path p(final_path_);
+  fs::path p(target_path_);
   fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dir_fd >= 0) {

@@ -6,7 +6,9 @@
 
 #include <Eigen/Core>
 #include <boost/version.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 
@@ -89,12 +91,20 @@ void write_manifest_file(const nlohmann::json& manifest, const std::string& path
                          const std::string& what) {
   AtomicOutput out(path, overwrite, what);
   FILE* f = std::fopen(out.temp_path().c_str(), "w");
-  if (f == nullptr) throw IoError(fmt::format("{} {}: cannot write", what, path));
+  if (f == nullptr) {
+    throw IoError(fmt::format("{} {}: cannot create {}: {}", what, path, out.temp_path(),
+                              std::strerror(errno)));
+  }
   // NaN metrics (a split without rows) become null: JSON has no NaN.
   const std::string text =
       manifest.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (std::fclose(f) != 0 || !ok) throw IoError(fmt::format("{} {}: write failed", what, path));
+  const int write_errno = ok ? 0 : errno;
+  const bool closed = std::fclose(f) == 0;
+  if (!ok || !closed) {
+    throw IoError(fmt::format("{} {}: write failed: {}", what, path,
+                              std::strerror(ok ? errno : write_errno)));
+  }
   out.commit();
 }
 

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "animerec/core/error.h"
@@ -37,14 +39,19 @@ std::string Sha256::hex_digest() {
 
 std::string sha256_file(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) throw IoError(fmt::format("cannot open {} to checksum it", path));
+  if (f == nullptr) {
+    throw IoError(fmt::format("cannot open {} to checksum it: {}", path, std::strerror(errno)));
+  }
   Sha256 h;
   std::vector<char> buf(1 << 20);
   size_t n;
   while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) h.update(buf.data(), n);
-  bool failed = std::ferror(f) != 0;
+  const int read_errno = std::ferror(f) != 0 ? errno : 0;
   std::fclose(f);
-  if (failed) throw IoError(fmt::format("read error while checksumming {}", path));
+  if (read_errno != 0) {
+    throw IoError(
+        fmt::format("read error while checksumming {}: {}", path, std::strerror(read_errno)));
+  }
   return h.hex_digest();
 }
 

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -32,7 +34,9 @@ class BufferedWriter {
  public:
   BufferedWriter(const std::string& path, const std::string& label)
       : file_(std::fopen(path.c_str(), "wb")), label_(label) {
-    if (!file_) throw IoError(fmt::format("{}: cannot create {}", label_, path));
+    if (!file_) {
+      throw IoError(fmt::format("{}: cannot create {}: {}", label_, path, std::strerror(errno)));
+    }
   }
   fmt::memory_buffer& buffer() { return buf_; }
   void maybe_flush() {

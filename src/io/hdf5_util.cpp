@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -360,7 +361,7 @@ File File::open_read(const std::string& path) {
   if (!fs::exists(path, ec)) throw IoError(fmt::format("{}: no such file", path));
   if (fs::is_directory(path, ec)) throw IoError(fmt::format("{}: is a directory", path));
   if (!std::ifstream(path, std::ios::binary)) {
-    throw IoError(fmt::format("{}: cannot open for reading", path));
+    throw IoError(fmt::format("{}: cannot open for reading: {}", path, std::strerror(errno)));
   }
   if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(fmt::format("{} is not an HDF5 file", path));
   Id fapl = file_access_plist();

@@ -6,9 +6,11 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -124,7 +126,10 @@ void write_csv(const io::Recommendations& r, const std::string& path, bool overw
   AtomicOutput out(path, overwrite, "--out");
   {
     std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(out.temp_path().c_str(), "wb"), std::fclose);
-    if (!f) throw IoError(fmt::format("--out {}: cannot create the file", path));
+    if (!f) {
+      throw IoError(fmt::format("--out {}: cannot create {}: {}", path, out.temp_path(),
+                                std::strerror(errno)));
+    }
     fmt::memory_buffer buf;
     auto flush = [&] {
       if (buf.size() > 0 && std::fwrite(buf.data(), 1, buf.size(), f.get()) != buf.size())

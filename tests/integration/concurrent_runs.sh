@@ -2,7 +2,7 @@
 # Two runs started at once on the same output: one takes the lock and
 # finishes with a valid file, the other is refused at once with exit 2 and a
 # message naming the holder. Checked for train (--out, and --checkpoint-dir)
-# and prepare (--out).
+# and prepare (--out). No lock file is left behind.
 # Usage: concurrent_runs.sh ANIMEREC_BINARY SOURCE_DIR
 set -uo pipefail
 bin=$1
@@ -68,7 +68,10 @@ race prepare-out "--out" -- "$bin" "${prepare[@]}" --out "$work/p.h5" -- "$bin" 
 h5diff -q "$work/d.h5" "$work/p.h5" /ratings /ratings >/dev/null 2>&1 ||
   fail "the winner's dataset differs from one prepared alone"
 
-# The lock files stay, unlocked: the next run goes ahead.
+# Every run removed its lock file (winners and refused runs alike), and the
+# next run goes ahead.
+leftovers=$(find "$work" -name '*.lock' -o -name lock)
+[[ -z $leftovers ]] || fail "lock files left behind: $leftovers"
 "$bin" "${train[@]}" --out "$work/m.h5" --overwrite || fail "a run after the race"
 
 if ((failures > 0)); then

@@ -6,6 +6,10 @@
 // killing the process), the destructor removes the temporary file and the
 // user's existing file is untouched.
 //
+// The output rule of core/output_path.h applies (checked again here): a
+// special file or a missing directory is refused, and a symbolic link is
+// written through (the file it points to is replaced in its own directory).
+//
 // Temporary names are ".NAME.tmp.HOST.PID". A process killed while writing
 // (SIGKILL, power loss) leaves its temporary file behind; no reader ever
 // opens it, and the next writer of NAME on that host removes it once
@@ -17,8 +21,9 @@ namespace animerec {
 
 class AtomicOutput {
  public:
-  // Throws IoError if `final_path` exists and !overwrite, or if its directory
-  // does not exist. `what` names the parameter in messages (e.g. "--out").
+  // Throws IoError if `final_path` breaks the output rule (exists and
+  // !overwrite, not a regular file, no such directory, ...). `what` names
+  // the parameter in messages (e.g. "--out").
   AtomicOutput(std::string final_path, bool overwrite, const std::string& what = "--out");
   ~AtomicOutput();
   AtomicOutput(const AtomicOutput&) = delete;
@@ -26,11 +31,14 @@ class AtomicOutput {
 
   const std::string& temp_path() const { return temp_path_; }
   const std::string& final_path() const { return final_path_; }
+  // The file commit() replaces: final_path, or the file a symlink points to.
+  const std::string& target_path() const { return target_path_; }
   // fsyncs the temporary file and renames it over the final name.
   void commit();
 
  private:
   std::string final_path_;
+  std::string target_path_;
   std::string temp_path_;
   bool committed_ = false;
 };
@@ -39,8 +47,13 @@ class AtomicOutput {
 // this host that no longer exist (see above). Errors are ignored.
 void remove_stale_temp_files(const std::string& final_path);
 
-// Throws IoError("<what> FILE exists; pass --overwrite to replace it") when the
-// path exists and overwriting was not asked for.
+// check_output (core/output_path.h) for a non-empty path: among others
+// IoError("<what> FILE exists; pass --overwrite to replace it") when the path
+// exists and overwriting was not asked for.
 void refuse_existing(const std::string& path, bool overwrite, const std::string& what);
+
+// The temporary name this process writes `target` under:
+// "DIR/.NAME.tmp.HOST.PID".
+std::string temp_path_for(const std::string& target);
 
 }  // namespace animerec

@@ -3,10 +3,20 @@
 // beside what it writes (`<out>.lock` for a model or dataset, `<dir>/lock` for
 // a checkpoint directory) before any work, and holds it until it ends. A
 // second run aimed at the same output is refused at once, naming the holder
-// (pid, host, start time are written into the lock file). The kernel drops
-// the lock when the holder dies, however it dies, so a lock file left behind
-// never blocks a later run; the file itself is left in place (removing it
-// would race with a run that has just opened it).
+// (pid, host, start time are written into the lock file).
+//
+// The lock file exists only while its run does: the destructor removes it
+// (also when an exception unwinds the command), and for commands without
+// their own signal handlers SIGINT/SIGTERM/SIGHUP remove it before the
+// process dies. Removal comes before unlocking, and a run that locks a file
+// re-checks that the name still leads to it (else it starts over), so a run
+// that opened the file just before it was removed never holds a lock nobody
+// else can see. A holder killed by SIGKILL leaves its file behind; the
+// kernel has dropped its lock, so the next run takes the file over.
+// A symbolic link, a special file or a file that is not a lock description
+// at the lock's name is refused, never followed, truncated or removed.
+
+#include <sys/types.h>
 
 #include <string>
 
@@ -26,11 +36,17 @@ class RunLock {
   const std::string& path() const { return path_; }
 
  private:
+  bool try_lock(const std::string& what, const std::string& advice);
+
   std::string path_;
   int fd_ = -1;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
+  int slot_ = -1;  // in the table the signal handler removes locks from
 };
 
-// `<out>.lock`: the lock file of an output file.
+// `<out>.lock`: the lock file of an output file (for a symbolic link, of the
+// file it points to).
 std::string lock_path_for_file(const std::string& out);
 // `<dir>/lock`: the lock file of a checkpoint directory.
 std::string lock_path_for_dir(const std::string& dir);

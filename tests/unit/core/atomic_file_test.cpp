@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,6 +99,44 @@ TEST(AtomicOutputTest, ExistingFileIsRefusedWithoutOverwrite) {
   } catch (const IoError& e) {
     EXPECT_EQ(std::string(e.what()), "--out " + path + " exists; pass --overwrite to replace it");
   }
+}
+
+// latest.h5 -> runs/keep.h5: the file is replaced in its own directory and
+// the link stays a link to it.
+TEST(AtomicOutputTest, ASymlinkIsWrittenThroughAndKept) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.file("runs"));
+  write_file(dir.file("runs/keep.h5"), "old");
+  std::filesystem::create_symlink("runs/keep.h5", dir.file("latest.h5"));
+  {
+    AtomicOutput out(dir.file("latest.h5"), true);
+    EXPECT_EQ(std::filesystem::path(out.temp_path()).parent_path(),
+              std::filesystem::canonical(dir.file("runs")));
+    write_file(out.temp_path(), "new");
+    out.commit();
+  }
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.file("latest.h5")));
+  EXPECT_EQ(std::filesystem::read_symlink(dir.file("latest.h5")), "runs/keep.h5");
+  EXPECT_EQ(read_file(dir.file("runs/keep.h5")), "new");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.file("runs")), {}), 1);
+}
+
+// Renaming over a FIFO or a device would replace the special file itself.
+TEST(AtomicOutputTest, ASpecialFileIsRefusedAndKept) {
+  TempDir dir;
+  ASSERT_EQ(mkfifo(dir.file("fifo").c_str(), 0644), 0);
+  try {
+    AtomicOutput out(dir.file("fifo"), true, "--out");
+    FAIL() << "no error";
+  } catch (const IoError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--out " + dir.file("fifo") +
+                  " is a FIFO (named pipe), not a regular file; outputs are written as regular "
+                  "files only");
+  }
+  struct stat st {};
+  ASSERT_EQ(lstat(dir.file("fifo").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
 }
 
 }  // namespace
