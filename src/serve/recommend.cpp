@@ -387,8 +387,8 @@ Listing popular(const Context& c, const RecommendOptions& o) {
 
 Listing for_new_user(const Context& c, const RecommendOptions& o) {
   const std::vector<Rating> ratings = o.ratings_file.empty()
-                                          ? parse_ratings(c.m, o.ratings)
-                                          : read_ratings_file(c.m, o.ratings_file);
+                                          ? parse_ratings(c.m, o.ratings, c.notes)
+                                          : read_ratings_file(c.m, o.ratings_file, c.notes);
   if (ratings.empty()) return popular(c, o);
   std::vector<uint8_t> excluded(c.m.n_anime(), 0);
   if (!o.include_seen) {
@@ -410,7 +410,9 @@ Listing for_new_user(const Context& c, const RecommendOptions& o) {
 }
 
 Listing for_similar(const Context& c, const RecommendOptions& o) {
-  const int32_t a = find_anime(c.m, o.similar);
+  std::string note;
+  const int32_t a = find_anime(c.m, o.similar, &note);
+  if (!note.empty()) c.note("--similar " + note);
   Listing l;
   l.items = similar_anime(c.m, a, o.similar_mode, o.similar_blend, o.top, c.filtered);
   l.query["similar"] = c.m.anime_ids[static_cast<size_t>(a)];

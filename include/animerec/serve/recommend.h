@@ -44,10 +44,14 @@ struct Explanation {
 int32_t find_user(const model::Model& m, int64_t user_id);
 
 // Model row of an anime given as an external id or an exact title (ASCII
-// case-insensitive). Throws Error (exit 2) listing the candidates (id and
-// title) when several titles match, or suggesting up to 5 close titles
-// (substring matches first, then smallest edit distance) when none does.
-int32_t find_anime(const model::Model& m, const std::string& query);
+// case-insensitive). A number that is an id and also another anime's title
+// resolves to the id; *note (when given) then says so and names the other
+// anime. Throws Error (exit 2) listing the candidates (id and title) when
+// several titles match, or suggesting up to 5 close titles (substring matches
+// first, then the smallest edit distance, compared on queries of up to 256
+// letters with at most 32 edits, so a huge query costs no more than a scan)
+// when none does.
+int32_t find_anime(const model::Model& m, const std::string& query, std::string* note = nullptr);
 
 // Throws IoError when the dataset is not the one the model was trained on:
 // naming both files and both sha256 checksums when the model records its

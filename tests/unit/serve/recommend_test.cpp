@@ -3,8 +3,10 @@
 
 #include "animerec/serve/recommend.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -256,6 +258,59 @@ TEST(LookupTest, TitlesExactAmbiguousAndUnknown) {
 
   std::string id = error_of([&] { find_anime(m, "999"); });
   EXPECT_NE(id.find("no anime with id or title '999'"), std::string::npos) << id;
+}
+
+// Issue #16: a pasted megabyte as a title took minutes of full edit-distance
+// tables against every title. The comparison is bounded now: a 2 MB query
+// against 3000 titles answers at once, and the message does not repeat it.
+TEST(LookupTest, HugeUnknownTitleIsAnsweredAtOnce) {
+  model::Model m = planted_model(false);
+  m.anime_ids.clear();
+  m.anime_titles.clear();
+  for (int i = 0; i < 3000; ++i) {
+    m.anime_ids.push_back(i + 1);
+    m.anime_titles.push_back(fmt::format("Some Anime Title Number {}", i));
+  }
+  const std::string query(2'000'000, 'x');
+  const auto start = std::chrono::steady_clock::now();
+  const std::string msg = error_of([&] { find_anime(m, query); });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 5.0);
+  EXPECT_NE(msg.find("no anime titled 'xxxx"), std::string::npos) << msg.substr(0, 300);
+  EXPECT_NE(msg.find("...' (2000000 bytes) in the model"), std::string::npos) << msg.substr(0, 300);
+  EXPECT_LT(msg.size(), 1000u);
+  // Typos are still found by the bounded distance, closest first.
+  const std::string typo = error_of([&] { find_anime(m, "Some Anime Titel Number 12"); });
+  EXPECT_NE(typo.find("did you mean:\n  13  Some Anime Title Number 12\n"), std::string::npos)
+      << typo;
+}
+
+// Issue #16: "2010" is an anime id and another anime's title; the id is used
+// (as before) but the user is told, with the other anime's id.
+TEST(LookupTest, NumberThatIsAnIdAndATitleSaysWhichWasUsed) {
+  model::Model m = planted_model(false);
+  m.anime_titles[3] = "6";  // the title of row 3 (id 32) is row 1's id
+  std::string note;
+  EXPECT_EQ(find_anime(m, "6", &note), 1);
+  EXPECT_EQ(note,
+            "'6' is the id of Trigun and also the title of anime 32: used the id (give 32 for "
+            "the title)");
+  // Only a title: no note. The id and title of the same anime: no note.
+  note.clear();
+  EXPECT_EQ(find_anime(m, "trigun", &note), 1);
+  EXPECT_EQ(note, "");
+  m.anime_titles[3] = "32";
+  EXPECT_EQ(find_anime(m, "32", &note), 3);
+  EXPECT_EQ(note, "");
+  // --ratings passes it on, naming the item.
+  m.anime_titles[3] = "6";
+  std::vector<std::string> notes;
+  const std::vector<Rating> r = parse_ratings(m, "6:9", &notes);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].anime, 1);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].rfind("--ratings item 1 '6:9': '6' is the id of Trigun", 0), 0u) << notes[0];
 }
 
 TEST(LookupTest, UnknownUserPointsToRatings) {
