@@ -36,6 +36,13 @@ std::vector<double> cf_similarity(const model::Model& m, int32_t anime) {
   return s;
 }
 
+// False for an anime without metadata (or with none the vocabulary knows):
+// its content row is empty and its content cosine 0 with every anime.
+bool has_content_row(const model::Model& m, int32_t anime) {
+  const auto a = static_cast<size_t>(anime);
+  return m.content && m.content->offsets[a + 1] > m.content->offsets[a];
+}
+
 std::vector<double> content_similarity(const model::Model& m, int32_t anime) {
   const content::ContentMatrix c = content_matrix(m);
   std::vector<double> s(m.n_anime());
@@ -59,7 +66,14 @@ std::vector<double> content_scores(const model::Model& m, const UserRows& rows) 
         "--mode content: the user has no scored training ratings to build a content profile "
         "from; use --mode model");
   }
-  const content::UserProfile p = content::user_profile(c, anime, scores);
+  const content::UserProfile p = content::user_profile(c, anime, scores, scale_midpoint(m));
+  if (p.norm == 0) {
+    throw Error(fmt::format(
+        "--mode content: the user's scored anime give no content profile (none of them has "
+        "content features, or every score is at the middle of the scale, {}, which says "
+        "nothing about taste); use --mode model",
+        scale_midpoint(m)));
+  }
   std::vector<double> s(m.n_anime());
   for (size_t a = 0; a < s.size(); ++a)
     s[a] = content::profile_score(p, c, static_cast<int32_t>(a));
@@ -132,6 +146,10 @@ UserRows read_user_rows(const std::string& dataset_path, const io::DatasetHeader
   out.split = std::move(r.split);
   out.status = std::move(r.status);
   return out;
+}
+
+double scale_midpoint(const model::Model& m) {
+  return (double{m.score_min} + double{m.score_max}) / 2;
 }
 
 content::ContentMatrix content_matrix(const model::Model& m) {
@@ -222,6 +240,12 @@ std::vector<Scored> similar_anime(const model::Model& m, int32_t anime, SimilarM
   if (mode == SimilarMode::kCf) {
     scores = cf_similarity(m, anime);
   } else if (mode == SimilarMode::kContent) {
+    if (!has_content_row(m, anime)) {
+      throw Error(fmt::format(
+          "anime {} ({}) has no content features (the dataset the model was trained on has no "
+          "metadata for it), so no anime is similar to it by content; use --similar-mode cf",
+          m.anime_ids[static_cast<size_t>(anime)], m.anime_titles[static_cast<size_t>(anime)]));
+    }
     scores = content_similarity(m, anime);
   } else {
     const std::vector<double> content = content_similarity(m, anime);
@@ -291,7 +315,7 @@ std::vector<float> taste_profile(const model::Model& m, const UserHistory& h) {
     }
   }
   if (anime.empty()) return {};
-  return content::user_profile(content_matrix(m), anime, scores).values;
+  return content::user_profile(content_matrix(m), anime, scores, scale_midpoint(m)).values;
 }
 
 // The features each listed anime shares with `profile` (empty: none).
@@ -418,6 +442,12 @@ Listing for_similar(const Context& c, const RecommendOptions& o) {
   l.query["similar"] = c.m.anime_ids[static_cast<size_t>(a)];
   l.query["title"] = c.m.anime_titles[static_cast<size_t>(a)];
   l.query["similar_mode"] = similar_mode_name(o.similar_mode);
+  if (o.similar_mode == SimilarMode::kHybrid && c.m.content && !has_content_row(c.m, a)) {
+    c.note(fmt::format(
+        "anime {} has no content features (no metadata in the training dataset): the hybrid "
+        "scores are {} x the cf cosine alone",
+        o.similar, o.similar_blend));
+  }
   if (o.similar_mode == SimilarMode::kHybrid) l.query["similar_blend"] = o.similar_blend;
   if (o.explain) {
     // The query anime's content row is the "taste" a similar anime shares.

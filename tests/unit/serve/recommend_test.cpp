@@ -189,6 +189,35 @@ TEST(RecommendTest, ContentModeRanksTheFavouriteGenreFirst) {
             std::string::npos);
 }
 
+// Issue #16: a single rating gave the same profile whatever its score (every
+// weight score - mean was 0, so each counted 1). Now a lone rating is weighed
+// against the scale's midpoint: Cowboy Bebop (Action) scored 1 pushes its
+// Action relative Trigun to the bottom, scored 9 puts it first.
+TEST(RecommendTest, ContentModeFollowsHowTheUserScored) {
+  Files f;
+  auto list = [&](const std::string& ratings) {
+    RecommendOptions o;
+    o.model_path = f.model;
+    o.has_ratings = true;
+    o.ratings = ratings;
+    o.mode = UserMode::kContent;
+    o.format = "csv";
+    return run_recommend(o);
+  };
+  const std::string loved = list("1:9"), hated = list("1:1");
+  EXPECT_NE(loved, hated);
+  // rank,anime_id,...: Trigun (id 6) first when loved, never first when hated.
+  EXPECT_NE(loved.find("\n1,6,"), std::string::npos) << loved;
+  EXPECT_EQ(hated.find("\n1,6,"), std::string::npos) << hated;
+  EXPECT_NE(hated.find(",6,Trigun,-0.7"), std::string::npos) << hated;
+  // All scores equal: the same rule (two hated anime push their genres away).
+  const std::string both_hated = list("1:2,30:2");
+  EXPECT_NE(both_hated.find(",6,Trigun,-"), std::string::npos) << both_hated;
+  // Exactly the midpoint says nothing about taste: an error, not an arbitrary list.
+  std::string msg = error_of([&] { list("1:5.5"); });
+  EXPECT_NE(msg.find("no content profile"), std::string::npos) << msg;
+}
+
 TEST(RecommendTest, ContentModeOnAPlainModelSaysHowToGetOne) {
   const model::Model m = planted_model(false);
   const data::Dataset d = planted_dataset();
@@ -216,6 +245,26 @@ TEST(SimilarTest, ContentNeighbourByContentRows) {
   auto items = similar_anime(m, 2, SimilarMode::kContent, 0.5, 10);
   EXPECT_EQ(ids(m, items), (std::vector<int64_t>{32, 1, 6, 100}));
   EXPECT_NEAR(items[0].score, std::sqrt(0.5), 1e-6);
+}
+
+// Issue #16: an anime without metadata has an empty content row; its content
+// "neighbours" were every anime at 0.00 in id order. Now that is an error,
+// and hybrid says it ranks by cf alone.
+TEST(SimilarTest, ContentNeighboursOfAnAnimeWithoutContentIsAnError) {
+  const model::Model m = planted_model(true);
+  const std::string msg = error_of([&] { similar_anime(m, 4, SimilarMode::kContent, 0.5, 10); });
+  EXPECT_NE(msg.find("anime 100 (Clannad) has no content features"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--similar-mode cf"), std::string::npos) << msg;
+
+  Files f;
+  RecommendOptions o;
+  o.model_path = f.model;
+  o.similar = "100";
+  o.similar_mode = SimilarMode::kHybrid;
+  std::vector<std::string> notes;
+  run_recommend(o, &notes);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("anime 100 has no content features"), std::string::npos) << notes[0];
 }
 
 TEST(SimilarTest, HybridBlendsCfAndContent) {
