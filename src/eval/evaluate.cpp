@@ -263,10 +263,11 @@ void check_something_is_relevant(int64_t held_rows, size_t relevant_users, doubl
 
 double default_relevance(double score_min, double score_max) {
   const double cut = score_min + 0.7 * (score_max - score_min);
-  const bool whole = std::floor(score_min) == score_min && std::floor(score_max) == score_max;
-  // 1 + 0.7 x 9 = 7.3 -> 8; the small margin keeps a cut that is exactly a
-  // whole score (up to rounding) from moving up one.
-  return whole ? std::ceil(cut - 1e-9) : cut;
+  // Rated in whole (or half) points: a threshold between two scores is the
+  // next score up. The small margin keeps a cut that is a whole score up to
+  // rounding where it is.
+  if (score_max - score_min >= 2) return std::ceil(cut - 1e-9);
+  return cut;
 }
 
 data::Split split_from_name(const std::string& name) {

@@ -241,10 +241,11 @@ std::vector<Scored> similar_anime(const model::Model& m, int32_t anime, SimilarM
     scores = cf_similarity(m, anime);
   } else if (mode == SimilarMode::kContent) {
     if (!has_content_row(m, anime)) {
+      const std::string& title = m.anime_titles[static_cast<size_t>(anime)];
       throw Error(fmt::format(
-          "anime {} ({}) has no content features (the dataset the model was trained on has no "
+          "anime {}{} has no content features (the dataset the model was trained on has no "
           "metadata for it), so no anime is similar to it by content; use --similar-mode cf",
-          m.anime_ids[static_cast<size_t>(anime)], m.anime_titles[static_cast<size_t>(anime)]));
+          m.anime_ids[static_cast<size_t>(anime)], title.empty() ? "" : " (" + title + ")"));
     }
     scores = content_similarity(m, anime);
   } else {
@@ -361,6 +362,17 @@ UserRows rows_of_ratings(const std::vector<Rating>& ratings) {
   return rows;
 }
 
+// A content profile of dislikes alone (one anime scored low) likes nothing:
+// every score is at most 0, and the anime sharing nothing with the disliked
+// ones tie at 0 in id order. Say so rather than pass that off as taste.
+void note_dislikes_only(const Context& c, UserMode mode, const Listing& l) {
+  if (mode != UserMode::kContent || l.items.empty() || l.items.front().score > 0) return;
+  c.note(
+      "--mode content: the ratings only say what the user dislikes, so no anime scores above 0; "
+      "the list is anime sharing nothing with the disliked ones, equal scores in id order; rate "
+      "an anime you liked, or use --mode model");
+}
+
 Listing for_known_user(const Context& c, const RecommendOptions& o) {
   const int32_t u = find_user(c.m, o.user_id);
   const UserRows rows = read_user_rows(o.dataset_path, c.h, u);
@@ -370,6 +382,7 @@ Listing for_known_user(const Context& c, const RecommendOptions& o) {
   l.query["mode"] = user_mode_name(o.mode);
   l.query["include_seen"] = o.include_seen;
   l.query["seen"] = rows.anime.size();
+  note_dislikes_only(c, o.mode, l);
   if (o.explain) explain_user_list(c, history_of_rows(c.m, rows), o.mode, l);
   return l;
 }
@@ -428,6 +441,7 @@ Listing for_new_user(const Context& c, const RecommendOptions& o) {
   }
   l.query["ratings"] = ratings.size();
   l.query["mode"] = user_mode_name(o.mode);
+  note_dislikes_only(c, o.mode, l);
   l.query["include_seen"] = o.include_seen;
   if (o.explain) explain_user_list(c, h, o.mode, l);
   return l;

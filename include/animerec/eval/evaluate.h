@@ -27,7 +27,8 @@ struct EvaluateSettings {
 
 // The relevance threshold when none is given: the top 30% of the score scale,
 // score_min + 0.7 x (score_max - score_min), rounded up to a whole score when
-// the scale's ends are whole: 8 on MyAnimeList's 1..10, 4 on MovieLens' 1..5.
+// the scale spans 2 points or more: 8 on MyAnimeList's 1..10, 4 on MovieLens'
+// 1..5 and 0.5..5.
 double default_relevance(double score_min, double score_max);
 
 // "test" | "validation"; throws ConfigError otherwise.

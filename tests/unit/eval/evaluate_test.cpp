@@ -136,7 +136,8 @@ TEST(EvaluateTest, DefaultRelevanceIsTheTopOfTheScale) {
   EXPECT_EQ(default_relevance(1, 10), 8.0);
   EXPECT_EQ(default_relevance(1, 5), 4.0);
   EXPECT_EQ(default_relevance(0, 100), 70.0);
-  EXPECT_NEAR(default_relevance(0.5, 1.5), 1.2, 1e-12);  // ends not whole: not rounded
+  EXPECT_EQ(default_relevance(0.5, 5), 4.0);         // MovieLens half stars
+  EXPECT_NEAR(default_relevance(0, 1), 0.7, 1e-12);  // a narrow scale: not rounded
 }
 
 // Issue #16: on a 1..5 dataset the fixed threshold 8 made nothing relevant

@@ -195,6 +195,7 @@ TEST(RecommendTest, ContentModeRanksTheFavouriteGenreFirst) {
 // Action relative Trigun to the bottom, scored 9 puts it first.
 TEST(RecommendTest, ContentModeFollowsHowTheUserScored) {
   Files f;
+  std::vector<std::string> notes;
   auto list = [&](const std::string& ratings) {
     RecommendOptions o;
     o.model_path = f.model;
@@ -202,10 +203,16 @@ TEST(RecommendTest, ContentModeFollowsHowTheUserScored) {
     o.ratings = ratings;
     o.mode = UserMode::kContent;
     o.format = "csv";
-    return run_recommend(o);
+    notes.clear();
+    return run_recommend(o, &notes);
   };
-  const std::string loved = list("1:9"), hated = list("1:1");
+  const std::string loved = list("1:9");
+  EXPECT_TRUE(notes.empty());
+  const std::string hated = list("1:1");
   EXPECT_NE(loved, hated);
+  // Dislikes alone like nothing: the user is told what the list then is.
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("only say what the user dislikes"), std::string::npos) << notes[0];
   // rank,anime_id,...: Trigun (id 6) first when loved, never first when hated.
   EXPECT_NE(loved.find("\n1,6,"), std::string::npos) << loved;
   EXPECT_EQ(hated.find("\n1,6,"), std::string::npos) << hated;
