@@ -465,7 +465,7 @@ int cmd_evaluate(const Params& p, const std::string& command_line) {
   o.dataset_path = p.get_string("dataset");
   o.split = p.get_string("split");
   o.k = p.get_string("k");
-  o.relevance = p.get_double("relevance");
+  if (p.has("relevance")) o.relevance = p.get_double("relevance");  // else the scale decides
   o.format = p.get_string("format");
   g_comm = dist::make_world_comm(g_argc, g_argv);
   if (g_comm->rank() == 0) check_evaluate_outputs(p);
@@ -481,7 +481,7 @@ int cmd_cv(const Params& p, const std::string& command_line) {
   o.dataset_path = p.get_string("dataset");
   o.folds = static_cast<int>(p.get_int("folds"));
   o.k = p.get_string("k");
-  o.relevance = p.get_double("relevance");
+  if (p.has("relevance")) o.relevance = p.get_double("relevance");  // else the scale decides
   o.format = p.get_string("format");
   o.work_dir = p.get_string("work-dir");
   o.quiet = p.get_bool("quiet");

@@ -497,10 +497,10 @@ std::vector<ParamSpec> build_param_table() {
       choice("k", "5,10,20")
           .on({"evaluate"})
           .doc("cutoffs of the ranking metrics, comma-separated integers >= 1"),
-      number("relevance", "8")
+      number("relevance", "")
           .on({"evaluate"})
-          .doc("explicit models: a held-out score >= this is a relevant item (implicit: any "
-               "held-out row)"),
+          .doc("explicit models: a held-out score >= this is a relevant item; default: the top "
+               "30% of the dataset's scale (8 on 1..10, 4 on 1..5); implicit: any held-out row"),
       choice("format", "table")
           .one_of({"table", "json"})
           .on({"evaluate"})
@@ -536,9 +536,10 @@ std::vector<ParamSpec> build_param_table() {
               "K: each fold is the test split once; a row's fold is hash(seed, user, anime) mod K"),
       choice("k", "10").on({"cv"}).doc(
           "cutoffs of the ranking metrics, comma-separated integers >= 1"),
-      number("relevance", "8")
+      number("relevance", "")
           .on({"cv"})
-          .doc("explicit models: a held-out score >= this is a relevant item"),
+          .doc("explicit models: a held-out score >= this is a relevant item; default: the top "
+               "30% of the dataset's scale (8 on 1..10, 4 on 1..5)"),
       choice("format", "table")
           .one_of({"table", "json"})
           .on({"cv"})

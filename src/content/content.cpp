@@ -520,7 +520,7 @@ std::string explain(const ContentMatrix& m, int32_t row, const Vocabulary& v, in
 }
 
 UserProfile user_profile(const ContentMatrix& m, const std::vector<int32_t>& anime,
-                         const std::vector<float>& scores) {
+                         const std::vector<float>& scores, double midpoint) {
   if (anime.size() != scores.size()) {
     throw std::invalid_argument(
         fmt::format("user_profile: {} anime but {} scores", anime.size(), scores.size()));
@@ -533,12 +533,15 @@ UserProfile user_profile(const ContentMatrix& m, const std::vector<int32_t>& ani
     mean += scores[i];
   }
   if (!held.empty()) mean /= static_cast<double>(held.size());
-  bool all_zero =
+  // Without spread the user's mean says nothing (a lone rating is its own
+  // mean): the scale's midpoint tells a loved anime from a hated one.
+  const bool no_spread =
       std::all_of(held.begin(), held.end(), [&](size_t i) { return scores[i] - mean == 0; });
+  const double centre = no_spread ? midpoint : mean;
 
   std::vector<double> sum(static_cast<size_t>(m.n_features), 0.0);
   for (size_t i : held) {
-    double w = all_zero ? 1.0 : scores[i] - mean;
+    double w = scores[i] - centre;
     int64_t r = anime[i] - m.first_row;
     for (int64_t k = m.offsets[r]; k < m.offsets[r + 1]; ++k) sum[m.cols[k]] += w * m.values[k];
   }

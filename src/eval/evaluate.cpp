@@ -191,7 +191,8 @@ class OneEigenThread {
 // Cosine scores of the content-only recommender for one user, over all anime.
 class ContentScorer {
  public:
-  explicit ContentScorer(const model::Model& m) : c_(serve::content_matrix(m)) {
+  explicit ContentScorer(const model::Model& m)
+      : c_(serve::content_matrix(m)), midpoint_(serve::scale_midpoint(m)) {
     const Eigen::Index n = c_.n_rows();
     x_.resize(n, c_.n_features);
     std::vector<Eigen::Triplet<float>> t;
@@ -209,7 +210,7 @@ class ContentScorer {
   }
   std::vector<double> scores(const std::vector<int32_t>& anime,
                              const std::vector<float>& score) const {
-    const content::UserProfile p = content::user_profile(c_, anime, score);
+    const content::UserProfile p = content::user_profile(c_, anime, score, midpoint_);
     std::vector<double> out(norms_.size(), 0.0);
     if (p.norm <= 0) return out;
     Eigen::Map<const Eigen::VectorXf> pv(p.values.data(),
@@ -223,11 +224,51 @@ class ContentScorer {
 
  private:
   content::ContentMatrix c_;
+  double midpoint_;
   Eigen::SparseMatrix<float, Eigen::RowMajor> x_;
   std::vector<double> norms_;
 };
 
+// What counts as relevant, in words, for the report and its table.
+std::string relevance_rule(bool explicit_model, double relevance, bool given,
+                           const data::Dataset& d) {
+  if (!explicit_model)
+    return "every held-out interaction (implicit feedback: no score scale decides)";
+  if (given) return fmt::format("score >= {} (--relevance)", relevance);
+  return fmt::format("score >= {} (the top 30% of the scale {}..{}; --relevance to change)",
+                     relevance, d.score_min, d.score_max);
+}
+
+// Every ranking metric would be 0 without a relevant held-out row: that is a
+// mistake in the request (or the dataset), not a result.
+void check_something_is_relevant(int64_t held_rows, size_t relevant_users, double relevance,
+                                 const data::Dataset& d, data::Split split) {
+  const std::string name = data::split_name(split);
+  if (held_rows == 0) {
+    throw Error(
+        fmt::format("the dataset has no {} rows: nothing to evaluate on; {}", name,
+                    split == data::Split::kValidation
+                        ? "prepare it with --validation-fraction > 0, or evaluate --split test"
+                        : "prepare it with --test-fraction > 0 (or --test-ratings)"));
+  }
+  if (relevant_users == 0) {
+    throw Error(fmt::format(
+        "none of the {} {} rows is relevant (score >= {}), so every ranking metric would be 0; "
+        "give a --relevance within the dataset's scale {}..{}",
+        held_rows, name, relevance, d.score_min, d.score_max));
+  }
+}
+
 }  // namespace
+
+double default_relevance(double score_min, double score_max) {
+  const double cut = score_min + 0.7 * (score_max - score_min);
+  // Rated in whole (or half) points: a threshold between two scores is the
+  // next score up. The small margin keeps a cut that is a whole score up to
+  // rounding where it is.
+  if (score_max - score_min >= 2) return std::ceil(cut - 1e-9);
+  return cut;
+}
 
 data::Split split_from_name(const std::string& name) {
   if (name == "test") return data::Split::kTest;
@@ -275,6 +316,7 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
   const auto train = static_cast<uint8_t>(data::Split::kTrain);
   const auto held = static_cast<uint8_t>(s.split);
   const int max_k = s.ks.back();
+  const double relevance = s.relevance.value_or(default_relevance(d.score_min, d.score_max));
 
   // Training statistics.
   std::vector<int64_t> interactions(n_anime, 0), user_scored(n_users, 0), anime_scored(n_anime, 0);
@@ -315,13 +357,15 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
   std::unique_ptr<ContentScorer> content_scorer;
   if (m.content) content_scorer = std::make_unique<ContentScorer>(m);
 
-  json report = {{"split", data::split_name(s.split)},
-                 {"feedback", explicit_model ? "explicit" : "implicit"},
-                 {"relevance", s.relevance},
-                 {"k", s.ks},
-                 {"methods", methods},
-                 {"users", n_users},
-                 {"anime", n_anime}};
+  json report = {
+      {"split", data::split_name(s.split)},
+      {"feedback", explicit_model ? "explicit" : "implicit"},
+      {"relevance", explicit_model ? json(relevance) : json()},
+      {"relevance_rule", relevance_rule(explicit_model, relevance, s.relevance.has_value(), d)},
+      {"k", s.ks},
+      {"methods", methods},
+      {"users", n_users},
+      {"anime", n_anime}};
 
   // Rating accuracy: one pass over the held-out rows, cheap beside the
   // ranking, so rank 0 alone does it (in row order, as a serial run).
@@ -363,14 +407,18 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
 
   // Users to rank: those with at least one relevant held-out row.
   std::vector<int32_t> users;
+  int64_t held_rows = 0;
   for (size_t u = 0; u < n_users; ++u) {
+    bool relevant_row = false;
     for (int64_t i = d.user_offsets[u]; i < d.user_offsets[u + 1]; ++i) {
-      if (r.split[i] == held && (!explicit_model || r.score[i] >= s.relevance)) {
-        users.push_back(static_cast<int32_t>(u));
-        break;
-      }
+      if (r.split[i] != held) continue;
+      ++held_rows;
+      relevant_row = relevant_row || !explicit_model || r.score[i] >= relevance;
     }
+    if (relevant_row) users.push_back(static_cast<int32_t>(u));
   }
+  // Every rank holds the whole dataset, so every rank throws here or none.
+  check_something_is_relevant(held_rows, users.size(), relevance, d, s.split);
   int64_t n_cold = 0;
   for (size_t a = 0; a < d.cold_anime.size(); ++a) n_cold += d.cold_anime[a] ? 1 : 0;
 
@@ -416,7 +464,7 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
             train_anime.push_back(r.anime[i]);
             train_score.push_back(r.score[i]);
           }
-        } else if (r.split[i] == held && (!explicit_model || r.score[i] >= s.relevance)) {
+        } else if (r.split[i] == held && (!explicit_model || r.score[i] >= relevance)) {
           relevant[a] = 1;
           ++n_rel;
           relevant_rank_sum += pop_ranks[a];
@@ -523,10 +571,11 @@ std::string num(const json& v, int digits = 4) {
 }  // namespace
 
 std::string format_table(const json& rep) {
-  std::string out = fmt::format(
-      "evaluate: {} split, {} feedback, {} users, {} anime, relevant = score >= {}\n",
-      rep["split"].get<std::string>(), rep["feedback"].get<std::string>(),
-      rep["users"].get<int64_t>(), rep["anime"].get<int64_t>(), rep["relevance"].get<double>());
+  std::string out =
+      fmt::format("evaluate: {} split, {} feedback, {} users, {} anime, relevant = {}\n",
+                  rep["split"].get<std::string>(), rep["feedback"].get<std::string>(),
+                  rep["users"].get<int64_t>(), rep["anime"].get<int64_t>(),
+                  rep["relevance_rule"].get<std::string>());
   const auto methods = rep["methods"].get<std::vector<std::string>>();
   if (rep.contains("rating")) {
     const json& rt = rep["rating"];

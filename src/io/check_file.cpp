@@ -5,6 +5,7 @@
 #include "animerec/core/error.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
+#include "animerec/io/recs_file.h"
 #include "hdf5_util.h"
 
 namespace animerec::io {
@@ -67,6 +68,9 @@ std::string check_file(const std::string& path) {
     data::Dataset d = read_dataset(path);
     what = fmt::format("dataset, {} users, {} anime, {} ratings", d.n_users(), d.n_anime(),
                        d.n_ratings());
+  } else if (format == kRecsFormatName) {
+    const Recommendations r = read_recommendations(path);
+    what = fmt::format("recommendations, top {} for {} users", r.top, r.user_ids.size());
   } else {
     throw IoError(
         fmt::format("{} is not an animerec file (format attribute is \"{}\")", path, format));

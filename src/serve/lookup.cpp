@@ -40,16 +40,39 @@ int32_t row_of(const std::vector<int64_t>& ids, int64_t id) {
   return static_cast<int32_t>(it - ids.begin());
 }
 
-// Levenshtein distance, one row of the table at a time.
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+// Only this many letters of an unknown title are compared with the titles:
+// the longest MyAnimeList title is about 150 letters, so a longer query has no
+// close title anyway, and the bound keeps a pasted megabyte from costing
+// minutes of edit distances.
+constexpr size_t kMaxComparedLetters = 256;
+// At most this many edits make a title "close", whatever the query's length.
+constexpr size_t kMaxEdits = 32;
+// How much of an unknown title an error message repeats.
+constexpr size_t kMaxEchoedLetters = 120;
+
+// Levenshtein distance of a and b when it is at most `bound`, else bound + 1.
+// Only the diagonal band |i - j| <= bound of the table can hold a distance
+// within the bound (Ukkonen), so the work is O(min(|a|, |b|) * bound), and it
+// stops as soon as a whole row exceeds the bound.
+size_t bounded_edit_distance(const std::string& a, const std::string& b, size_t bound) {
+  const size_t over = bound + 1;
+  const size_t diff = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  if (diff > bound) return over;
+  // Cells outside the band stay `over`: each row writes only its band and the
+  // cell just left of it, and the band moves right by one per row.
+  std::vector<size_t> prev(b.size() + 1, over), cur(b.size() + 1, over);
+  for (size_t j = 0; j <= std::min(b.size(), bound); ++j) prev[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    const size_t lo = i > bound ? i - bound : 1;
+    const size_t hi = std::min(b.size(), i + bound);
+    cur[lo - 1] = lo == 1 && i <= bound ? i : over;
+    size_t row_min = cur[lo - 1];
+    for (size_t j = lo; j <= hi; ++j) {
+      const size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub, over});
+      row_min = std::min(row_min, cur[j]);
     }
+    if (row_min > bound) return over;
     std::swap(prev, cur);
   }
   return prev[b.size()];
@@ -58,29 +81,29 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 // Up to kMaxSuggestions rows: titles containing the query (shortest first, as
 // the closest), then the smallest edit distances within max_distance. Ties by row, so the message
 // is deterministic.
-std::vector<int32_t> suggest_titles(const model::Model& m, const std::string& query) {
-  const std::string q = lower(query);
+std::vector<int32_t> suggest_titles(const model::Model& m, const std::string& q) {
   // Beyond about a third of the query's letters wrong, a "close" title is
   // noise (every short title is 4 edits from "zzzz"), so it is not offered.
-  const size_t max_distance = std::max<size_t>(2, q.size() / 3);
+  const size_t max_distance = std::min(kMaxEdits, std::max<size_t>(2, q.size() / 3));
+  const bool compare = q.size() <= kMaxComparedLetters;
   std::vector<std::pair<size_t, int32_t>> contains, distance;
   for (size_t a = 0; a < m.anime_titles.size(); ++a) {
     const std::string t = lower(m.anime_titles[a]);
     if (t.empty()) continue;
     if (!q.empty() && t.find(q) != std::string::npos) {
       contains.emplace_back(t.size(), static_cast<int32_t>(a));
-    } else {
-      // The length difference bounds the distance from below: a title far
-      // longer than the query cannot be among the closest, so skip the table.
-      size_t diff = t.size() > q.size() ? t.size() - q.size() : q.size() - t.size();
-      if (distance.size() >= kMaxSuggestions && diff > distance[kMaxSuggestions - 1].first)
-        continue;
-      const size_t d = edit_distance(q, t);
-      if (d > max_distance) continue;
-      distance.emplace_back(d, static_cast<int32_t>(a));
-      std::sort(distance.begin(), distance.end());
-      if (distance.size() > kMaxSuggestions) distance.resize(kMaxSuggestions);
+      continue;
     }
+    if (!compare) continue;
+    // Once five are found, only a closer title can still enter the list.
+    const size_t bound = distance.size() >= kMaxSuggestions
+                             ? std::min(max_distance, distance[kMaxSuggestions - 1].first)
+                             : max_distance;
+    const size_t d = bounded_edit_distance(q, t, bound);
+    if (d > bound) continue;
+    distance.emplace_back(d, static_cast<int32_t>(a));
+    std::sort(distance.begin(), distance.end());
+    if (distance.size() > kMaxSuggestions) distance.resize(kMaxSuggestions);
   }
   std::sort(contains.begin(), contains.end());
   std::vector<int32_t> out;
@@ -88,6 +111,13 @@ std::vector<int32_t> suggest_titles(const model::Model& m, const std::string& qu
   for (const auto& d : distance) out.push_back(d.second);
   if (out.size() > kMaxSuggestions) out.resize(kMaxSuggestions);
   return out;
+}
+
+// The query in quotes as an error message repeats it: a pasted megabyte is
+// cut short.
+std::string quoted(const std::string& query) {
+  if (query.size() <= kMaxEchoedLetters) return fmt::format("'{}'", query);
+  return fmt::format("'{}...' ({} bytes)", query.substr(0, kMaxEchoedLetters), query.size());
 }
 
 std::string list_anime(const model::Model& m, const std::vector<int32_t>& rows) {
@@ -129,29 +159,46 @@ int32_t find_user(const model::Model& m, int64_t user_id) {
   return u;
 }
 
-int32_t find_anime(const model::Model& m, const std::string& query) {
-  if (auto id = parse_id(query)) {
-    int32_t a = row_of(m.anime_ids, *id);
-    if (a >= 0) return a;
-  }
+int32_t find_anime(const model::Model& m, const std::string& query, std::string* note) {
   const std::string q = lower(query);
   std::vector<int32_t> matches;
   for (size_t a = 0; a < m.anime_titles.size(); ++a) {
-    if (!m.anime_titles[a].empty() && lower(m.anime_titles[a]) == q)
+    if (!m.anime_titles[a].empty() && m.anime_titles[a].size() == q.size() &&
+        lower(m.anime_titles[a]) == q)
       matches.push_back(static_cast<int32_t>(a));
+  }
+  const std::optional<int64_t> id = parse_id(query);
+  const int32_t by_id = id ? row_of(m.anime_ids, *id) : -1;
+  if (by_id >= 0) {
+    // "2010" is an anime id and another anime's title: the id wins (as it
+    // always did), and the user is told what the title would have given.
+    std::vector<int32_t> others;
+    for (int32_t a : matches)
+      if (a != by_id) others.push_back(a);
+    if (!others.empty() && note != nullptr) {
+      std::string titled;
+      for (int32_t a : others)
+        titled +=
+            fmt::format("{}{}", titled.empty() ? "" : ", ", m.anime_ids[static_cast<size_t>(a)]);
+      *note = fmt::format(
+          "'{}' is the id of {} and also the title of anime {}: used the id (give {} for the "
+          "title)",
+          query, m.anime_titles[static_cast<size_t>(by_id)], titled, titled);
+    }
+    return by_id;
   }
   if (matches.size() == 1) return matches[0];
   if (matches.size() > 1) {
-    throw Error(fmt::format("anime '{}' is ambiguous: {} anime have this title; give one by id:{}",
-                            query, matches.size(), list_anime(m, matches)));
+    throw Error(fmt::format("anime {} is ambiguous: {} anime have this title; give one by id:{}",
+                            quoted(query), matches.size(), list_anime(m, matches)));
   }
   // A number that is no id gets no title suggestions: edit distances between
   // numbers and titles mean nothing.
-  std::vector<int32_t> close = parse_id(query) ? std::vector<int32_t>{} : suggest_titles(m, query);
-  std::string what = parse_id(query) ? "no anime with id or title" : "no anime titled";
-  if (close.empty()) throw Error(fmt::format("{} '{}' in the model", what, query));
-  throw Error(
-      fmt::format("{} '{}' in the model; did you mean:{}", what, query, list_anime(m, close)));
+  std::vector<int32_t> close = id ? std::vector<int32_t>{} : suggest_titles(m, q);
+  std::string what = id ? "no anime with id or title" : "no anime titled";
+  if (close.empty()) throw Error(fmt::format("{} {} in the model", what, quoted(query)));
+  throw Error(fmt::format("{} {} in the model; did you mean:{}", what, quoted(query),
+                          list_anime(m, close)));
 }
 
 void check_dataset_matches(const model::Model& m, const io::DatasetHeader& h,

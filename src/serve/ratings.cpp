@@ -35,7 +35,7 @@ std::optional<float> parse_score(const std::string& text) {
 // item of --ratings, or FILE:LINE).
 class RatingCollector {
  public:
-  explicit RatingCollector(const model::Model& m) : m_(m) {}
+  RatingCollector(const model::Model& m, std::vector<std::string>* notes) : m_(m), notes_(notes) {}
 
   void add(const std::string& where, const std::string& anime, const std::string& score_text) {
     const std::optional<float> score = parse_score(score_text);
@@ -59,13 +59,17 @@ class RatingCollector {
   int32_t resolve(const std::string& where, const std::string& anime) {
     if (anime.empty()) throw Error(fmt::format("{}: no anime given before the score", where));
     try {
-      return find_anime(m_, anime);
+      std::string note;
+      const int32_t row = find_anime(m_, anime, &note);
+      if (!note.empty() && notes_ != nullptr) notes_->push_back(fmt::format("{}: {}", where, note));
+      return row;
     } catch (const Error& e) {
       throw Error(fmt::format("{}: {}", where, e.what()), e.exit_code());
     }
   }
 
   const model::Model& m_;
+  std::vector<std::string>* notes_;
   std::vector<Rating> ratings_;
   std::map<int32_t, std::string> first_seen_;
 };
@@ -92,8 +96,9 @@ std::vector<std::string> rating_items(const std::string& text) {
 
 }  // namespace
 
-std::vector<Rating> parse_ratings(const model::Model& m, const std::string& text) {
-  RatingCollector out(m);
+std::vector<Rating> parse_ratings(const model::Model& m, const std::string& text,
+                                  std::vector<std::string>* notes) {
+  RatingCollector out(m, notes);
   if (trim(text).empty()) return {};
   const std::vector<std::string> items = rating_items(text);
   for (size_t i = 0; i < items.size(); ++i) {
@@ -108,10 +113,11 @@ std::vector<Rating> parse_ratings(const model::Model& m, const std::string& text
   return out.take();
 }
 
-std::vector<Rating> read_ratings_file(const model::Model& m, const std::string& path) {
+std::vector<Rating> read_ratings_file(const model::Model& m, const std::string& path,
+                                      std::vector<std::string>* notes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(fmt::format("cannot open --ratings-file {}", path));
-  RatingCollector out(m);
+  RatingCollector out(m, notes);
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     // Spreadsheets save UTF-8 with a byte-order mark.

@@ -36,6 +36,13 @@ std::vector<double> cf_similarity(const model::Model& m, int32_t anime) {
   return s;
 }
 
+// False for an anime without metadata (or with none the vocabulary knows):
+// its content row is empty and its content cosine 0 with every anime.
+bool has_content_row(const model::Model& m, int32_t anime) {
+  const auto a = static_cast<size_t>(anime);
+  return m.content && m.content->offsets[a + 1] > m.content->offsets[a];
+}
+
 std::vector<double> content_similarity(const model::Model& m, int32_t anime) {
   const content::ContentMatrix c = content_matrix(m);
   std::vector<double> s(m.n_anime());
@@ -59,7 +66,14 @@ std::vector<double> content_scores(const model::Model& m, const UserRows& rows) 
         "--mode content: the user has no scored training ratings to build a content profile "
         "from; use --mode model");
   }
-  const content::UserProfile p = content::user_profile(c, anime, scores);
+  const content::UserProfile p = content::user_profile(c, anime, scores, scale_midpoint(m));
+  if (p.norm == 0) {
+    throw Error(fmt::format(
+        "--mode content: the user's scored anime give no content profile (none of them has "
+        "content features, or every score is at the middle of the scale, {}, which says "
+        "nothing about taste); use --mode model",
+        scale_midpoint(m)));
+  }
   std::vector<double> s(m.n_anime());
   for (size_t a = 0; a < s.size(); ++a)
     s[a] = content::profile_score(p, c, static_cast<int32_t>(a));
@@ -132,6 +146,10 @@ UserRows read_user_rows(const std::string& dataset_path, const io::DatasetHeader
   out.split = std::move(r.split);
   out.status = std::move(r.status);
   return out;
+}
+
+double scale_midpoint(const model::Model& m) {
+  return (double{m.score_min} + double{m.score_max}) / 2;
 }
 
 content::ContentMatrix content_matrix(const model::Model& m) {
@@ -222,6 +240,13 @@ std::vector<Scored> similar_anime(const model::Model& m, int32_t anime, SimilarM
   if (mode == SimilarMode::kCf) {
     scores = cf_similarity(m, anime);
   } else if (mode == SimilarMode::kContent) {
+    if (!has_content_row(m, anime)) {
+      const std::string& title = m.anime_titles[static_cast<size_t>(anime)];
+      throw Error(fmt::format(
+          "anime {}{} has no content features (the dataset the model was trained on has no "
+          "metadata for it), so no anime is similar to it by content; use --similar-mode cf",
+          m.anime_ids[static_cast<size_t>(anime)], title.empty() ? "" : " (" + title + ")"));
+    }
     scores = content_similarity(m, anime);
   } else {
     const std::vector<double> content = content_similarity(m, anime);
@@ -291,7 +316,7 @@ std::vector<float> taste_profile(const model::Model& m, const UserHistory& h) {
     }
   }
   if (anime.empty()) return {};
-  return content::user_profile(content_matrix(m), anime, scores).values;
+  return content::user_profile(content_matrix(m), anime, scores, scale_midpoint(m)).values;
 }
 
 // The features each listed anime shares with `profile` (empty: none).
@@ -337,6 +362,17 @@ UserRows rows_of_ratings(const std::vector<Rating>& ratings) {
   return rows;
 }
 
+// A content profile of dislikes alone (one anime scored low) likes nothing:
+// every score is at most 0, and the anime sharing nothing with the disliked
+// ones tie at 0 in id order. Say so rather than pass that off as taste.
+void note_dislikes_only(const Context& c, UserMode mode, const Listing& l) {
+  if (mode != UserMode::kContent || l.items.empty() || l.items.front().score > 0) return;
+  c.note(
+      "--mode content: the ratings only say what the user dislikes, so no anime scores above 0; "
+      "the list is anime sharing nothing with the disliked ones, equal scores in id order; rate "
+      "an anime you liked, or use --mode model");
+}
+
 Listing for_known_user(const Context& c, const RecommendOptions& o) {
   const int32_t u = find_user(c.m, o.user_id);
   const UserRows rows = read_user_rows(o.dataset_path, c.h, u);
@@ -346,6 +382,7 @@ Listing for_known_user(const Context& c, const RecommendOptions& o) {
   l.query["mode"] = user_mode_name(o.mode);
   l.query["include_seen"] = o.include_seen;
   l.query["seen"] = rows.anime.size();
+  note_dislikes_only(c, o.mode, l);
   if (o.explain) explain_user_list(c, history_of_rows(c.m, rows), o.mode, l);
   return l;
 }
@@ -387,8 +424,8 @@ Listing popular(const Context& c, const RecommendOptions& o) {
 
 Listing for_new_user(const Context& c, const RecommendOptions& o) {
   const std::vector<Rating> ratings = o.ratings_file.empty()
-                                          ? parse_ratings(c.m, o.ratings)
-                                          : read_ratings_file(c.m, o.ratings_file);
+                                          ? parse_ratings(c.m, o.ratings, c.notes)
+                                          : read_ratings_file(c.m, o.ratings_file, c.notes);
   if (ratings.empty()) return popular(c, o);
   std::vector<uint8_t> excluded(c.m.n_anime(), 0);
   if (!o.include_seen) {
@@ -404,18 +441,27 @@ Listing for_new_user(const Context& c, const RecommendOptions& o) {
   }
   l.query["ratings"] = ratings.size();
   l.query["mode"] = user_mode_name(o.mode);
+  note_dislikes_only(c, o.mode, l);
   l.query["include_seen"] = o.include_seen;
   if (o.explain) explain_user_list(c, h, o.mode, l);
   return l;
 }
 
 Listing for_similar(const Context& c, const RecommendOptions& o) {
-  const int32_t a = find_anime(c.m, o.similar);
+  std::string note;
+  const int32_t a = find_anime(c.m, o.similar, &note);
+  if (!note.empty()) c.note("--similar " + note);
   Listing l;
   l.items = similar_anime(c.m, a, o.similar_mode, o.similar_blend, o.top, c.filtered);
   l.query["similar"] = c.m.anime_ids[static_cast<size_t>(a)];
   l.query["title"] = c.m.anime_titles[static_cast<size_t>(a)];
   l.query["similar_mode"] = similar_mode_name(o.similar_mode);
+  if (o.similar_mode == SimilarMode::kHybrid && c.m.content && !has_content_row(c.m, a)) {
+    c.note(fmt::format(
+        "anime {} has no content features (no metadata in the training dataset): the hybrid "
+        "scores are {} x the cf cosine alone",
+        o.similar, o.similar_blend));
+  }
   if (o.similar_mode == SimilarMode::kHybrid) l.query["similar_blend"] = o.similar_blend;
   if (o.explain) {
     // The query anime's content row is the "taste" a similar anime shares.

@@ -411,7 +411,8 @@ void Trainer::check_finite(const als::SweepStats& stats, bool users_side) {
         kExitInternal);
   }
   std::vector<int64_t> fallbacks{stats.ldlt_fallbacks};
-  if (stats.ldlt_fallbacks > 0 && !o_.quiet) {
+  // A warning, not progress: shown under --quiet too.
+  if (stats.ldlt_fallbacks > 0) {
     std::fprintf(
         stderr,
         "animerec: warning (rank %d): %lld %s rows were not positive definite; solved with LDLT\n",
@@ -624,9 +625,11 @@ int Trainer::run() {
       total_train_entries_, header_.n_users(), header_.n_anime(), comm_.size(), threads_));
   say(fmt::format("rating storage on rank 0: {:.1f} bytes per rating (both orientations)",
                   storage_bytes_per_rating(local_)));
-  if (o_.early_stop_patience > 0 && validation_rows_ == 0) {
-    say("warning: --early-stop-patience is set but the dataset has no validation split; running "
-        "all iterations");
+  // A warning, not progress: shown under --quiet too.
+  if (o_.early_stop_patience > 0 && validation_rows_ == 0 && comm_.rank() == 0) {
+    std::fprintf(stderr,
+                 "animerec: warning: --early-stop-patience is set but the dataset has no "
+                 "validation split; running all iterations\n");
   }
   while (st_.iteration < o_.iterations) {
     auto start = Clock::now();

@@ -129,11 +129,15 @@ float cosine(const ContentMatrix& a, int32_t row_a, const ContentMatrix& b, int3
 // empty row or top <= 0.
 std::string explain(const ContentMatrix& m, int32_t row, const Vocabulary& v, int top);
 
-// A content-only user profile for the baseline: a dense vector over the
-// vocabulary, sum over the user's scored anime of (score - the user's mean
-// score) * content row. When every weight is 0 (one rating, or all scores
-// equal) each anime counts with weight 1 instead, so such a user still gets
-// the direction of what they watched.
+// A content-only user profile (recommend --mode content, --explain, the
+// evaluate baseline): a dense vector over the vocabulary, sum over the user's
+// scored anime of (score - the user's mean score) * content row, so an anime
+// scored above their own average pulls toward its features and one below
+// pushes away. When every weight is 0 (one rating, or all scores equal) the
+// mean says nothing, and the weight is score - `midpoint` (the middle of the
+// score scale, 5.5 on 1..10) instead: one anime scored 1 gives the opposite
+// profile of the same anime scored 9. Scores all at the midpoint give an empty
+// profile (norm 0).
 struct UserProfile {
   std::vector<float> values;
   double norm = 0;
@@ -141,7 +145,7 @@ struct UserProfile {
 // anime and scores are parallel (global anime indices, scores > 0); rows m
 // does not hold are skipped. Throws std::invalid_argument for unequal sizes.
 UserProfile user_profile(const ContentMatrix& m, const std::vector<int32_t>& anime,
-                         const std::vector<float>& scores);
+                         const std::vector<float>& scores, double midpoint);
 
 // cosine(profile, row of `anime`): in [-1, 1], 0 for an empty profile or row.
 float profile_score(const UserProfile& p, const ContentMatrix& m, int32_t anime);

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,9 +35,9 @@ struct CvOptions {
   std::string dataset_path;
   int folds = 5;
   std::string k = "10";
-  double relevance = 8;
-  std::string format = "table";  // table | json
-  std::string work_dir;          // fold datasets and models; empty = the system temp dir
+  std::optional<double> relevance;  // unset: eval::default_relevance of the dataset's scale
+  std::string format = "table";     // table | json
+  std::string work_dir;             // fold datasets and models; empty = the system temp dir
   bool quiet = false;
   train::TrainOptions train;  // dataset_path, out_path and overwrite are set per fold
 };

@@ -6,6 +6,7 @@
 // users to rank in whole blocks and add up exact integer and fixed-point sums.
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,17 @@ namespace animerec::eval {
 struct EvaluateSettings {
   data::Split split = data::Split::kTest;
   std::vector<int> ks{5, 10, 20};
-  double relevance = 8;  // explicit models: a held-out score >= this is relevant
+  // Explicit models: a held-out score >= this is relevant; unset = the
+  // dataset's scale decides (default_relevance). Implicit models: every
+  // held-out row is relevant, whatever this says.
+  std::optional<double> relevance;
 };
+
+// The relevance threshold when none is given: the top 30% of the score scale,
+// score_min + 0.7 x (score_max - score_min), rounded up to a whole score when
+// the scale spans 2 points or more: 8 on MyAnimeList's 1..10, 4 on MovieLens'
+// 1..5 and 0.5..5.
+double default_relevance(double score_min, double score_max);
 
 // "test" | "validation"; throws ConfigError otherwise.
 data::Split split_from_name(const std::string& name);
@@ -35,13 +45,17 @@ inline constexpr const char* kMethodKeys[] = {"global_mean",       "biases",  "m
                                               "model_rating_order"};
 
 // Every metric as one JSON object (layout in docs/evaluate.md):
-//   split, feedback, relevance, k, methods (keys),
+//   split, feedback, relevance (null for implicit models), relevance_rule (what
+//   counts as relevant, in words), k, methods (keys),
 //   rating (explicit models): rows, methods.M.{rmse, mae, by_activity.B.{rows, rmse, mae}}
 //   ranking: users, relevant_popularity_rank, methods.M."K".{precision, recall, ndcg, map,
 //            hit_rate, coverage, novelty, popularity_rank}
 //   cold_start (only when the dataset has cold anime): anime, users,
 //            methods.M."K".{precision, recall, ndcg, map, hit_rate, coverage}
 // The model and dataset must match (same ids); throws std::invalid_argument otherwise.
+// Throws Error (exit 2) when the held-out split has no rows (e.g. --split
+// validation on a dataset prepared without one) or none of them is relevant
+// (a threshold above every held-out score): every ranking metric would be 0.
 // Serial, or over `comm`: every rank holds the whole dataset and ranks its
 // blocks of users; the ranking sums are combined with allreduce. The rating
 // section is computed by rank 0 only; only rank 0's report is complete.
@@ -61,8 +75,8 @@ struct EvaluateOptions {
   std::string dataset_path;
   std::string split = "test";
   std::string k = "5,10,20";
-  double relevance = 8;
-  std::string format = "table";  // table | json
+  std::optional<double> relevance;  // unset: default_relevance of the dataset's scale
+  std::string format = "table";     // table | json
 };
 // Reads and checks the files (IoError, exit 2: not a model, a dataset whose
 // ids are not the model's), evaluates, returns the text for stdout (empty on

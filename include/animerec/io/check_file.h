@@ -1,6 +1,7 @@
 #pragma once
 // `animerec check FILE`: verifies any animerec file without using it. The
-// file's format attribute picks the reader (model, checkpoint or dataset),
+// file's format attribute picks the reader (model, checkpoint, dataset or
+// the recommendations of `recommend --all-users`),
 // which reads every array, verifies its checksum and checks its consistency
 // exactly as the commands that use the file would.
 

@@ -31,14 +31,17 @@ struct Rating {
 // ":SCORE", so titles may contain commas and colons. Blank text gives no
 // ratings. Throws Error (exit 2) naming the item for a missing or non-numeric
 // score, a score outside [score_min, score_max], an unknown anime (with
-// find_anime's suggestions) or an anime rated twice.
-std::vector<Rating> parse_ratings(const model::Model& m, const std::string& text);
+// find_anime's suggestions) or an anime rated twice. find_anime's notes (a
+// number that is an id and a title) go to *notes, prefixed with the item.
+std::vector<Rating> parse_ratings(const model::Model& m, const std::string& text,
+                                  std::vector<std::string>* notes = nullptr);
 
 // --ratings-file: one "ANIME,SCORE" per line, split on the last comma (titles
 // may contain commas; a title in double quotes has them removed), blank lines
 // and lines starting with # skipped. The same checks as parse_ratings; errors
-// name the file and line.
-std::vector<Rating> read_ratings_file(const model::Model& m, const std::string& path);
+// and notes name the file and line.
+std::vector<Rating> read_ratings_file(const model::Model& m, const std::string& path,
+                                      std::vector<std::string>* notes = nullptr);
 
 // What one user's vectors are solved from, ascending by anime row, one entry
 // per anime. score > 0: a rating (the explicit system's entries); weight > 0:

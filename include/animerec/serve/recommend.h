@@ -44,10 +44,14 @@ struct Explanation {
 int32_t find_user(const model::Model& m, int64_t user_id);
 
 // Model row of an anime given as an external id or an exact title (ASCII
-// case-insensitive). Throws Error (exit 2) listing the candidates (id and
-// title) when several titles match, or suggesting up to 5 close titles
-// (substring matches first, then smallest edit distance) when none does.
-int32_t find_anime(const model::Model& m, const std::string& query);
+// case-insensitive). A number that is an id and also another anime's title
+// resolves to the id; *note (when given) then says so and names the other
+// anime. Throws Error (exit 2) listing the candidates (id and title) when
+// several titles match, or suggesting up to 5 close titles (substring matches
+// first, then the smallest edit distance, compared on queries of up to 256
+// letters with at most 32 edits, so a huge query costs no more than a scan)
+// when none does.
+int32_t find_anime(const model::Model& m, const std::string& query, std::string* note = nullptr);
 
 // Throws IoError when the dataset is not the one the model was trained on:
 // naming both files and both sha256 checksums when the model records its
@@ -71,6 +75,10 @@ UserRows read_user_rows(const std::string& dataset_path, const io::DatasetHeader
 // (exit 2) when the model was trained without content, saying how to get one.
 content::ContentMatrix content_matrix(const model::Model& m);
 
+// The middle of the model's score scale, (score_min + score_max) / 2: 5.5 on
+// MyAnimeList's 1..10. Content profiles weigh a lone rating against it.
+double scale_midpoint(const model::Model& m);
+
 // The `top` best entries of `scores` by descending score, ties by ascending
 // index, skipping indices with excluded[i] != 0 (excluded may be empty).
 std::vector<Scored> top_n(const std::vector<double>& scores, const std::vector<uint8_t>& excluded,
@@ -80,7 +88,9 @@ std::vector<Scored> top_n(const std::vector<double>& scores, const std::vector<u
 // (mu + b_u + b_i + x_u.y_i, or x_u.y_i for implicit models) and reports it
 // clipped to [score_min, score_max] for explicit models; kContent ranks by the
 // cosine of each anime's content row with the user's content profile built
-// from their scored training rows. Seen anime (every row in `rows`) are
+// from their scored training rows (content::user_profile, centred on the
+// user's mean or, without spread, on scale_midpoint), and throws Error (exit 2)
+// when that profile is empty. Seen anime (every row in `rows`) are
 // skipped unless include_seen; so are anime with filtered[a] != 0 (filtered
 // may be empty: no filter).
 std::vector<Scored> recommend_for_user(const model::Model& m, int32_t user, const UserRows& rows,
@@ -101,7 +111,8 @@ std::vector<int64_t> training_interactions(const std::string& dataset_path,
 
 // Anime most similar to row `anime` (never itself): kCf = cosine of anime
 // factors, kContent = cosine of content rows, kHybrid = blend * cf +
-// (1 - blend) * content.
+// (1 - blend) * content. kContent throws Error (exit 2) for an anime without
+// content features (no metadata): nothing is similar to it by content.
 std::vector<Scored> similar_anime(const model::Model& m, int32_t anime, SimilarMode mode,
                                   double blend, int top, const std::vector<uint8_t>& filtered = {});
 

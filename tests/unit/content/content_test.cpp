@@ -419,20 +419,26 @@ TEST(ContentTest, UserProfileScoresLikedContentHigher) {
   Vocabulary v = build_vocabulary(m, kWarm, o);
   ContentMatrix c = build_content(m, v, 0, 6, o);
   // Liked the mecha show, disliked the romance movie (mean 7: weights +2, -2).
-  UserProfile p = user_profile(c, {0, 1}, {9, 5});
+  UserProfile p = user_profile(c, {0, 1}, {9, 5}, 5.5);
   EXPECT_GT(profile_score(p, c, 2), 0.0f);  // Action
   EXPECT_LT(profile_score(p, c, 1), 0.0f);  // Drama, Romance
   EXPECT_EQ(profile_score(p, c, 3), 0.0f);  // empty row
   // p = 2 x0 - 2 x1 with x0, x1 orthogonal unit vectors: cos(p, x0) = 1/sqrt(2).
   EXPECT_NEAR(profile_score(p, c, 0), 1 / std::sqrt(2.0), 1e-6);
-  // One rating: weight 1 instead of 0.
-  UserProfile one = user_profile(c, {2}, {8});
-  EXPECT_NEAR(profile_score(one, c, 2), 1.0f, 1e-6);
+  // One rating: weighed against the scale's midpoint, so loving and hating
+  // the same anime give opposite profiles (issue #16: both gave weight 1).
+  UserProfile loved = user_profile(c, {2}, {8}, 5.5);
+  EXPECT_NEAR(profile_score(loved, c, 2), 1.0f, 1e-6);
+  UserProfile hated = user_profile(c, {2}, {2}, 5.5);
+  EXPECT_NEAR(profile_score(hated, c, 2), -1.0f, 1e-6);
+  // Equal scores likewise; all at the midpoint: nothing to go on.
+  EXPECT_LT(profile_score(user_profile(c, {0, 2}, {3, 3}, 5.5), c, 2), 0.0f);
+  EXPECT_EQ(user_profile(c, {2}, {5.5f}, 5.5).norm, 0.0);
   // Rows outside the block are skipped; no scored anime: empty profile.
-  UserProfile none = user_profile(c, {}, {});
+  UserProfile none = user_profile(c, {}, {}, 5.5);
   EXPECT_EQ(none.norm, 0.0);
   EXPECT_EQ(profile_score(none, c, 0), 0.0f);
-  EXPECT_THROW(user_profile(c, {0}, {}), std::invalid_argument);
+  EXPECT_THROW(user_profile(c, {0}, {}, 5.5), std::invalid_argument);
 }
 
 }  // namespace

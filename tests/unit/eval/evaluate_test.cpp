@@ -122,6 +122,80 @@ TEST(EvaluateTest, ColdStartSectionOnlyWithColdAnime) {
     EXPECT_DOUBLE_EQ(r["cold_start"]["methods"][m]["5"]["hit_rate"].get<double>(), 1.0) << m;
 }
 
+// The planted dataset on a 1..5 scale (MovieLens): 5 within a group, 2 across.
+data::Dataset five_star_dataset() {
+  data::Dataset d = planted_dataset(false);
+  for (float& score : d.by_user.score) score = score > 5 ? 5.f : 2.f;
+  for (float& score : d.by_anime.score) score = score > 5 ? 5.f : 2.f;
+  d.score_min = 1;
+  d.score_max = 5;
+  return d;
+}
+
+TEST(EvaluateTest, DefaultRelevanceIsTheTopOfTheScale) {
+  EXPECT_EQ(default_relevance(1, 10), 8.0);
+  EXPECT_EQ(default_relevance(1, 5), 4.0);
+  EXPECT_EQ(default_relevance(0, 100), 70.0);
+  EXPECT_EQ(default_relevance(0.5, 5), 4.0);         // MovieLens half stars
+  EXPECT_NEAR(default_relevance(0, 1), 0.7, 1e-12);  // a narrow scale: not rounded
+}
+
+// Issue #16: on a 1..5 dataset the fixed threshold 8 made nothing relevant
+// and every ranking metric 0. Unset, it follows the dataset's scale.
+TEST(EvaluateTest, RelevanceFollowsAFiveStarScale) {
+  const nlohmann::json r = evaluate(planted_model(false), five_star_dataset(), {});
+  EXPECT_EQ(r["relevance"].get<double>(), 4.0);
+  EXPECT_EQ(r["relevance_rule"].get<std::string>(),
+            "score >= 4 (the top 30% of the scale 1..5; --relevance to change)");
+  EXPECT_EQ(r["ranking"]["users"].get<int>(), kUsers);
+  EXPECT_NEAR(at(r, "model", "5", "ndcg"), 1.0, 1e-12);
+  EXPECT_NE(format_table(r).find("relevant = score >= 4 (the top 30% of the scale 1..5"),
+            std::string::npos);
+  EvaluateSettings given;
+  given.relevance = 5;
+  const nlohmann::json g = evaluate(planted_model(false), five_star_dataset(), given);
+  EXPECT_EQ(g["relevance_rule"].get<std::string>(), "score >= 5 (--relevance)");
+}
+
+// Nothing relevant, or no held-out rows at all: an error, not a table of zeros.
+TEST(EvaluateTest, NothingToEvaluateIsAnError) {
+  EvaluateSettings too_high;
+  too_high.relevance = 10;
+  try {
+    evaluate(planted_model(false), planted_dataset(false), too_high);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitBadInput);
+    EXPECT_NE(std::string(e.what()).find("none of the"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("test rows is relevant (score >= 10)"), std::string::npos)
+        << e.what();
+  }
+  EvaluateSettings validation;
+  validation.split = Split::kValidation;
+  try {
+    evaluate(planted_model(false), planted_dataset(false), validation);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitBadInput);
+    EXPECT_NE(std::string(e.what()).find("the dataset has no validation rows"), std::string::npos)
+        << e.what();
+  }
+}
+
+// Implicit data has no score scale: the report says what relevant means there
+// instead of a threshold nothing uses.
+TEST(EvaluateTest, ImplicitReportSaysEveryHeldOutRowIsRelevant) {
+  model::Model m = planted_model(false);
+  m.feedback = "implicit";
+  EvaluateSettings s;
+  s.relevance = 100;
+  const nlohmann::json r = evaluate(m, planted_dataset(false), s);
+  EXPECT_TRUE(r["relevance"].is_null());
+  const std::string table = format_table(r);
+  EXPECT_NE(table.find("relevant = every held-out interaction"), std::string::npos) << table;
+  EXPECT_EQ(table.find(">= 100"), std::string::npos) << table;
+}
+
 TEST(EvaluateTest, ParsesKAndSplit) {
   EXPECT_EQ(parse_ks("20,5,10,5"), (std::vector<int>{5, 10, 20}));
   EXPECT_THROW(parse_ks("0"), ConfigError);
@@ -183,6 +257,11 @@ TEST(EvaluateTest, CommandLine) {
   EXPECT_EQ(testing::run_animerec(
                 "evaluate --model " + f.model + " --dataset " + f.dataset + " --split train", &out),
             2);
+  EXPECT_EQ(
+      testing::run_animerec(
+          "evaluate --model " + f.model + " --dataset " + f.dataset + " --split validation", &out),
+      2);
+  EXPECT_NE(out.find("the dataset has no validation rows"), std::string::npos) << out;
   EXPECT_EQ(
       testing::run_animerec("evaluate --model " + f.dataset + " --dataset " + f.dataset, &out), 2);
 }

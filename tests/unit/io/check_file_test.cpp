@@ -4,12 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 #include "../data/sample_dataset.h"
 #include "animerec/core/error.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
+#include "animerec/io/recs_file.h"
 #include "test_support.h"
 
 namespace animerec::io {
@@ -60,6 +62,25 @@ TEST(CheckFileTest, SummarisesEachKindOfFile) {
       summary.rfind(dir.file("dataset.h5") + ": ok: dataset, 3 users, 4 anime, 8 ratings; all ", 0),
       0u)
       << summary;
+}
+
+// recs.h5 of `recommend --all-users` is the project's own file too: check
+// reads it like the other kinds instead of calling it foreign.
+TEST(CheckFileTest, SummarisesRecommendationFiles) {
+  TempDir dir;
+  Recommendations r;
+  r.top = 2;
+  r.user_ids = {1, 2, 3};
+  r.anime_ids = {10, 11, 12, 10, 11, -1};
+  r.scores = {9.0f, 8.5f, 7.0f, 6.0f, 5.0f, std::numeric_limits<float>::quiet_NaN()};
+  r.model_path = "model.h5";
+  r.dataset_path = "dataset.h5";
+  const std::string path = dir.file("recs.h5");
+  write_recommendations(r, path, false);
+  const std::string summary = check_file(path);
+  EXPECT_EQ(summary.rfind(path + ": ok: recommendations, top 2 for 3 users; all ", 0), 0u)
+      << summary;
+  EXPECT_EQ(summary.find("not an animerec file"), std::string::npos) << summary;
 }
 
 TEST(CheckFileTest, DamagedFileFailsWithTheReadersMessage) {

@@ -3,8 +3,10 @@
 
 #include "animerec/serve/recommend.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -187,6 +189,42 @@ TEST(RecommendTest, ContentModeRanksTheFavouriteGenreFirst) {
             std::string::npos);
 }
 
+// Issue #16: a single rating gave the same profile whatever its score (every
+// weight score - mean was 0, so each counted 1). Now a lone rating is weighed
+// against the scale's midpoint: Cowboy Bebop (Action) scored 1 pushes its
+// Action relative Trigun to the bottom, scored 9 puts it first.
+TEST(RecommendTest, ContentModeFollowsHowTheUserScored) {
+  Files f;
+  std::vector<std::string> notes;
+  auto list = [&](const std::string& ratings) {
+    RecommendOptions o;
+    o.model_path = f.model;
+    o.has_ratings = true;
+    o.ratings = ratings;
+    o.mode = UserMode::kContent;
+    o.format = "csv";
+    notes.clear();
+    return run_recommend(o, &notes);
+  };
+  const std::string loved = list("1:9");
+  EXPECT_TRUE(notes.empty());
+  const std::string hated = list("1:1");
+  EXPECT_NE(loved, hated);
+  // Dislikes alone like nothing: the user is told what the list then is.
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("only say what the user dislikes"), std::string::npos) << notes[0];
+  // rank,anime_id,...: Trigun (id 6) first when loved, never first when hated.
+  EXPECT_NE(loved.find("\n1,6,"), std::string::npos) << loved;
+  EXPECT_EQ(hated.find("\n1,6,"), std::string::npos) << hated;
+  EXPECT_NE(hated.find(",6,Trigun,-0.7"), std::string::npos) << hated;
+  // All scores equal: the same rule (two hated anime push their genres away).
+  const std::string both_hated = list("1:2,30:2");
+  EXPECT_NE(both_hated.find(",6,Trigun,-"), std::string::npos) << both_hated;
+  // Exactly the midpoint says nothing about taste: an error, not an arbitrary list.
+  std::string msg = error_of([&] { list("1:5.5"); });
+  EXPECT_NE(msg.find("no content profile"), std::string::npos) << msg;
+}
+
 TEST(RecommendTest, ContentModeOnAPlainModelSaysHowToGetOne) {
   const model::Model m = planted_model(false);
   const data::Dataset d = planted_dataset();
@@ -214,6 +252,26 @@ TEST(SimilarTest, ContentNeighbourByContentRows) {
   auto items = similar_anime(m, 2, SimilarMode::kContent, 0.5, 10);
   EXPECT_EQ(ids(m, items), (std::vector<int64_t>{32, 1, 6, 100}));
   EXPECT_NEAR(items[0].score, std::sqrt(0.5), 1e-6);
+}
+
+// Issue #16: an anime without metadata has an empty content row; its content
+// "neighbours" were every anime at 0.00 in id order. Now that is an error,
+// and hybrid says it ranks by cf alone.
+TEST(SimilarTest, ContentNeighboursOfAnAnimeWithoutContentIsAnError) {
+  const model::Model m = planted_model(true);
+  const std::string msg = error_of([&] { similar_anime(m, 4, SimilarMode::kContent, 0.5, 10); });
+  EXPECT_NE(msg.find("anime 100 (Clannad) has no content features"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--similar-mode cf"), std::string::npos) << msg;
+
+  Files f;
+  RecommendOptions o;
+  o.model_path = f.model;
+  o.similar = "100";
+  o.similar_mode = SimilarMode::kHybrid;
+  std::vector<std::string> notes;
+  run_recommend(o, &notes);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("anime 100 has no content features"), std::string::npos) << notes[0];
 }
 
 TEST(SimilarTest, HybridBlendsCfAndContent) {
@@ -256,6 +314,59 @@ TEST(LookupTest, TitlesExactAmbiguousAndUnknown) {
 
   std::string id = error_of([&] { find_anime(m, "999"); });
   EXPECT_NE(id.find("no anime with id or title '999'"), std::string::npos) << id;
+}
+
+// Issue #16: a pasted megabyte as a title took minutes of full edit-distance
+// tables against every title. The comparison is bounded now: a 2 MB query
+// against 3000 titles answers at once, and the message does not repeat it.
+TEST(LookupTest, HugeUnknownTitleIsAnsweredAtOnce) {
+  model::Model m = planted_model(false);
+  m.anime_ids.clear();
+  m.anime_titles.clear();
+  for (int i = 0; i < 3000; ++i) {
+    m.anime_ids.push_back(i + 1);
+    m.anime_titles.push_back(fmt::format("Some Anime Title Number {}", i));
+  }
+  const std::string query(2'000'000, 'x');
+  const auto start = std::chrono::steady_clock::now();
+  const std::string msg = error_of([&] { find_anime(m, query); });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 5.0);
+  EXPECT_NE(msg.find("no anime titled 'xxxx"), std::string::npos) << msg.substr(0, 300);
+  EXPECT_NE(msg.find("...' (2000000 bytes) in the model"), std::string::npos) << msg.substr(0, 300);
+  EXPECT_LT(msg.size(), 1000u);
+  // Typos are still found by the bounded distance, closest first.
+  const std::string typo = error_of([&] { find_anime(m, "Some Anime Titel Number 12"); });
+  EXPECT_NE(typo.find("did you mean:\n  13  Some Anime Title Number 12\n"), std::string::npos)
+      << typo;
+}
+
+// Issue #16: "2010" is an anime id and another anime's title; the id is used
+// (as before) but the user is told, with the other anime's id.
+TEST(LookupTest, NumberThatIsAnIdAndATitleSaysWhichWasUsed) {
+  model::Model m = planted_model(false);
+  m.anime_titles[3] = "6";  // the title of row 3 (id 32) is row 1's id
+  std::string note;
+  EXPECT_EQ(find_anime(m, "6", &note), 1);
+  EXPECT_EQ(note,
+            "'6' is the id of Trigun and also the title of anime 32: used the id (give 32 for "
+            "the title)");
+  // Only a title: no note. The id and title of the same anime: no note.
+  note.clear();
+  EXPECT_EQ(find_anime(m, "trigun", &note), 1);
+  EXPECT_EQ(note, "");
+  m.anime_titles[3] = "32";
+  EXPECT_EQ(find_anime(m, "32", &note), 3);
+  EXPECT_EQ(note, "");
+  // --ratings passes it on, naming the item.
+  m.anime_titles[3] = "6";
+  std::vector<std::string> notes;
+  const std::vector<Rating> r = parse_ratings(m, "6:9", &notes);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].anime, 1);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].rfind("--ratings item 1 '6:9': '6' is the id of Trigun", 0), 0u) << notes[0];
 }
 
 TEST(LookupTest, UnknownUserPointsToRatings) {

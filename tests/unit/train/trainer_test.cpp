@@ -201,5 +201,21 @@ TEST(TrainerTest, ResumeWithoutValidationEqualsAnUninterruptedRun) {
   EXPECT_EQ(b.best_iteration, 8);
 }
 
+// --quiet silences progress, not warnings (issue #16): a patience that can
+// never trigger is still reported.
+TEST(TrainerTest, WarningsShowUnderQuiet) {
+  TempDir dir;
+  const std::string ds = make_dataset(dir, 0.0);
+  std::string out;
+  ASSERT_EQ(testing::run_animerec("train --dataset " + ds + " --out " + dir.file("m.h5") +
+                                      " --factors 4 --iterations 2 --early-stop-patience 2 --quiet",
+                                  &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("warning: --early-stop-patience is set but the dataset has no validation"),
+            std::string::npos)
+      << out;
+}
+
 }  // namespace
 }  // namespace animerec::train
