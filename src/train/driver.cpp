@@ -31,7 +31,9 @@ extern "C" void on_stop_signal(int sig) {
 // same thing: stop at the next iteration boundary, checkpoint if there is a
 // --checkpoint-dir, exit 3 (saved) or 4 (nothing saved). docs/training.md, "Stopping".
 void install_stop_handlers() {
-  std::signal(SIGINT, on_stop_signal);
+  // A process started with SIGINT ignored (nohup, a background job of a
+  // script) keeps ignoring it, as shells expect: Ctrl-C is not meant for it.
+  if (std::signal(SIGINT, on_stop_signal) == SIG_IGN) std::signal(SIGINT, SIG_IGN);
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGUSR1, on_stop_signal);
 }

@@ -8,6 +8,9 @@
 # SIGINT sent to mpiexec itself is Open MPI's abort (exit 1), as documented.
 # Usage: stop_signals.sh ANIMEREC_BINARY SOURCE_DIR
 set -uo pipefail
+# Job control: background jobs of a script would otherwise start with SIGINT
+# ignored, which train (like any program) leaves ignored.
+set -m
 bin=$1
 work=$(mktemp -d)
 job=""
@@ -22,7 +25,7 @@ source "$(dirname "$0")/lib/mpi_test.sh"
 "$bin" prepare --ratings "$work/s/users-score-2023.csv" --anime "$work/s/anime-dataset-2023.csv" \
   --out "$work/d.h5" --validation-fraction 0.1 --quiet || exit 1
 # Far more iterations than a test lasts: the signal always lands in the loop.
-train=(train --dataset "$work/d.h5" --factors 8 --iterations 100000 --threads 1)
+train=(train --dataset "$work/d.h5" --factors 8 --iterations 10000 --threads 1)
 
 # The pid of rank $2 among the children of mpiexec $1 (Open MPI 4.1 starts the
 # local ranks as its direct children; each has OMPI_COMM_WORLD_RANK set).
@@ -39,7 +42,7 @@ rank_pid() {
 
 # Waits until the job's log shows a finished iteration (the loop is running).
 wait_for_loop() {  # LOG
-  for _ in $(seq 600); do
+  for _ in $(seq 1200); do
     grep -q '^iter ' "$1" 2>/dev/null && return 0
     kill -0 "$job" 2>/dev/null || return 1
     sleep 0.05
@@ -117,15 +120,15 @@ stop_case mpi rank0 TERM yes 3
 
 # SIGTERM to mpiexec itself: Open MPI forwards SIGTERM to the ranks, kills them
 # after odls_base_sigkill_timeout (1 s) and exits 1 whatever they return.
-if "$mpiexec" --version 2>&1 | grep -q 'Open MPI'; then
+if "$mpiexec" --version 2>&1 | grep -q 'OpenRTE'; then
   stop_case mpi mpiexec TERM yes 1
 fi
 
 # A second Ctrl-C ends a single process at once (killed by SIGINT: 130). The
-# iterations of 200 factors last about a second, so both land in one iteration.
+# iterations of 120 factors last far longer than 0.2 s, so both land in one.
 dir="$work/twice"
 mkdir -p "$dir"
-"$bin" "${train[@]}" --out "$dir/m.h5" --factors 200 >"$dir/log" 2>&1 &
+"$bin" "${train[@]}" --out "$dir/m.h5" --factors 120 >"$dir/log" 2>&1 &
 job=$!
 if wait_for_loop "$dir/log"; then
   kill -INT "$job"
