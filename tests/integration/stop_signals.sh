@@ -119,7 +119,8 @@ stop_case mpi ranks INT no 4
 stop_case mpi rank0 TERM yes 3
 
 # SIGTERM to mpiexec itself: Open MPI forwards SIGTERM to the ranks, kills them
-# after odls_base_sigkill_timeout (1 s) and exits 1 whatever they return.
+# after odls_base_sigkill_timeout (1 s) and exits 1 whatever they return
+# (Open MPI's mpiexec names itself OpenRTE in --version).
 if "$mpiexec" --version 2>&1 | grep -q 'OpenRTE'; then
   stop_case mpi mpiexec TERM yes 1
 fi
@@ -128,7 +129,8 @@ fi
 # iterations of 120 factors last far longer than 0.2 s, so both land in one.
 dir="$work/twice"
 mkdir -p "$dir"
-"$bin" "${train[@]}" --out "$dir/m.h5" --factors 120 >"$dir/log" 2>&1 &
+"$bin" train --dataset "$work/d.h5" --factors 120 --iterations 10000 --threads 1 \
+  --out "$dir/m.h5" >"$dir/log" 2>&1 &
 job=$!
 if wait_for_loop "$dir/log"; then
   kill -INT "$job"
@@ -139,6 +141,7 @@ if wait_for_loop "$dir/log"; then
   ((rc == 130)) || fail "second SIGINT: exit $rc, expected 130 (killed by SIGINT)"
 else
   fail "second SIGINT: the training loop did not start"
+  cat "$dir/log"
 fi
 
 echo "$failures failure(s)"
