@@ -260,6 +260,7 @@ train::TrainOptions train_options(const Params& p, const std::string& command_li
   o.content_ridge = p.get_double("content-ridge");
   o.content = content_options(p);
   o.iterations = static_cast<int>(p.get_int("iterations"));
+  o.exchange = p.get_string("exchange");
   o.ranking_factors = static_cast<int>(p.get_int("ranking-factors"));
   o.ranking_alpha = p.get_double("ranking-alpha");
   o.ranking_lambda = p.get_double("ranking-lambda");

@@ -262,6 +262,11 @@ std::vector<ParamSpec> build_param_table() {
           .in(1, 10000)
           .on({"train"})
           .doc("full iterations (user + anime half-sweeps)"),
+      choice("exchange", "allgather")
+          .one_of({"allgather"})
+          .on({"train"})
+          .doc("how ranks share the factors solved in a half-sweep: allgather = every rank "
+               "holds both sides whole (docs/architecture.md, Training)"),
       integer("ranking-factors", "0")
           .in(0, 1024)
           .on({"train"})
@@ -313,7 +318,9 @@ std::vector<ParamSpec> build_param_table() {
                "signal)"),
       path("checkpoint-dir")
           .on({"train"})
-          .doc("directory for checkpoint.h5 (written by rank 0, replaced atomically)"),
+          .doc("directory for checkpoint.h5 (written by rank 0, replaced atomically); SIGINT, "
+               "SIGTERM or SIGUSR1 stops at the next iteration, writes it and exits 3 (without "
+               "this directory: nothing saved, exit 4; docs/training.md)"),
       path("resume").on({"train"}).doc(
           "continue from this checkpoint (same dataset and model parameters)"),
       path("metrics-out")

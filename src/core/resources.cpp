@@ -193,6 +193,12 @@ MemoryEstimate estimate_train_memory(const TrainMemoryInputs& in) {
   e.ratings =
       static_cast<uint64_t>(8 * in.train_share * (ub + ab) + 12 * in.validation_share * ub) +
       8 * static_cast<uint64_t>(in.user_block_rows + in.anime_block_rows + 2);
+  // The ranking part's blocks (every interaction) are built from the same
+  // read and held beside the main fit's until it ends.
+  if (in.ranking_factors > 0) {
+    e.ratings += static_cast<uint64_t>(8 * in.train_share * (ub + ab)) +
+                 8 * static_cast<uint64_t>(in.user_block_rows + in.anime_block_rows + 2);
+  }
   // While the by-anime slice is read (14 bytes a row: user, anime, score,
   // status, split) its block grows beside it: the last move of a growing
   // vector holds its old half too.

@@ -57,7 +57,7 @@ double implicit_weight(const ImplicitWeights& w, float score, uint8_t status) {
 // sorted by that key.
 als::RatingBlock training_block(const RatingArrays& r, const dist::Block& block,
                                 const std::vector<int64_t>& key_offsets, io::Orientation o,
-                                als::Feedback feedback, const ImplicitWeights& weights) {
+                                const EntryRule& rule) {
   const std::vector<int32_t>& other = o == io::Orientation::kByUser ? r.anime : r.user;
   als::RatingBlock b;
   b.first_row = static_cast<int32_t>(block.begin);
@@ -69,10 +69,10 @@ als::RatingBlock training_block(const RatingArrays& r, const dist::Block& block,
       auto i = static_cast<size_t>(row - base);
       if (r.split[i] != static_cast<uint8_t>(Split::kTrain)) continue;
       float value = 0;
-      if (feedback == als::Feedback::kExplicit) {
+      if (rule.feedback == als::Feedback::kExplicit) {
         value = r.score[i];
       } else {
-        value = static_cast<float>(implicit_weight(weights, r.score[i], r.status[i]));
+        value = static_cast<float>(implicit_weight(rule.weights, r.score[i], r.status[i]));
       }
       if (value <= 0) continue;
       b.cols.push_back(other[i]);
@@ -97,15 +97,18 @@ RatingArrays read_checked(const std::string& path, io::Orientation o,
 
 LocalData read_local_data(const std::string& dataset_path, const io::DatasetHeader& header,
                           const dist::Block& users, const dist::Block& anime,
-                          als::Feedback feedback, const ImplicitWeights& weights) {
+                          const std::vector<EntryRule>& rules) {
   LocalData local;
   local.users = users;
   local.anime = anime;
+  local.fits.resize(rules.size());
   {
     RatingArrays r = read_checked(dataset_path, io::Orientation::kByUser, header.user_offsets,
                                   users, header.n_anime(), header);
-    local.user_block =
-        training_block(r, users, header.user_offsets, io::Orientation::kByUser, feedback, weights);
+    for (size_t f = 0; f < rules.size(); ++f) {
+      local.fits[f].user_block =
+          training_block(r, users, header.user_offsets, io::Orientation::kByUser, rules[f]);
+    }
     for (size_t i = 0; i < r.size(); ++i) {
       if (r.split[i] == static_cast<uint8_t>(Split::kTrain) && r.score[i] > 0) {
         local.train_score_sum_fixed += std::llround(static_cast<double>(r.score[i]) * kScoreScale);
@@ -120,8 +123,10 @@ LocalData read_local_data(const std::string& dataset_path, const io::DatasetHead
   }
   RatingArrays r = read_checked(dataset_path, io::Orientation::kByAnime, header.anime_offsets,
                                 anime, header.n_users(), header);
-  local.anime_block =
-      training_block(r, anime, header.anime_offsets, io::Orientation::kByAnime, feedback, weights);
+  for (size_t f = 0; f < rules.size(); ++f) {
+    local.fits[f].anime_block =
+        training_block(r, anime, header.anime_offsets, io::Orientation::kByAnime, rules[f]);
+  }
   return local;
 }
 

@@ -12,9 +12,11 @@ namespace animerec {
 // Exit codes are part of the CLI contract (scripts and SLURM wrappers test them).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitInternal = 1,     // a bug or an unexpected system failure
-  kExitBadInput = 2,     // bad data, bad parameters, unusable files
-  kExitInterrupted = 3,  // stopped by SIGTERM/SIGUSR1 after writing a checkpoint: resume it
+  kExitInternal = 1,  // a bug or an unexpected system failure
+  kExitBadInput = 2,  // bad data, bad parameters, unusable files
+  // Stopped by SIGINT, SIGTERM or SIGUSR1 at an iteration boundary (docs/training.md):
+  kExitInterrupted = 3,     // the checkpoint is written: resume it with --resume
+  kExitStoppedUnsaved = 4,  // no --checkpoint-dir: nothing was saved
 };
 
 class Error : public std::runtime_error {

@@ -29,11 +29,22 @@ struct HeldOut {
   std::vector<float> score;  // 0 when unscored
 };
 
+// Which training rows a fit learns from, and their values.
+struct EntryRule {
+  als::Feedback feedback = als::Feedback::kExplicit;
+  ImplicitWeights weights;  // implicit only
+};
+
+// The training entries of one fit, both orientations.
+struct FitBlocks {
+  als::RatingBlock user_block;   // training entries of the rank's users, CSR by user
+  als::RatingBlock anime_block;  // training entries of the rank's anime, CSR by anime
+};
+
 struct LocalData {
   dist::Block users;                  // this rank's user rows
   dist::Block anime;                  // this rank's anime rows
-  als::RatingBlock user_block;        // training entries of `users`, CSR by user
-  als::RatingBlock anime_block;       // training entries of `anime`, CSR by anime
+  std::vector<FitBlocks> fits;        // one per EntryRule, in the order given
   HeldOut validation;                 // validation rows of `users`
   int64_t train_score_sum_fixed = 0;  // sum of training scores in fixed point (kScoreScale)
   int64_t train_scored = 0;           // count of training scored rows of `users`
@@ -44,13 +55,14 @@ struct LocalData {
 // exact multiple of 1 / kScoreScale.
 inline constexpr double kScoreScale = 1048576.0;  // 2^20
 
-// Reads this rank's blocks. Explicit: training entries are the scored train
-// rows (value = score). Implicit: every train row (value = weight per
-// ImplicitWeights; rows of weight 0 are left out). Validates the slices
-// (indices in range, sorted, scores on the scale, codes known) and throws
-// IoError naming the dataset, the orientation and the row.
+// Reads this rank's two slices once and builds the blocks of every fit from
+// them (the main fit and the ranking part read the file once). Explicit:
+// training entries are the scored train rows (value = score). Implicit: every
+// train row (value = weight per ImplicitWeights; rows of weight 0 are left
+// out). Validates the slices (indices in range, sorted, scores on the scale,
+// codes known) and throws IoError naming the dataset, the orientation and the row.
 LocalData read_local_data(const std::string& dataset_path, const io::DatasetHeader& header,
                           const dist::Block& users, const dist::Block& anime,
-                          als::Feedback feedback, const ImplicitWeights& weights);
+                          const std::vector<EntryRule>& rules);
 
 }  // namespace animerec::train

@@ -2,9 +2,13 @@
 // `animerec train`: distributed ALS over the ranks of a Comm.
 //
 // Each rank reads its user block and its anime block of the training ratings
-// (blocks balanced by rating count, dist/partition.h). One iteration:
-//   1. users:  every rank solves its users against the replicated anime side,
-//              then Allgatherv gives every rank all user factors and biases;
+// once (blocks balanced by rating count, dist/partition.h; train/training_data.h).
+// A driver (train/driver.h: the loop, metrics, early stopping, stop requests,
+// checkpoints) runs a fit (train/als_fit.h: the half-sweeps) for the main model
+// and then, for an explicit model with --ranking-factors, for its ranking part.
+// One iteration:
+//   1. users:  every rank solves its users against the other side, then the
+//              factor exchange (train/factor_exchange.h, --exchange) shares them;
 //   2. anime:  the same with the sides swapped.
 // Determinism: initial factors are a hash of (seed, side, external id, column);
 // each row is solved from its own entries in column order; sums that decide
@@ -34,6 +38,7 @@ struct TrainOptions {
   double content_ridge = 1.0;  // mu of the W regression
   content::ContentOptions content;
   int iterations = 15;
+  std::string exchange = "allgather";  // FactorExchange strategy (--exchange)
   // The ranking part (model/model.h RankingPart) of an explicit model: after
   // the main fit, implicit ALS with these settings on every interaction.
   // 0 factors = no ranking part.
@@ -66,13 +71,15 @@ struct TrainOptions {
 // values (or another dataset) is refused on --resume.
 const std::vector<std::string>& model_shaping_params();
 
-// Makes SIGTERM and SIGUSR1 request a checkpoint at the next iteration
-// boundary instead of ending the process. `train` installs them before MPI
-// starts, so a warning that arrives while ranks start or read is not fatal.
+// Makes SIGINT, SIGTERM and SIGUSR1 request a stop at the next iteration
+// boundary instead of ending the process (a second SIGINT ends it at once).
+// `train` installs them before MPI starts, so a signal that arrives while
+// ranks start or read is not fatal.
 void install_stop_handlers();
 
 // Runs the whole training on every rank of `comm`; rank 0 writes the model.
-// Returns kExitOk, or kExitInterrupted after a signal-triggered checkpoint.
+// Returns kExitOk; after a stop request kExitInterrupted (checkpoint written)
+// or kExitStoppedUnsaved (no --checkpoint-dir, nothing written).
 int run_training(const TrainOptions& options, dist::Comm& comm);
 
 }  // namespace animerec::train

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 #include "animerec/core/error.h"
@@ -215,6 +216,83 @@ TEST(TrainerTest, WarningsShowUnderQuiet) {
   EXPECT_NE(out.find("warning: --early-stop-patience is set but the dataset has no validation"),
             std::string::npos)
       << out;
+}
+
+}  // namespace
+}  // namespace animerec::train
+
+namespace animerec::train {
+namespace {
+
+// Regression: resuming a checkpoint of iteration 3 with --iterations 2 wrote
+// the iteration-3 model under a configuration (and manifest) of 2 iterations,
+// so `reproduce` failed. It is refused before anything is written.
+TEST(TrainerTest, ResumePastTheLastIterationIsRefused) {
+  TempDir dir;
+  std::string ds = make_dataset(dir);
+  dist::SerialComm comm;
+  TrainOptions part = options(ds, dir.file("part.h5"));
+  part.checkpoint_dir = dir.path().string();
+  part.stop_after_iterations = 3;
+  ASSERT_EQ(run_training(part, comm), kExitInterrupted);
+
+  TrainOptions resumed = options(ds, dir.file("resumed.h5"));
+  resumed.iterations = 2;
+  resumed.resume_path = dir.file("checkpoint.h5");
+  try {
+    run_training(resumed, comm);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("after iteration 3, past --iterations 2"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(resumed.out_path));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("resumed.run.json")));
+
+  // Up to the checkpoint's own iteration is fine: nothing left to run.
+  resumed.iterations = 3;
+  ASSERT_EQ(run_training(resumed, comm), kExitOk);
+  EXPECT_EQ(io::read_model(resumed.out_path).history.size(), 3u);
+}
+
+// Regression: a stop request without --checkpoint-dir exited 3 ("checkpoint
+// written, resume it") though nothing was saved.
+TEST(TrainerTest, StopWithoutCheckpointDirSaysNothingWasSaved) {
+  TempDir dir;
+  std::string ds = make_dataset(dir);
+  dist::SerialComm comm;
+  TrainOptions o = options(ds, dir.file("m.h5"));
+  o.stop_after_iterations = 2;
+  EXPECT_EQ(run_training(o, comm), kExitStoppedUnsaved);
+  EXPECT_FALSE(std::filesystem::exists(o.out_path));
+}
+
+// Regression: --init-scale 1e300 gave "training diverged ... try a larger
+// --lambda" (exit 1); the initial factors cannot be stored, so it is the
+// scale that is wrong, and a parameter error (exit 2).
+TEST(TrainerTest, InitialFactorsThatOverflowNameInitScale) {
+  TempDir dir;
+  std::string ds = make_dataset(dir);
+  dist::SerialComm comm;
+  TrainOptions o = options(ds, dir.file("m.h5"));
+  o.init_scale = 1e300;
+  try {
+    run_training(o, comm);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.exit_code(), kExitBadInput);
+    EXPECT_NE(std::string(e.what()).find("--init-scale 1e+300"), std::string::npos) << e.what();
+  }
+  // Finite but huge: the first iteration overflows; the message names both causes.
+  o.init_scale = 1e30;
+  try {
+    run_training(o, comm);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--init-scale"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(o.out_path));
 }
 
 }  // namespace
