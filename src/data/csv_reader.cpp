@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "animerec/core/error.h"
+#include "animerec/core/input_file.h"
 
 namespace animerec::data {
 
@@ -19,14 +20,7 @@ constexpr size_t npos = static_cast<size_t>(-1);
 
 CsvReader::CsvReader(std::string path, CsvDialect dialect, bool hash_bytes)
     : path_(std::move(path)), dialect_(dialect), buf_(kBlockSize), hash_bytes_(hash_bytes) {
-  fd_ = ::open(path_.c_str(), O_RDONLY);
-  if (fd_ < 0) throw IoError(fmt::format("cannot open {}: {}", path_, std::strerror(errno)));
-  struct stat st {};
-  if (::fstat(fd_, &st) == 0) file_size_ = static_cast<uint64_t>(st.st_size);
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd_);
-    throw IoError(fmt::format("cannot read {}: it is a directory", path_));
-  }
+  fd_ = open_regular_file(path_, "", &file_size_).release();
 #ifdef POSIX_FADV_SEQUENTIAL
   ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif

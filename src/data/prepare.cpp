@@ -215,10 +215,12 @@ bool parse_in_two(RatingsSource& first, uint64_t data_begin, IdMap& users, IdMap
 ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char* role,
                        IdMap& users, IdMap& anime, RowTable& rows, BadRowLog& log,
                        const PrepareOptions& o) {
-  // The checksum is computed by a second sequential read on another thread
-  // while the parse goes on (the file is then in the page cache for both).
-  std::future<std::string> sha256 = std::async(std::launch::async, sha256_file, path);
+  // Opening the source first refuses a file that cannot be read twice (a pipe,
+  // a device) before anything else touches it. The checksum is then computed
+  // by a second sequential read on another thread while the parse goes on
+  // (the file is then in the page cache for both).
   auto src = std::make_unique<RatingsSource>(path, layout);
+  std::future<std::string> sha256 = std::async(std::launch::async, sha256_file, path);
   const uint64_t size = src->reader().file_size();
   const uint64_t data_begin = src->reader().bytes_consumed();
   Progress progress(fmt::format("reading {}", path), size, "bytes", o.quiet);

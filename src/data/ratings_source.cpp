@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 
 #include "animerec/core/error.h"
+#include "animerec/core/input_file.h"
 #include "animerec/data/dataset.h"
 #include "animerec/data/text.h"
 
@@ -73,12 +76,13 @@ std::string join(const std::vector<std::string>& v) {
 // The first line of the file, without BOM and line ending; empty if the file
 // holds nothing but blank space.
 std::string first_line(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw IoError(fmt::format("cannot open {}", path));
+  InputFd fd = open_regular_file(path, "", nullptr);
   std::string text(size_t{1} << 16, '\0');
-  ssize_t n = ::read(fd, text.data(), text.size());
-  ::close(fd);
-  if (n < 0) throw IoError(fmt::format("cannot read {}", path));
+  ssize_t n;
+  do {
+    n = ::read(fd.get(), text.data(), text.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw IoError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   text.resize(static_cast<size_t>(n));
   if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
   size_t start = text.find_first_not_of(" \t\r\n");

@@ -1,6 +1,7 @@
 #include "animerec/data/ratings_source.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "animerec/core/error.h"
 #include "animerec/data/dataset.h"
@@ -168,6 +169,21 @@ TEST(RatingsSourceTest, EmptyFileAndWrongHeader) {
           "found 'user_id,anime,score'");
   write_file(dir.file("odd.csv"), "a,b,c,d,e,f\n");
   EXPECT_NE(error_of(dir.file("odd.csv")).find(":1: cannot detect the layout"), std::string::npos);
+}
+
+// A pipe (`--ratings <(cat r.csv)`) was consumed by the layout check, and the
+// parse then saw an empty file ("missing required column 'user_id' ...
+// found ''"); /dev/zero was read forever. Both are refused up front, saying why.
+TEST(RatingsSourceTest, PipesAndDevicesAreRefusedWithTheReason) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo(dir.file("fifo").c_str(), 0600), 0);
+  EXPECT_EQ(error_of(dir.file("fifo")),
+            "cannot read " + dir.file("fifo") +
+                ": it is a pipe, not a regular file; data files are read more than once, so save "
+                "it to a file first (for example 'zcat rating.csv.gz > rating.csv')");
+  EXPECT_NE(error_of("/dev/zero").find("/dev/zero: it is a character device"), std::string::npos);
+  EXPECT_EQ(error_of(dir.file("missing.csv")),
+            "cannot open " + dir.file("missing.csv") + ": No such file or directory");
 }
 
 TEST(RatingsSourceTest, SkipPolicyCountsPerReason) {
