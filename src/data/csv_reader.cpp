@@ -10,6 +10,7 @@
 
 #include "animerec/core/error.h"
 #include "animerec/core/input_file.h"
+#include "animerec/data/text.h"
 
 namespace animerec::data {
 
@@ -244,8 +245,8 @@ void CsvReader::split_quoted(size_t begin, size_t end) {
       fields_.emplace_back(b + field_start, out - field_start);
       if (j == end) return;
       if (b[j] != delim) {
-        fail(fmt::format("unexpected character '{}' after a closing quote (field {})", b[j],
-                         fields_.size()));
+        fail(fmt::format("unexpected character '{}' after a closing quote (field {})",
+                         shown_value(std::string_view(b + j, 1)), fields_.size()));
       }
       i = j + 1;
       if (i == end) {

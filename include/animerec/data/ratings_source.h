@@ -74,8 +74,10 @@ class RatingsSource {
  private:
   void detect_and_open(const std::string& path, RatingsLayout forced);
   void map_header(const std::vector<std::string_view>& header);
+  void map_named_columns(const std::vector<std::string>& header, const std::string& line);
   bool parse_row(RatingRecord& out, BadRowLog& log);
   bool parse_score(std::string_view text, RatingRecord& out, BadRowLog& log);
+  bool bad_id(BadRowLog& log, const char* which, std::string_view text);
 
   std::unique_ptr<CsvReader> reader_;
   CsvDialect dialect_;
