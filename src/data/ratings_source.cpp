@@ -186,7 +186,7 @@ const std::vector<ColumnRole>& column_roles() {
       {"item",
        {"anime", "animeid", "item", "itemid", "movie", "movieid"},
        "anime, anime_id, item, item_id, movie, movieId"},
-      {"score", {"rating", "score"}, "rating, score"},
+      {"score", {"rating", "score", "feedback"}, "rating, score, feedback"},
       {"status", {"status", "watchingstatus"}, "status, watching_status"},
   };
   return kRoles;
@@ -319,6 +319,12 @@ void RatingsSource::map_named_columns(const std::vector<std::string>& header,
       }
       found[r] = i;
     }
+  }
+  // Three columns of which the user and item are named: the third is the
+  // score, whatever its name ("stars", "value").
+  if (header.size() == 3 && found[0] != kNone && found[1] != kNone && found[2] == kNone &&
+      found[3] == kNone) {
+    found[2] = 3 - found[0] - found[1];
   }
   std::string missing;
   for (size_t r = 0; r < 3; ++r) {

@@ -156,6 +156,23 @@ TEST(RatingsSourceTest, NamedColumnsAreMappedByName) {
   EXPECT_EQ(rows[0].score, 4.5f);
 }
 
+// The CaseRecommender form of the MyAnimeList data names its score "Feedback";
+// a third column of another name next to named user and item columns is the
+// score too, as it always was.
+TEST(RatingsSourceTest, ThirdColumnBesideNamedUserAndItemIsTheScore) {
+  TempDir dir;
+  write_file(dir.file("h.dat"), "User_ID\tAnime_ID\tFeedback\n1\t7\t1\n");
+  auto rows = read_all(dir.file("h.dat"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].anime, 7);
+  EXPECT_EQ(rows[0].score, 1);
+  write_file(dir.file("s.csv"), "stars,item,user\n4,7,1\n");
+  rows = read_all(dir.file("s.csv"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].user, 1);
+  EXPECT_EQ(rows[0].score, 4);
+}
+
 TEST(RatingsSourceTest, HeaderThatCannotBeMappedIsRefused) {
   TempDir dir;
   write_file(dir.file("a.csv"), "a,b,c\n1,2,3\n");
@@ -165,7 +182,7 @@ TEST(RatingsSourceTest, HeaderThatCannotBeMappedIsRefused) {
           ":1: cannot detect the layout from the header (a,b,c): it is not a MyAnimeList or "
           "MovieLens header, and it lacks a user column (user, user_id, userId, uid), an item "
           "column (anime, anime_id, item, item_id, movie, movieId), a score column (rating, "
-          "score); name the columns so, or pass --ratings-format for a known layout");
+          "score, feedback); name the columns so, or pass --ratings-format for a known layout");
   write_file(dir.file("b.csv"), "user,item,rating,score\n1,2,3,4\n");
   EXPECT_EQ(
       error_of(dir.file("b.csv")),
