@@ -11,6 +11,8 @@
 //   movielens-dat      user::item::rating::time, no header              1..5
 //   movielens-csv      userId,movieId,rating,timestamp                  0.5..5
 //   triplets           user item rating (comma, tab or spaces), header optional; any score > 0
+//                      (a header's columns are mapped by name; with a status column, as
+//                      animerec export writes, 0 = not scored)
 //
 // mal2016 and mal2020-complete share a header; auto-detection picks mal2016,
 // which also accepts -1.
