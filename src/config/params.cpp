@@ -18,6 +18,7 @@
 #include <system_error>
 
 #include "animerec/core/error.h"
+#include "animerec/core/input_file.h"
 
 namespace animerec::config {
 namespace po = boost::program_options;
@@ -407,9 +408,9 @@ std::string read_text(const std::string& file) {
   if (!in || std::filesystem::is_directory(file, ec)) {
     throw ConfigError(fmt::format("cannot read config file {}", file));
   }
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw ConfigError(fmt::format("cannot read config file {}", file));
-  return text;
+  // Bounded, so a device such as /dev/zero is refused instead of read forever.
+  constexpr uint64_t kMaxConfigBytes = uint64_t{1} << 20;
+  return read_bounded_text(file, kMaxConfigBytes, "config file");
 }
 
 std::vector<std::string> split_lines(const std::string& text) {

@@ -128,7 +128,7 @@ ColumnIndex index_columns(const CsvReader& r, AnimeLayout layout) {
     if (!has(h, required)) {
       throw InputError(r.path(), 1,
                        fmt::format("missing required column '{}' for the {} layout, found '{}'",
-                                   required, anime_layout_name(layout), joined(h)));
+                                   required, anime_layout_name(layout), shown_value(joined(h))));
     }
   }
   return ix;
@@ -158,14 +158,14 @@ bool number_field(const CsvReader& r, size_t col, const char* name, T& out, BadR
   auto v = parse_number(text);
   if (!v) {
     log.report(r.path(), r.line(), "bad_metadata_number",
-               fmt::format("non-numeric {} ({})", name, text));
+               fmt::format("non-numeric {} ({})", name, shown_value(text)));
     return false;
   }
   // A value T cannot hold ("1e300" episodes) would be undefined behaviour to
   // convert, not just a wrong number.
   if (!fits<T>(*v)) {
     log.report(r.path(), r.line(), "bad_metadata_number",
-               fmt::format("{} out of range ({})", name, text));
+               fmt::format("{} out of range ({})", name, shown_value(text)));
     return false;
   }
   out = static_cast<T>(*v);
@@ -210,7 +210,7 @@ InputFile stream_anime_file(const std::string& path, AnimeLayout forced, const c
     throw InputError(path, 1,
                      fmt::format("cannot detect the anime metadata layout from the header ({}); "
                                  "expected MyAnimeList 2016, 2020 or 2023; pass --anime-format",
-                                 joined(r.fields())));
+                                 shown_value(joined(r.fields()))));
   }
   ColumnIndex ix = index_columns(r, layout);
   size_t n_fields = r.size();
@@ -231,9 +231,15 @@ InputFile stream_anime_file(const std::string& path, AnimeLayout forced, const c
       continue;
     }
     auto id = parse_int(trim(r.field(ix.id)));
+    if (!id && integer_out_of_range(trim(r.field(ix.id)))) {
+      log.report(path, r.line(), "id_out_of_range",
+                 fmt::format("{} out of range ({}; ids must lie within +-{})", ix.names.id,
+                             shown_value(r.field(ix.id)), std::numeric_limits<int64_t>::max()));
+      continue;
+    }
     if (!id) {
       log.report(path, r.line(), "non_numeric_id",
-                 fmt::format("non-numeric {} ({})", ix.names.id, r.field(ix.id)));
+                 fmt::format("non-numeric {} ({})", ix.names.id, shown_value(r.field(ix.id))));
       continue;
     }
     AnimeRecord a;

@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "animerec/core/error.h"
+#include "animerec/core/input_file.h"
+#include "animerec/data/text.h"
 
 namespace animerec::data {
 
@@ -19,14 +21,7 @@ constexpr size_t npos = static_cast<size_t>(-1);
 
 CsvReader::CsvReader(std::string path, CsvDialect dialect, bool hash_bytes)
     : path_(std::move(path)), dialect_(dialect), buf_(kBlockSize), hash_bytes_(hash_bytes) {
-  fd_ = ::open(path_.c_str(), O_RDONLY);
-  if (fd_ < 0) throw IoError(fmt::format("cannot open {}: {}", path_, std::strerror(errno)));
-  struct stat st {};
-  if (::fstat(fd_, &st) == 0) file_size_ = static_cast<uint64_t>(st.st_size);
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd_);
-    throw IoError(fmt::format("cannot read {}: it is a directory", path_));
-  }
+  fd_ = open_regular_file(path_, "", &file_size_).release();
 #ifdef POSIX_FADV_SEQUENTIAL
   ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
@@ -250,8 +245,8 @@ void CsvReader::split_quoted(size_t begin, size_t end) {
       fields_.emplace_back(b + field_start, out - field_start);
       if (j == end) return;
       if (b[j] != delim) {
-        fail(fmt::format("unexpected character '{}' after a closing quote (field {})", b[j],
-                         fields_.size()));
+        fail(fmt::format("unexpected character '{}' after a closing quote (field {})",
+                         shown_value(std::string_view(b + j, 1)), fields_.size()));
       }
       i = j + 1;
       if (i == end) {

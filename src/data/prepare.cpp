@@ -215,10 +215,12 @@ bool parse_in_two(RatingsSource& first, uint64_t data_begin, IdMap& users, IdMap
 ReadStats read_ratings(const std::string& path, RatingsLayout layout, const char* role,
                        IdMap& users, IdMap& anime, RowTable& rows, BadRowLog& log,
                        const PrepareOptions& o) {
-  // The checksum is computed by a second sequential read on another thread
-  // while the parse goes on (the file is then in the page cache for both).
-  std::future<std::string> sha256 = std::async(std::launch::async, sha256_file, path);
+  // Opening the source first refuses a file that cannot be read twice (a pipe,
+  // a device) before anything else touches it. The checksum is then computed
+  // by a second sequential read on another thread while the parse goes on
+  // (the file is then in the page cache for both).
   auto src = std::make_unique<RatingsSource>(path, layout);
+  std::future<std::string> sha256 = std::async(std::launch::async, sha256_file, path);
   const uint64_t size = src->reader().file_size();
   const uint64_t data_begin = src->reader().bytes_consumed();
   Progress progress(fmt::format("reading {}", path), size, "bytes", o.quiet);
@@ -299,13 +301,21 @@ std::vector<uint32_t> sorted_order(const RowTable& rows, size_t n_users) {
   return order;
 }
 
-// Keeps the last row of each (user, anime) run in `order`; returns how many were dropped.
-int64_t drop_duplicates(const RowTable& rows, std::vector<uint32_t>& order) {
+// Keeps the last row of each (user, anime) run in `order`; returns how many
+// were dropped. `in_both` counts the pairs with rows before and at or after
+// first_test_row (in the ratings and in the test-ratings file): the test row wins.
+int64_t drop_duplicates(const RowTable& rows, std::vector<uint32_t>& order, size_t first_test_row,
+                        int64_t& in_both) {
   size_t out = 0;
+  in_both = 0;
   for (size_t i = 0; i < order.size(); ++i) {
     bool last_of_pair = i + 1 == order.size() || rows.user[order[i]] != rows.user[order[i + 1]] ||
                         rows.anime[order[i]] != rows.anime[order[i + 1]];
-    if (last_of_pair) order[out++] = order[i];
+    if (last_of_pair) {
+      order[out++] = order[i];
+    } else if (order[i] < first_test_row && order[i + 1] >= first_test_row) {
+      ++in_both;  // rows of a pair are in file order: this happens once per pair
+    }
   }
   int64_t dropped = static_cast<int64_t>(order.size() - out);
   order.resize(out);
@@ -412,6 +422,29 @@ void assign_splits(Dataset& d, const PrepareOptions& o) {
 #pragma omp for schedule(dynamic, 512)
     for (size_t u = 0; u < d.n_users(); ++u) split_user(d, u, o, has_test_file, candidates);
   }
+}
+
+// A dataset without training rows cannot train anything: say so now rather
+// than leave it to train, naming the likely cause.
+void check_training_rows(const Dataset& d, const PrepareOptions& o, int64_t test_pairs_in_both) {
+  const auto& split = d.by_user.split;
+  if (std::find(split.begin(), split.end(), static_cast<uint8_t>(Split::kTrain)) != split.end())
+    return;
+  std::string cause;
+  if (test_pairs_in_both > 0) {
+    cause = fmt::format(
+        "--test-ratings {} repeats {} (user, anime) pair(s) of --ratings {} and a pair in both "
+        "files is a test row: give it only the held-out rows",
+        o.test_ratings_path, test_pairs_in_both, o.ratings_path);
+  } else {
+    cause = fmt::format(
+        "no row of --ratings {} is left for training (--cold-anime-fraction {}, "
+        "--min-user-ratings {}, --min-anime-ratings {})",
+        o.ratings_path, o.cold_anime_fraction, o.min_user_ratings, o.min_anime_ratings);
+  }
+  throw ConfigError(
+      fmt::format("the training split is empty (all {} rows are test or validation rows): {}",
+                  d.n_ratings(), cause));
 }
 
 void push_multi(MultiValued& mv, std::unordered_map<std::string, int32_t>& vocab_index,
@@ -543,7 +576,18 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
     rows.anime[i] = anime_rank[rows.anime[i]];
   }
   std::vector<uint32_t> order = sorted_order(rows, user_ext.size());
-  counts["duplicates_dropped"] = drop_duplicates(rows, order);
+  int64_t in_both = 0;
+  counts["duplicates_dropped"] = drop_duplicates(rows, order, first_test_row, in_both);
+  if (!o.test_ratings_path.empty()) {
+    counts["test_pairs_also_in_ratings"] = in_both;
+    if (in_both > 0) {
+      std::fprintf(stderr, "%s",
+                   fmt::format("warning: {} (user, anime) pair(s) of --test-ratings {} are also in "
+                               "--ratings {}; those rows are test rows\n",
+                               in_both, o.test_ratings_path, o.ratings_path)
+                       .c_str());
+    }
+  }
   phases.done("sort by user and anime");
 
   FilterStats fs = apply_min_filters(rows, order, user_ext.size(), anime_ext.size(),
@@ -583,10 +627,23 @@ Dataset prepare_dataset(const PrepareOptions& o, BadRowLog& log) {
   rows = RowTable();  // release the file-order copy before the second orientation
   order = {};
 
+  if (!(score_min < score_max)) {
+    // Only triplets take their scale from the scores; one value everywhere
+    // is implicit feedback (all 1s: who watched what). Keep the rows scored
+    // and give the scale a width, so the dataset is valid and splits as usual.
+    std::fprintf(stderr, "%s",
+                 fmt::format("note: every score in {} is {}; reading it as implicit feedback "
+                             "(who watched what) on the scale [{}, {}]: train it with --feedback "
+                             "implicit\n",
+                             o.ratings_path, score_min, score_min, score_min + 1)
+                     .c_str());
+    score_max = score_min + 1;
+  }
   d.score_min = score_min;
   d.score_max = score_max;
   phases.done("filter and renumber");
   assign_splits(d, o);
+  check_training_rows(d, o, in_both);
   phases.done("split");
   build_anime_orientation(d);
   phases.done("order by anime");

@@ -7,9 +7,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
 
 #include "animerec/core/error.h"
+#include "animerec/core/input_file.h"
 #include "animerec/data/dataset.h"
 #include "animerec/data/text.h"
 
@@ -73,12 +79,13 @@ std::string join(const std::vector<std::string>& v) {
 // The first line of the file, without BOM and line ending; empty if the file
 // holds nothing but blank space.
 std::string first_line(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw IoError(fmt::format("cannot open {}", path));
+  InputFd fd = open_regular_file(path, "", nullptr);
   std::string text(size_t{1} << 16, '\0');
-  ssize_t n = ::read(fd, text.data(), text.size());
-  ::close(fd);
-  if (n < 0) throw IoError(fmt::format("cannot read {}", path));
+  ssize_t n;
+  do {
+    n = ::read(fd.get(), text.data(), text.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw IoError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   text.resize(static_cast<size_t>(n));
   if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
   size_t start = text.find_first_not_of(" \t\r\n");
@@ -143,6 +150,46 @@ CsvDialect plain_dialect(const std::string& line) {
   if (line.find(',') != std::string::npos) return CsvDialect::comma();
   if (line.find('\t') != std::string::npos) return CsvDialect::tab();
   return CsvDialect::whitespace();
+}
+
+// The status a status_name() or a code (0..4, 6, 7) stands for: the status
+// column of animerec export's output.
+std::optional<Status> status_from_text(std::string_view text) {
+  for (Status s : {Status::kUnknown, Status::kWatching, Status::kCompleted, Status::kOnHold,
+                   Status::kDropped, Status::kPlanToWatch, Status::kWatchedUnrated}) {
+    if (text == status_name(s) || text == std::to_string(static_cast<int>(s))) return s;
+  }
+  return std::nullopt;
+}
+
+// A column name reduced to what identifies it: "User_ID", "userId" and
+// "user id" all give "userid".
+std::string column_key(std::string_view name) {
+  std::string key;
+  for (char c : trim(name)) {
+    if (c == '_' || c == '-' || c == ' ' || c == '"') continue;
+    key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return key;
+}
+
+// The names a column of each role may have in a header that is not one of
+// the published ones (any order, other columns ignored).
+struct ColumnRole {
+  const char* role;
+  std::vector<std::string> keys;  // column_key() form
+  const char* shown;              // for messages
+};
+const std::vector<ColumnRole>& column_roles() {
+  static const std::vector<ColumnRole> kRoles = {
+      {"user", {"user", "userid", "uid"}, "user, user_id, userId, uid"},
+      {"item",
+       {"anime", "animeid", "item", "itemid", "movie", "movieid"},
+       "anime, anime_id, item, item_id, movie, movieId"},
+      {"score", {"rating", "score", "feedback"}, "rating, score, feedback"},
+      {"status", {"status", "watchingstatus"}, "status, watching_status"},
+  };
+  return kRoles;
 }
 
 }  // namespace
@@ -217,7 +264,8 @@ void RatingsSource::detect_and_open(const std::string& path, RatingsLayout force
     } else if (dialect.kind == CsvDialect::Kind::kDelimited && dialect.delimiter == '\t' &&
                fields.size() == 4 && numeric) {
       layout_ = RatingsLayout::kMovielensUdata;
-    } else if (fields.size() == 3 || (fields.size() == 4 && numeric)) {
+    } else if (!numeric || fields.size() == 3 || fields.size() == 4) {
+      // A header is mapped by name below; a header-less row is read by position.
       layout_ = RatingsLayout::kTriplets;
     } else {
       throw InputError(
@@ -225,7 +273,7 @@ void RatingsSource::detect_and_open(const std::string& path, RatingsLayout force
           fmt::format("cannot detect the layout from the first line ({}); expected a "
                       "MyAnimeList or MovieLens header or 'user item rating' triplets; "
                       "pass --ratings-format",
-                      line));
+                      shown_value(line)));
     }
   } else {
     layout_ = forced;
@@ -241,13 +289,62 @@ void RatingsSource::detect_and_open(const std::string& path, RatingsLayout force
     score_max_ = 5;
   }
   if (layout_ == RatingsLayout::kTriplets) {
-    if (n_fields_ < 3 || n_fields_ > 4) {
-      throw InputError(
-          path, 1,
-          fmt::format("expected 3 fields 'user item rating', found {} ({})", fields.size(), line));
+    if (!numeric) {
+      map_named_columns(fields, line);
+      reader_->next();  // the header line
+    } else if (n_fields_ < 3 || n_fields_ > 4) {
+      throw InputError(path, 1,
+                       fmt::format("expected 3 fields 'user item rating', found {} ({})",
+                                   fields.size(), shown_value(line)));
     }
-    if (!numeric) reader_->next();  // a header line
   }
+}
+
+// Columns of a header that is not one of the published ones are found by
+// name, so "anime_id,user_id,rating" is not read as users 5 and 6 by position.
+void RatingsSource::map_named_columns(const std::vector<std::string>& header,
+                                      const std::string& line) {
+  const std::string& path = reader_->path();
+  std::vector<size_t> found(column_roles().size(), kNone);
+  for (size_t i = 0; i < header.size(); ++i) {
+    const std::string key = column_key(header[i]);
+    for (size_t r = 0; r < column_roles().size(); ++r) {
+      const auto& keys = column_roles()[r].keys;
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
+      if (found[r] != kNone) {
+        throw InputError(path, 1,
+                         fmt::format("columns '{}' and '{}' both name the {} column; keep one",
+                                     shown_value(header[found[r]]), shown_value(header[i]),
+                                     column_roles()[r].role));
+      }
+      found[r] = i;
+    }
+  }
+  // Three columns of which the user and item are named: the third is the
+  // score, whatever its name ("stars", "value").
+  if (header.size() == 3 && found[0] != kNone && found[1] != kNone && found[2] == kNone &&
+      found[3] == kNone) {
+    found[2] = 3 - found[0] - found[1];
+  }
+  std::string missing;
+  for (size_t r = 0; r < 3; ++r) {
+    if (found[r] != kNone) continue;
+    missing += fmt::format("{}{} {} column ({})", missing.empty() ? "" : ", ", r == 1 ? "an" : "a",
+                           column_roles()[r].role, column_roles()[r].shown);
+  }
+  if (!missing.empty()) {
+    throw InputError(
+        path, 1,
+        fmt::format("cannot detect the layout from the header ({}): it is not a MyAnimeList or "
+                    "MovieLens header, and it lacks {}; name the columns so, or pass "
+                    "--ratings-format for a known layout",
+                    shown_value(line), missing));
+  }
+  n_fields_ = header.size();
+  col_user_ = found[0];
+  col_anime_ = found[1];
+  col_score_ = found[2];
+  col_status_ = found[3];
 }
 
 void RatingsSource::map_header(const std::vector<std::string_view>& found) {
@@ -259,7 +356,7 @@ void RatingsSource::map_header(const std::vector<std::string_view>& found) {
     }
     throw InputError(reader_->path(), 1,
                      fmt::format("missing required column '{}': expected header '{}', found '{}'",
-                                 name, join(h.columns), join(found_names)));
+                                 name, join(h.columns), shown_value(join(found_names))));
   };
   n_fields_ = found.size();
   switch (layout_) {
@@ -305,28 +402,33 @@ bool RatingsSource::parse_row(RatingRecord& out, BadRowLog& log) {
     return false;
   }
   auto user = parse_int(r.field(col_user_));
-  if (!user) {
-    log.report(r.path(), r.line(), "non_numeric_id",
-               fmt::format("non-numeric user id ({})", r.field(col_user_)));
-    return false;
-  }
+  if (!user) return bad_id(log, "user", r.field(col_user_));
   auto anime = parse_int(r.field(col_anime_));
-  if (!anime) {
-    log.report(r.path(), r.line(), "non_numeric_id",
-               fmt::format("non-numeric anime id ({})", r.field(col_anime_)));
-    return false;
-  }
+  if (!anime) return bad_id(log, "anime", r.field(col_anime_));
   out.user = *user;
   out.anime = *anime;
   out.status = static_cast<uint8_t>(Status::kUnknown);
   return parse_score(r.field(col_score_), out, log);
 }
 
+bool RatingsSource::bad_id(BadRowLog& log, const char* which, std::string_view text) {
+  const CsvReader& r = *reader_;
+  if (integer_out_of_range(text)) {
+    log.report(r.path(), r.line(), "id_out_of_range",
+               fmt::format("{} id out of range ({}; ids must lie within +-{})", which,
+                           shown_value(text), std::numeric_limits<int64_t>::max()));
+  } else {
+    log.report(r.path(), r.line(), "non_numeric_id",
+               fmt::format("non-numeric {} id ({})", which, shown_value(text)));
+  }
+  return false;
+}
+
 bool RatingsSource::parse_score(std::string_view text, RatingRecord& out, BadRowLog& log) {
   CsvReader& r = *reader_;
   auto bad_range = [&](const std::string& expected) {
     log.report(r.path(), r.line(), "score_out_of_range",
-               fmt::format("rating out of range ({}; expected {})", text, expected));
+               fmt::format("rating out of range ({}; expected {})", shown_value(text), expected));
     return false;
   };
   // Scores are almost always small integers: the integer parser is faster.
@@ -338,7 +440,7 @@ bool RatingsSource::parse_score(std::string_view text, RatingRecord& out, BadRow
   }
   if (!value) {
     log.report(r.path(), r.line(), "non_numeric_score",
-               fmt::format("non-numeric rating ({})", text));
+               fmt::format("non-numeric rating ({})", shown_value(text)));
     return false;
   }
   double v = *value;
@@ -363,12 +465,13 @@ bool RatingsSource::parse_score(std::string_view text, RatingRecord& out, BadRow
           !(*status == 1 || *status == 2 || *status == 3 || *status == 4 || *status == 6)) {
         log.report(r.path(), r.line(), "bad_watching_status",
                    fmt::format("watching_status out of range ({}; expected 1, 2, 3, 4 or 6)",
-                               r.field(col_status_)));
+                               shown_value(r.field(col_status_))));
         return false;
       }
       if (!parse_int(r.field(col_episodes_))) {
-        log.report(r.path(), r.line(), "non_numeric_episodes",
-                   fmt::format("non-numeric watched_episodes ({})", r.field(col_episodes_)));
+        log.report(
+            r.path(), r.line(), "non_numeric_episodes",
+            fmt::format("non-numeric watched_episodes ({})", shown_value(r.field(col_episodes_))));
         return false;
       }
       out.status = static_cast<uint8_t>(*status);
@@ -383,7 +486,24 @@ bool RatingsSource::parse_score(std::string_view text, RatingRecord& out, BadRow
         return bad_range("0.5..5 in steps of 0.5");
       break;
     case RatingsLayout::kTriplets:
-      if (v <= 0) return bad_range("a number > 0");
+      if (col_status_ != kNone) {
+        // animerec export's layout: a status column, and 0 for a row not scored.
+        auto status = status_from_text(trim(r.field(col_status_)));
+        if (!status) {
+          log.report(r.path(), r.line(), "bad_watching_status",
+                     fmt::format("unknown status ({}; expected one of unknown, watching, "
+                                 "completed, on_hold, dropped, plan_to_watch, watched_unrated)",
+                                 shown_value(r.field(col_status_))));
+          return false;
+        }
+        out.status = static_cast<uint8_t>(*status);
+        if (v == 0) {
+          out.score = 0;
+          return true;
+        }
+      }
+      if (v <= 0)
+        return bad_range(col_status_ != kNone ? "0 = not scored, or a number > 0" : "a number > 0");
       score_min_ =
           scale_seen_ ? std::min(score_min_, static_cast<float>(v)) : static_cast<float>(v);
       score_max_ =

@@ -1,5 +1,7 @@
 #include "animerec/data/text.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 
@@ -41,6 +43,20 @@ std::optional<int64_t> parse_int(std::string_view s) {
     if (*p != '0') return std::nullopt;
   }
   return v;
+}
+
+bool integer_out_of_range(std::string_view s) {
+  if (parse_int(s)) return false;
+  size_t i = !s.empty() && (s[0] == '+' || s[0] == '-') ? 1 : 0;
+  size_t digits = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
+  if (digits == 0) return false;
+  if (i < s.size() && s[i] == '.') {
+    for (++i; i < s.size(); ++i) {
+      if (s[i] != '0') return false;
+    }
+  }
+  return i == s.size();
 }
 
 std::optional<double> parse_number(std::string_view s) {
@@ -113,6 +129,36 @@ std::string decode_html_entities(std::string_view s) {
     }
   }
   out.append(s.substr(i));
+  return out;
+}
+
+std::string shown_value(std::string_view s, size_t max_bytes) {
+  std::string_view kept = s;
+  if (s.size() > max_bytes) {
+    size_t cut = max_bytes;
+    // Back up over UTF-8 continuation bytes so no character is cut in half.
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    kept = s.substr(0, cut);
+  }
+  std::string out;
+  out.reserve(kept.size() + 32);
+  for (char c : kept) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\0') {
+      out += "\\0";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (u < 0x20 || u == 0x7F) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  if (kept.size() < s.size()) out += fmt::format("... ({} bytes)", s.size());
   return out;
 }
 

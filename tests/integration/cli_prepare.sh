@@ -66,6 +66,17 @@ expect_text "unknown option --colour" "unknown option"
 expect_rc 2 "foreign file" "$bin" info "$work/bad.csv"
 expect_rc 2 "missing file" "$bin" prepare --ratings "$work/nope.csv" --out "$work/x.h5"
 expect_text "nope.csv" "missing file"
+expect_text "nope.csv: No such file or directory" "missing file says why"
+
+# Inputs that cannot be read twice are refused at once with the reason: a
+# device used to be read forever, a pipe was consumed by the layout check.
+expect_rc 2 "device input" timeout 20 "$bin" prepare --ratings /dev/zero --out "$work/x.h5"
+expect_text "cannot read /dev/zero: it is a character device, not a regular file" "device input"
+expect_rc 2 "pipe input" timeout 20 "$bin" prepare --ratings <(cat "$work/bad.csv") --out "$work/x.h5"
+expect_text "it is a pipe, not a regular file; data files are read more than once" "pipe input"
+expect_rc 2 "device config" timeout 20 "$bin" train --config /dev/zero --dataset "$work/a.h5" --out "$work/m.h5"
+expect_text "/dev/zero: it is longer than" "device config"
+[[ -e "$work/x.h5" ]] && fail "no output file after a refused input"
 expect_rc 0 "help" "$bin" prepare --help
 expect_text "--min-user-ratings" "help"
 

@@ -13,7 +13,8 @@ namespace animerec::data {
 // status_name() of the row, so implicit rows stay distinguishable. Ids are the
 // external ones when external_ids, dense indices otherwise. Written through
 // AtomicOutput (an existing out_path is replaced only with overwrite).
-// Throws ConfigError for an unknown split name.
+// prepare reads this layout back (triplets with a status column). Throws
+// ConfigError for an unknown split name.
 void export_triplets(const Dataset& d, const std::string& split, bool external_ids,
                      const std::string& out_path, bool overwrite);
 

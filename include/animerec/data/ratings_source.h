@@ -11,6 +11,8 @@
 //   movielens-dat      user::item::rating::time, no header              1..5
 //   movielens-csv      userId,movieId,rating,timestamp                  0.5..5
 //   triplets           user item rating (comma, tab or spaces), header optional; any score > 0
+//                      (a header's columns are mapped by name; with a status column, as
+//                      animerec export writes, 0 = not scored)
 //
 // mal2016 and mal2020-complete share a header; auto-detection picks mal2016,
 // which also accepts -1.
@@ -74,8 +76,10 @@ class RatingsSource {
  private:
   void detect_and_open(const std::string& path, RatingsLayout forced);
   void map_header(const std::vector<std::string_view>& header);
+  void map_named_columns(const std::vector<std::string>& header, const std::string& line);
   bool parse_row(RatingRecord& out, BadRowLog& log);
   bool parse_score(std::string_view text, RatingRecord& out, BadRowLog& log);
+  bool bad_id(BadRowLog& log, const char* which, std::string_view text);
 
   std::unique_ptr<CsvReader> reader_;
   CsvDialect dialect_;

@@ -148,5 +148,16 @@ TEST(CsvReaderTest, MissingFileIsAnIoError) {
   EXPECT_THROW(CsvReader("/nonexistent/ratings.csv"), IoError);
 }
 
+// /dev/zero used to be read forever (one endless record growing the buffer).
+TEST(CsvReaderTest, DevicesArePlainlyRefused) {
+  try {
+    CsvReader r("/dev/zero");
+    FAIL() << "no error";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("/dev/zero: it is a character device"), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace animerec::data

@@ -1,10 +1,12 @@
 #include "animerec/data/prepare.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "animerec/core/error.h"
+#include "animerec/data/export.h"
 #include "test_support.h"
 
 namespace animerec::data {
@@ -157,6 +159,109 @@ TEST(PrepareTest, PredefinedTestFile) {
   EXPECT_EQ(d.provenance.counts.at("split_train_rows"), 3);
   EXPECT_EQ(d.provenance.inputs.size(), 2u);
   EXPECT_EQ(d.provenance.inputs[0].layout, "movielens-udata");
+}
+
+// The same file as --ratings and --test-ratings put every row in test and
+// exited 0 with a dataset nothing can be trained on.
+TEST(PrepareTest, EmptyTrainingSplitIsAnError) {
+  TempDir dir;
+  write_file(dir.file("r.csv"), "user_id,anime_id,rating\n1,5,9\n1,6,8\n2,5,7\n2,6,3\n");
+  PrepareOptions o;
+  o.ratings_path = dir.file("r.csv");
+  o.test_ratings_path = dir.file("r.csv");
+  try {
+    prepare(o);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "the training split is empty (all 4 rows are test or validation rows): "
+              "--test-ratings " +
+                  dir.file("r.csv") +
+                  " repeats 4 (user, anime) pair(s) of "
+                  "--ratings " +
+                  dir.file("r.csv") +
+                  " and a pair in both files is a test row: give "
+                  "it only the held-out rows");
+  }
+  o.test_ratings_path.clear();
+  o.cold_anime_fraction = 1;
+  EXPECT_THROW(prepare(o), ConfigError);
+}
+
+TEST(PrepareTest, OverlapOfTheTestFileIsCounted) {
+  TempDir dir;
+  write_file(dir.file("r.csv"), "user_id,anime_id,rating\n1,5,9\n1,6,8\n2,5,7\n");
+  write_file(dir.file("t.csv"), "user_id,anime_id,rating\n1,6,2\n2,7,4\n");
+  PrepareOptions o;
+  o.ratings_path = dir.file("r.csv");
+  o.test_ratings_path = dir.file("t.csv");
+  ::testing::internal::CaptureStderr();
+  Dataset d = prepare(o);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(d.provenance.counts.at("test_pairs_also_in_ratings"), 1);
+  EXPECT_EQ(d.provenance.counts.at("split_test_rows"), 2);
+  EXPECT_EQ(d.provenance.counts.at("split_train_rows"), 2);
+  EXPECT_NE(err.find("warning: 1 (user, anime) pair(s) of --test-ratings " + dir.file("t.csv") +
+                     " are also in --ratings"),
+            std::string::npos)
+      << err;
+}
+
+// Implicit data (every score 1) failed after the whole read with "field
+// score_min/score_max: scale [1, 1] is invalid".
+TEST(PrepareTest, OneScoreEverywhereIsImplicitFeedback) {
+  TempDir dir;
+  std::string text = "user,item,rating\n";
+  for (int u = 1; u <= 10; ++u) {
+    for (int a = 1; a <= 6; ++a) text += fmt::format("{},{},1\n", u, a);
+  }
+  write_file(dir.file("ones.csv"), text);
+  PrepareOptions o;
+  o.ratings_path = dir.file("ones.csv");
+  ::testing::internal::CaptureStderr();
+  Dataset d = prepare(o);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(d.score_min, 1);
+  EXPECT_EQ(d.score_max, 2);
+  EXPECT_EQ(d.provenance.counts.at("scored_rows"), 60);
+  EXPECT_GT(d.provenance.counts.at("split_test_rows"), 0);
+  EXPECT_NE(err.find("note: every score in " + dir.file("ones.csv") +
+                     " is 1; reading it as implicit feedback"),
+            std::string::npos)
+      << err;
+}
+
+// export wrote "user_id,anime_id,rating,status", which prepare refused.
+TEST(PrepareTest, ExportOutputPreparesToTheSameDataset) {
+  TempDir dir;
+  std::string text = "user_id,anime_id,rating\n";
+  for (int u = 1; u <= 12; ++u) {
+    for (int a = 1; a <= 9; ++a) {
+      int score = (u * 7 + a * 3) % 12 - 1;  // -1..10: -1 is watched, 0 skipped
+      if (score != 0) text += fmt::format("{},{},{}\n", u * 10, a, score);
+    }
+  }
+  text += "1000,1,1\n1000,2,10\n";
+  write_file(dir.file("r.csv"), text);
+  PrepareOptions o;
+  o.ratings_path = dir.file("r.csv");
+  o.validation_fraction = 0.1;
+  Dataset first = prepare(o);
+  export_triplets(first, "all", true, dir.file("all.csv"), false);
+  o.ratings_path = dir.file("all.csv");
+  Dataset second = prepare(o);
+  EXPECT_EQ(second.provenance.inputs[0].layout, "triplets");
+  EXPECT_EQ(second.user_ids, first.user_ids);
+  EXPECT_EQ(second.anime_ids, first.anime_ids);
+  EXPECT_EQ(second.score_min, first.score_min);
+  EXPECT_EQ(second.score_max, first.score_max);
+  EXPECT_EQ(second.user_offsets, first.user_offsets);
+  EXPECT_EQ(second.by_user.anime, first.by_user.anime);
+  EXPECT_EQ(second.by_user.score, first.by_user.score);
+  EXPECT_EQ(second.by_user.status, first.by_user.status);
+  EXPECT_EQ(second.by_user.split, first.by_user.split);
+  EXPECT_EQ(second.by_anime.user, first.by_anime.user);
+  EXPECT_GT(first.provenance.counts.at("unscored_rows"), 0);
 }
 
 TEST(PrepareTest, MetadataIsAttachedAndMissingAnimeCounted) {

@@ -1,6 +1,7 @@
 #include "animerec/data/ratings_source.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "animerec/core/error.h"
 #include "animerec/data/dataset.h"
@@ -133,6 +134,108 @@ TEST(RatingsSourceTest, TripletsWithAndWithoutHeader) {
   EXPECT_EQ(src.score_max(), 3);
 }
 
+// A header in another order used to be read by position: users were 5 and 6.
+TEST(RatingsSourceTest, NamedColumnsAreMappedByName) {
+  TempDir dir;
+  RatingsLayout layout;
+  write_file(dir.file("s.csv"), "anime_id,user_id,rating\n5,1,9\n6,1,8\n5,2,7\n");
+  auto rows = read_all(dir.file("s.csv"), RatingsLayout::kAuto, &layout);
+  EXPECT_EQ(layout, RatingsLayout::kTriplets);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].user, 1);
+  EXPECT_EQ(rows[0].anime, 5);
+  EXPECT_EQ(rows[2].user, 2);
+  EXPECT_EQ(rows[2].score, 7);
+
+  // Synonyms, any case, extra columns ignored, forced layout too.
+  write_file(dir.file("m.csv"), "timestamp,Score,movieId,userId\n99,4.5,10,3\n");
+  rows = read_all(dir.file("m.csv"), RatingsLayout::kTriplets);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].user, 3);
+  EXPECT_EQ(rows[0].anime, 10);
+  EXPECT_EQ(rows[0].score, 4.5f);
+}
+
+// The CaseRecommender form of the MyAnimeList data names its score "Feedback";
+// a third column of another name next to named user and item columns is the
+// score too, as it always was.
+TEST(RatingsSourceTest, ThirdColumnBesideNamedUserAndItemIsTheScore) {
+  TempDir dir;
+  write_file(dir.file("h.dat"), "User_ID\tAnime_ID\tFeedback\n1\t7\t1\n");
+  auto rows = read_all(dir.file("h.dat"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].anime, 7);
+  EXPECT_EQ(rows[0].score, 1);
+  write_file(dir.file("s.csv"), "stars,item,user\n4,7,1\n");
+  rows = read_all(dir.file("s.csv"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].user, 1);
+  EXPECT_EQ(rows[0].score, 4);
+}
+
+TEST(RatingsSourceTest, HeaderThatCannotBeMappedIsRefused) {
+  TempDir dir;
+  write_file(dir.file("a.csv"), "a,b,c\n1,2,3\n");
+  EXPECT_EQ(
+      error_of(dir.file("a.csv")),
+      dir.file("a.csv") +
+          ":1: cannot detect the layout from the header (a,b,c): it is not a MyAnimeList or "
+          "MovieLens header, and it lacks a user column (user, user_id, userId, uid), an item "
+          "column (anime, anime_id, item, item_id, movie, movieId), a score column (rating, "
+          "score, feedback); name the columns so, or pass --ratings-format for a known layout");
+  write_file(dir.file("b.csv"), "user,item,rating,score\n1,2,3,4\n");
+  EXPECT_EQ(
+      error_of(dir.file("b.csv")),
+      dir.file("b.csv") + ":1: columns 'rating' and 'score' both name the score column; keep one");
+}
+
+// What `animerec export` writes: a status column, and 0 for a row not scored.
+TEST(RatingsSourceTest, ExportOutputWithStatusReadsBack) {
+  TempDir dir;
+  write_file(dir.file("e.csv"),
+             "user_id,anime_id,rating,status\n10,5,0,plan_to_watch\n10,7,6,dropped\n"
+             "35,100,0,watched_unrated\n35,101,9.5,unknown\n");
+  RatingsSource src(dir.file("e.csv"), RatingsLayout::kAuto);
+  BadRowLog log(BadRowPolicy::kError);
+  std::vector<RatingRecord> rows;
+  for (RatingRecord r; src.next(r, log);) rows.push_back(r);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].score, 0);
+  EXPECT_EQ(rows[0].status, static_cast<uint8_t>(Status::kPlanToWatch));
+  EXPECT_EQ(rows[1].status, static_cast<uint8_t>(Status::kDropped));
+  EXPECT_EQ(rows[2].status, static_cast<uint8_t>(Status::kWatchedUnrated));
+  EXPECT_EQ(rows[3].score, 9.5f);
+  EXPECT_EQ(src.score_min(), 6);  // unscored rows do not widen the scale
+  EXPECT_EQ(src.score_max(), 9.5f);
+  write_file(dir.file("bad.csv"), "user_id,anime_id,rating,status\n1,2,0,finished\n");
+  EXPECT_EQ(error_of(dir.file("bad.csv")),
+            dir.file("bad.csv") +
+                ":2: unknown status (finished; expected one of unknown, watching, completed, "
+                "on_hold, dropped, plan_to_watch, watched_unrated)");
+  write_file(dir.file("zero.csv"), "user,item,rating\n1,2,0\n");
+  EXPECT_EQ(error_of(dir.file("zero.csv")),
+            dir.file("zero.csv") + ":2: rating out of range (0; expected a number > 0)");
+}
+
+// Values were echoed whole (10 MB), NUL bytes cut the message, and an id past
+// int64 was called non-numeric.
+TEST(RatingsSourceTest, EchoedValuesAreCappedVisibleAndPrecise) {
+  TempDir dir;
+  const std::string h = "user_id,anime_id,rating\n";
+  write_file(dir.file("big.csv"), h + std::string(10'000'000, 'x') + ",5,9\n");
+  EXPECT_EQ(error_of(dir.file("big.csv")), dir.file("big.csv") + ":2: non-numeric user id (" +
+                                               std::string(200, 'x') + "... (10000000 bytes))");
+  write_file(dir.file("nul.csv"), h + std::string("1\0"
+                                                  "2,5,9\n",
+                                                  7));
+  EXPECT_EQ(error_of(dir.file("nul.csv")), dir.file("nul.csv") + ":2: non-numeric user id (1\\02)");
+  write_file(dir.file("ovf.csv"), h + "1,99999999999999999999,9\n");
+  EXPECT_EQ(error_of(dir.file("ovf.csv")),
+            dir.file("ovf.csv") +
+                ":2: anime id out of range (99999999999999999999; ids must lie within "
+                "+-9223372036854775807)");
+}
+
 TEST(RatingsSourceTest, EachBadRowClassHasItsMessageAndLine) {
   TempDir dir;
   const std::string h = "user_id,anime_id,rating\n";
@@ -168,6 +271,21 @@ TEST(RatingsSourceTest, EmptyFileAndWrongHeader) {
           "found 'user_id,anime,score'");
   write_file(dir.file("odd.csv"), "a,b,c,d,e,f\n");
   EXPECT_NE(error_of(dir.file("odd.csv")).find(":1: cannot detect the layout"), std::string::npos);
+}
+
+// A pipe (`--ratings <(cat r.csv)`) was consumed by the layout check, and the
+// parse then saw an empty file ("missing required column 'user_id' ...
+// found ''"); /dev/zero was read forever. Both are refused up front, saying why.
+TEST(RatingsSourceTest, PipesAndDevicesAreRefusedWithTheReason) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo(dir.file("fifo").c_str(), 0600), 0);
+  EXPECT_EQ(error_of(dir.file("fifo")),
+            "cannot read " + dir.file("fifo") +
+                ": it is a pipe, not a regular file; data files are read more than once, so save "
+                "it to a file first (for example 'zcat rating.csv.gz > rating.csv')");
+  EXPECT_NE(error_of("/dev/zero").find("/dev/zero: it is a character device"), std::string::npos);
+  EXPECT_EQ(error_of(dir.file("missing.csv")),
+            "cannot open " + dir.file("missing.csv") + ": No such file or directory");
 }
 
 TEST(RatingsSourceTest, SkipPolicyCountsPerReason) {

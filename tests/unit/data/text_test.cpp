@@ -17,6 +17,28 @@ TEST(TextTest, IntegersIncludingFloatWritten) {
   EXPECT_FALSE(parse_int("99999999999999999999"));
 }
 
+TEST(TextTest, IntegerOutOfRangeIsToldApartFromNonNumeric) {
+  EXPECT_TRUE(integer_out_of_range("99999999999999999999"));
+  EXPECT_TRUE(integer_out_of_range("-99999999999999999999"));
+  EXPECT_TRUE(integer_out_of_range("9223372036854775808.0"));
+  EXPECT_FALSE(integer_out_of_range("9223372036854775807"));
+  EXPECT_FALSE(integer_out_of_range("12x"));
+  EXPECT_FALSE(integer_out_of_range("1e30"));
+  EXPECT_FALSE(integer_out_of_range(""));
+  EXPECT_FALSE(integer_out_of_range("-"));
+}
+
+TEST(TextTest, ShownValueMakesControlBytesVisibleAndCapsLength) {
+  EXPECT_EQ(shown_value("plain"), "plain");
+  EXPECT_EQ(shown_value(std::string_view("1\0"
+                                         "2\t3\x1b",
+                                         6)),
+            "1\\02\\t3\\x1b");
+  EXPECT_EQ(shown_value(std::string(1000, 'x'), 10), "xxxxxxxxxx... (1000 bytes)");
+  // A cut never splits a UTF-8 character: "é" is 2 bytes.
+  EXPECT_EQ(shown_value("aé-long", 2), "a... (8 bytes)");
+}
+
 TEST(TextTest, Numbers) {
   EXPECT_DOUBLE_EQ(*parse_number("9.37"), 9.37);
   EXPECT_DOUBLE_EQ(*parse_number("4.5"), 4.5);
