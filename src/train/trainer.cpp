@@ -560,7 +560,8 @@ bool Trainer::has_best() const {
 model::Model Trainer::assemble_model(bool best, bool with_content) const {
   model::Model m;
   bool use_best = best && has_best();
-  m.feedback = o_.als.feedback == als::Feedback::kExplicit ? "explicit" : "implicit";
+  m.feedback = o_.als.feedback;
+  m.hyperparameters = model_hyperparameters(o_);
   m.factors = o_.als.factors;
   m.global_mean = mu_;
   m.score_min = header_.score_min;
@@ -620,8 +621,8 @@ int Trainer::run() {
   start_hybrid();
   say(fmt::format(
       "training {} ALS, k = {}, on {} ratings ({} users, {} anime), {} rank(s) x {} thread(s)",
-      o_.als.feedback == als::Feedback::kExplicit ? "explicit" : "implicit", o_.als.factors,
-      total_train_entries_, header_.n_users(), header_.n_anime(), comm_.size(), threads_));
+      als::feedback_name(o_.als.feedback), o_.als.factors, total_train_entries_, header_.n_users(),
+      header_.n_anime(), comm_.size(), threads_));
   say(fmt::format("rating storage on rank 0: {:.1f} bytes per rating (both orientations)",
                   storage_bytes_per_rating(local_)));
   if (o_.early_stop_patience > 0 && validation_rows_ == 0) {
@@ -735,49 +736,6 @@ model::RankingPart Trainer::fit_ranking_part() {
 void install_stop_handlers() {
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGUSR1, on_stop_signal);
-}
-
-const std::vector<std::string>& model_shaping_params() {
-  static const std::vector<std::string> kNames = {"factors",
-                                                  "feedback",
-                                                  "solver",
-                                                  "cg-steps",
-                                                  "lambda",
-                                                  "lambda-exponent",
-                                                  "lambda-bias",
-                                                  "alpha",
-                                                  "seed",
-                                                  "init-scale",
-                                                  "weight-scored",
-                                                  "weight-watched",
-                                                  "weight-watching",
-                                                  "weight-completed",
-                                                  "weight-on-hold",
-                                                  "weight-dropped",
-                                                  "weight-plan-to-watch",
-                                                  "early-stop-patience",
-                                                  "tolerance",
-                                                  "validation-users",
-                                                  "lambda-content",
-                                                  "content-ridge",
-                                                  "content-genres-weight",
-                                                  "content-type-weight",
-                                                  "content-source-weight",
-                                                  "content-studios-weight",
-                                                  "content-episodes-weight",
-                                                  "content-year-weight",
-                                                  "content-season-weight",
-                                                  "content-age-rating-weight",
-                                                  "content-duration-weight",
-                                                  "content-popularity-weight",
-                                                  "content-community-score-weight",
-                                                  "content-synopsis-weight",
-                                                  "content-top-studios",
-                                                  "content-synopsis-vocabulary",
-                                                  "content-min-df",
-                                                  "content-use-popularity",
-                                                  "content-use-community-score"};
-  return kNames;
 }
 
 int run_training(const TrainOptions& options, dist::Comm& comm) {
