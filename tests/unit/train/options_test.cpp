@@ -110,8 +110,12 @@ TrainOptions from_command_line(const std::string& command, std::vector<std::stri
 
 void expect_table_defaults(const TrainOptions& o, const std::string& command,
                            const std::string& how) {
+  const std::vector<const config::ParamSpec*> train_params = config::command_params("train");
   for (const config::ParamSpec* spec : config::command_params(command)) {
-    if (!numeric_or_switch(*spec)) continue;
+    // cv's own parameters (folds, relevance...) are not TrainOptions fields.
+    const bool of_train =
+        std::find(train_params.begin(), train_params.end(), spec) != train_params.end();
+    if (!numeric_or_switch(*spec) || !of_train) continue;
     auto it = bound_fields().find(spec->name);
     if (it == bound_fields().end()) {
       ADD_FAILURE() << "--" << spec->name << " of " << command
