@@ -39,6 +39,7 @@
 #include "animerec/io/model_file.h"
 #include "animerec/serve/batch.h"
 #include "animerec/serve/recommend.h"
+#include "animerec/train/options.h"
 #include "animerec/train/reproduce.h"
 #include "animerec/train/trainer.h"
 
@@ -190,111 +191,6 @@ int cmd_export(const Params& p, const std::string&) {
   return kExitOk;
 }
 
-train::ImplicitWeights implicit_weights(const Params& p) {
-  train::ImplicitWeights w;
-  w.scored = p.get_double("weight-scored");
-  auto at = [&](data::Status s) -> double& { return w.by_status[static_cast<size_t>(s)]; };
-  at(data::Status::kWatching) = p.get_double("weight-watching");
-  at(data::Status::kCompleted) = p.get_double("weight-completed");
-  at(data::Status::kOnHold) = p.get_double("weight-on-hold");
-  at(data::Status::kDropped) = p.get_double("weight-dropped");
-  at(data::Status::kPlanToWatch) = p.get_double("weight-plan-to-watch");
-  at(data::Status::kWatchedUnrated) = p.get_double("weight-watched");
-  return w;
-}
-
-content::ContentOptions content_options(const Params& p) {
-  content::ContentOptions c;
-  auto weight = [&](const char* group) {
-    return static_cast<float>(p.get_double(fmt::format("content-{}-weight", group)));
-  };
-  c.genres_weight = weight("genres");
-  c.type_weight = weight("type");
-  c.source_weight = weight("source");
-  c.studios_weight = weight("studios");
-  c.episodes_weight = weight("episodes");
-  c.year_weight = weight("year");
-  c.season_weight = weight("season");
-  c.age_rating_weight = weight("age-rating");
-  c.duration_weight = weight("duration");
-  c.popularity_weight = weight("popularity");
-  c.community_score_weight = weight("community-score");
-  c.synopsis_weight = weight("synopsis");
-  c.top_studios = static_cast<int32_t>(p.get_int("content-top-studios"));
-  c.synopsis_vocabulary = static_cast<int32_t>(p.get_int("content-synopsis-vocabulary"));
-  c.min_document_frequency = static_cast<int32_t>(p.get_int("content-min-df"));
-  c.use_popularity = p.get_bool("content-use-popularity");
-  c.use_community_score = p.get_bool("content-use-community-score");
-  content::check_options(c);
-  return c;
-}
-
-// True when `p`'s command has the parameter (cv has train's, minus the files).
-bool accepts(const Params& p, const std::string& name) {
-  for (const config::ParamSpec* spec : config::command_params(p.command())) {
-    if (spec->name == name) return true;
-  }
-  return false;
-}
-
-// train's options from train's (or cv's) parameters; cv has no output files.
-train::TrainOptions train_options(const Params& p, const std::string& command_line) {
-  train::TrainOptions o;
-  o.dataset_path = p.get_string("dataset");
-  if (accepts(p, "out")) {
-    o.out_path = p.get_string("out");
-    o.overwrite = p.get_bool("overwrite");
-  }
-  o.als.factors = static_cast<int>(p.get_int("factors"));
-  o.als.feedback =
-      p.get_string("feedback") == "implicit" ? als::Feedback::kImplicit : als::Feedback::kExplicit;
-  o.als.solver = p.get_string("solver") == "cg" ? als::SolverKind::kConjugateGradient
-                                                : als::SolverKind::kCholesky;
-  o.als.cg_steps = static_cast<int>(p.get_int("cg-steps"));
-  o.als.lambda = p.get_double("lambda");
-  o.als.lambda_bias = p.get_double("lambda-bias");
-  o.als.lambda_exponent = p.get_double("lambda-exponent");
-  o.als.alpha = p.get_double("alpha");
-  o.weights = implicit_weights(p);
-  o.lambda_content = p.get_double("lambda-content");
-  o.content_ridge = p.get_double("content-ridge");
-  o.content = content_options(p);
-  o.iterations = static_cast<int>(p.get_int("iterations"));
-  o.exchange = p.get_string("exchange");
-  o.ranking_factors = static_cast<int>(p.get_int("ranking-factors"));
-  o.ranking_alpha = p.get_double("ranking-alpha");
-  o.ranking_lambda = p.get_double("ranking-lambda");
-  o.ranking_iterations = static_cast<int>(p.get_int("ranking-iterations"));
-  o.ranking_blend = p.get_double("ranking-blend");
-  o.early_stop_patience = static_cast<int>(p.get_int("early-stop-patience"));
-  o.tolerance = p.get_double("tolerance");
-  o.validation_users = static_cast<int>(p.get_int("validation-users"));
-  o.init_scale = p.get_double("init-scale");
-  o.seed = static_cast<uint64_t>(p.get_int("seed"));
-  o.threads = static_cast<int>(p.get_int("threads"));
-  if (accepts(p, "checkpoint-every")) {
-    o.checkpoint_every = static_cast<int>(p.get_int("checkpoint-every"));
-    o.checkpoint_dir = p.get_string("checkpoint-dir");
-    o.resume_path = p.get_string("resume");
-    o.metrics_out = p.get_string("metrics-out");
-  }
-  o.memory_limit = memory_limit(p);
-  o.quiet = p.get_bool("quiet");
-  o.command_line = command_line;
-  o.config = p.values();
-  if (o.checkpoint_every > 0 && o.checkpoint_dir.empty()) {
-    throw ConfigError(
-        fmt::format("--checkpoint-every {} needs --checkpoint-dir", o.checkpoint_every));
-  }
-  if (!o.checkpoint_dir.empty() && !std::filesystem::is_directory(o.checkpoint_dir)) {
-    throw ConfigError(fmt::format("--checkpoint-dir {}: not a directory", o.checkpoint_dir));
-  }
-  // Test hook (undocumented on purpose): behave as if SIGUSR1 arrived after N iterations.
-  if (const char* n = std::getenv("ANIMEREC_TEST_STOP_AFTER"))
-    o.stop_after_iterations = std::atoi(n);
-  return o;
-}
-
 // A --metrics-out file a resumed run may continue: empty, or JSON lines
 // whose first is an iteration's metrics (what train writes).
 bool is_metrics_file(const std::string& path) {
@@ -335,7 +231,7 @@ void check_train_outputs(const train::TrainOptions& o) {
 }
 
 int cmd_train(const Params& p, const std::string& command_line) {
-  train::TrainOptions o = train_options(p, command_line);
+  train::TrainOptions o = train::train_options(p, command_line);
   train::install_stop_handlers();
   g_comm = dist::make_world_comm(g_argc, g_argv);
   if (g_comm->rank() == 0) check_train_outputs(o);
@@ -478,7 +374,7 @@ int cmd_evaluate(const Params& p, const std::string& command_line) {
 
 int cmd_cv(const Params& p, const std::string& command_line) {
   eval::CvOptions o;
-  o.train = train_options(p, command_line);
+  o.train = train::train_options(p, command_line);
   o.dataset_path = p.get_string("dataset");
   o.folds = static_cast<int>(p.get_int("folds"));
   o.k = p.get_string("k");
@@ -564,7 +460,7 @@ train::TrainOptions reproduction_options(const Params& p, const nlohmann::json& 
   if (p.get_bool("overwrite")) args.push_back("--overwrite");
   if (p.get_bool("quiet")) args.push_back("--quiet");
   try {
-    return train_options(config::parse_command("train", args).params, command_line);
+    return train::train_options(config::parse_command("train", args).params, command_line);
   } catch (const ConfigError& e) {
     // A parameter this version renamed or dropped, or a value it now refuses.
     throw ConfigError(fmt::format(

@@ -52,6 +52,16 @@ class Row {
     spec_.commands = std::move(commands);
     return *this;
   }
+  // Train parameters that do not shape the model (ParamScope::kRunLocal).
+  Row& run_local() {
+    spec_.scope = ParamScope::kRunLocal;
+    return *this;
+  }
+  // Train parameters a resumed run may change (ParamScope::kAdjustableOnResume).
+  Row& adjustable_on_resume() {
+    spec_.scope = ParamScope::kAdjustableOnResume;
+    return *this;
+  }
   Row& doc(std::string text) {
     spec_.doc = std::move(text);
     return *this;
@@ -74,23 +84,10 @@ Row choice(std::string name, std::string default_value) {
 Row path(std::string name) { return Row(std::move(name), ParamType::kPath); }
 Row flag(std::string name) { return Row(std::move(name), ParamType::kBool, "false"); }
 
-// cv trains exactly like train, so it takes every train parameter except
-// those naming train's files (one list, so the two cannot drift apart).
-std::vector<ParamSpec> add_train_params_to_cv(std::vector<ParamSpec> table) {
-  static const char* const kTrainOnly[] = {
-      "dataset", "out", "overwrite", "resume", "checkpoint-every", "checkpoint-dir", "metrics-out"};
-  for (ParamSpec& p : table) {
-    const bool on_train =
-        std::find(p.commands.begin(), p.commands.end(), "train") != p.commands.end();
-    const bool file_param =
-        std::find(std::begin(kTrainOnly), std::end(kTrainOnly), p.name) != std::end(kTrainOnly);
-    if (on_train && !file_param) p.commands.push_back("cv");
-  }
-  return table;
-}
-
 std::vector<ParamSpec> build_param_table() {
-  return add_train_params_to_cv({
+  // cv trains exactly like train, so every train row but those naming train's
+  // files (dataset, out, overwrite, resume, checkpoints, metrics-out) is on cv too.
+  return {
       // ---- prepare
       path("ratings")
           .required()
@@ -192,219 +189,233 @@ std::vector<ParamSpec> build_param_table() {
       path("out").required().on({"export"}).doc("triplets file to write (user,anime,rating)"),
 
       // ---- train
-      path("dataset").required().on({"train"}).doc("dataset file made by prepare"),
-      path("out").required().on({"train"}).doc("model file to write (model.h5)"),
+      path("dataset").required().on({"train"}).run_local().doc("dataset file made by prepare"),
+      path("out").required().on({"train"}).run_local().doc("model file to write (model.h5)"),
       choice("feedback", "explicit")
           .one_of({"explicit", "implicit"})
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("explicit: fit the 1..10 scores with biases; implicit: fit who watched what "
                "(Hu-Koren-Volinsky confidence weights)"),
       integer("factors", "32")
           .in(1, 1024)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("latent factors per user and anime (k)"),
       choice("solver", "cholesky")
           .one_of({"cholesky", "cg"})
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("per-row solver: exact Cholesky, or --cg-steps conjugate-gradient steps "
                "warm-started"),
       integer("cg-steps", "3")
           .in(1, 100)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("conjugate-gradient steps per row and half-sweep"),
       number("lambda", "0.05")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("factor regularisation, multiplied by the row's rating count (ALS-WR)"),
       number("lambda-exponent", "1")
           .in(0, 1)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("the factor penalty is lambda * n^exponent for a row with n ratings: 1 = ALS-WR, "
                "0.5 shrinks heavy raters less"),
       number("lambda-bias", "10")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("explicit: bias regularisation (not scaled by the count: a bias is a mean damped by "
                "this many pseudo-ratings of 0)"),
       number("alpha", "40")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("implicit: confidence = 1 + alpha * weight"),
       number("weight-scored", "1")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("implicit: weight of a scored row"),
       number("weight-watched", "1")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("implicit: weight of a watched-but-not-rated row (MAL 2016 rating -1)"),
       number("weight-watching", "1")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("implicit: weight of status watching"),
       number("weight-completed", "1")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("implicit: weight of status completed"),
       number("weight-on-hold", "0.5")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("implicit: weight of status on hold"),
       number("weight-dropped", "0.25")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("implicit: weight of status dropped"),
       number("weight-plan-to-watch", "0.5")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("implicit: weight of status plan to watch"),
       integer("iterations", "15")
           .in(1, 10000)
-          .on({"train"})
+          .on({"train", "cv"})
+          .adjustable_on_resume()
           .doc("full iterations (user + anime half-sweeps)"),
       choice("exchange", "allgather")
           .one_of({"allgather"})
-          .on({"train"})
+          .on({"train", "cv"})
+          .run_local()
           .doc("how ranks share the factors solved in a half-sweep: allgather = every rank "
                "holds both sides whole (docs/architecture.md, Training)"),
       integer("ranking-factors", "0")
           .in(0, 1024)
-          .on({"train"})
+          .on({"train", "cv"})
+          .adjustable_on_resume()
           .doc("explicit: also fit a ranking part, implicit ALS with this many factors on every "
                "interaction, that orders recommendations (0 = none; docs/recommend.md)"),
       number("ranking-alpha", "10")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
+          .adjustable_on_resume()
           .doc("ranking part: confidence 1 + alpha * weight of an interaction"),
       number("ranking-lambda", "0.05")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
+          .adjustable_on_resume()
           .doc("ranking part: ridge lambda * n of a row with n interactions"),
       integer("ranking-iterations", "15")
           .in(1, 10000)
-          .on({"train"})
+          .on({"train", "cv"})
+          .adjustable_on_resume()
           .doc("ranking part: iterations of its implicit fit"),
       number("ranking-blend", "0.1")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
+          .adjustable_on_resume()
           .doc("ranking part: recommendations follow preference + blend * (predicted score - "
                "mean)"),
       integer("early-stop-patience", "0")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("stop after this many iterations without a validation gain over --tolerance (0 = "
                "off); "
                "the model keeps the best iteration either way"),
       number("tolerance", "0.0001")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("smallest validation gain (RMSE drop, or NDCG@10 rise) that counts as progress"),
       integer("validation-users", "1000")
           .at_least(1)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("implicit: users sampled (by a hash of their id) for validation NDCG@10"),
       number("init-scale", "0.1")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("initial factors are uniform in +-init-scale/sqrt(k)"),
+      // Bounded: the OpenMP runtime crashes (or aborts with its own message)
+      // when asked for tens of thousands of threads; more than 1024 threads per
+      // rank is a typo, not a machine.
       integer("threads", "0")
-          .at_least(0)
-          .on({"train"})
+          .in(0, 1024)
+          .on({"train", "cv"})
+          .run_local()
           .doc("OpenMP threads per rank (0 = OMP_NUM_THREADS or all cores)"),
       integer("checkpoint-every", "0")
           .at_least(0)
           .on({"train"})
+          .run_local()
           .doc("write a checkpoint every N iterations into --checkpoint-dir (0 = only on a stop "
                "signal)"),
       path("checkpoint-dir")
           .on({"train"})
+          .run_local()
           .doc("directory for checkpoint.h5 (written by rank 0, replaced atomically); SIGINT, "
                "SIGTERM or SIGUSR1 stops at the next iteration, writes it and exits 3 (without "
                "this directory: nothing saved, exit 4; docs/training.md)"),
-      path("resume").on({"train"}).doc(
+      path("resume").on({"train"}).run_local().doc(
           "continue from this checkpoint (same dataset and model parameters)"),
       path("metrics-out")
           .on({"train"})
+          .run_local()
           .doc("also write the per-iteration metrics as JSON lines to this file"),
 
       number("lambda-content", "0")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid prior: pull each anime's factors and bias toward a ridge-regression map of "
                "its "
                "content vector with this weight; cold anime get the map's prediction (0 = plain "
                "ALS)"),
       number("content-ridge", "1")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: ridge mu of the regression of anime factors on content vectors"),
       number("content-genres-weight", "1")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: weight (vector norm) of the content group genres"),
       number("content-type-weight", "0.5")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: weight (vector norm) of the content group type (TV, Movie, OVA...)"),
       number("content-source-weight", "0.5")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: weight (vector norm) of the content group source material"),
       number("content-studios-weight", "0.75")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: weight (vector norm) of the content group studios"),
       number("content-episodes-weight", "0.25")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: weight (vector norm) of the content group episode-count buckets"),
       number("content-year-weight", "0.5")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: weight (vector norm) of the content group decade of first airing"),
       number("content-season-weight", "0.25")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: weight (vector norm) of the content group season of first airing"),
       number("content-age-rating-weight", "0.5")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: weight (vector norm) of the content group age rating"),
       number("content-duration-weight", "0.25")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: weight (vector norm) of the content group episode-duration buckets"),
       number("content-popularity-weight", "0.5")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: weight (vector norm) of the content group member-count buckets (only with "
                "--content-use-popularity)"),
       number("content-community-score-weight", "0.5")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: weight (vector norm) of the content group community-score buckets (only "
                "with --content-use-community-score)"),
       number("content-synopsis-weight", "1")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: weight (vector norm) of the content group synopsis words (TF-IDF)"),
       integer("content-top-studios", "50")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: studios with their own feature (the rest share \"Studio: other\")"),
       integer("content-synopsis-vocabulary", "2000")
           .at_least(0)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: synopsis words kept, most frequent first (0 = no synopsis features)"),
       integer("content-min-df", "5")
           .at_least(1)
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: a synopsis word must occur in at least this many training anime"),
       flag("content-use-popularity")
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: add member-count buckets to the content vectors"),
       flag("content-use-community-score")
-          .on({"train"})
+          .on({"train", "cv"})
           .doc("hybrid: add MyAnimeList mean-score buckets to the content vectors (they include "
                "held-out ratings)"),
 
@@ -532,7 +543,7 @@ std::vector<ParamSpec> build_param_table() {
           .doc("keep the new model here (default: a temporary file, removed after the "
                "comparison)"),
 
-      // ---- cv (also takes every train parameter but the file ones: see add_train_params_to_cv)
+      // ---- cv (also takes every train parameter but the file ones: the rows above)
       path("dataset").required().on({"cv"}).doc(
           "dataset file made by prepare: its rows are re-split into folds (its own split is "
           "ignored)"),
@@ -558,24 +569,27 @@ std::vector<ParamSpec> build_param_table() {
 
       // ---- shared
       choice("memory-limit", "auto")
-          .on({"prepare", "train"})
+          .on({"prepare", "train", "cv"})
+          .run_local()
           .doc("memory one process (one rank) may use, e.g. 512M or 2G; auto = the smallest of "
                "MemAvailable and the cgroup limit (shared by the ranks on a node), ulimit -v/-d "
                "and SLURM's --mem/--mem-per-cpu. The run fails up front when its estimate is "
                "larger"),
       integer("seed", "42")
           .at_least(0)
-          .on({"prepare", "synth", "train"})
+          .on({"prepare", "synth", "train", "cv"})
           .doc("random seed; the same inputs and seed give the same output"),
       flag("overwrite")
           .on({"prepare", "synth", "export", "train", "recommend", "evaluate", "reproduce"})
+          .run_local()
           .doc("replace output files that exist (otherwise that is an error). Outputs must be "
                "regular files and none of the inputs; a symbolic link is written through to its "
                "file (docs/outputs.md)"),
       flag("quiet")
-          .on({"prepare", "synth", "train", "recommend", "reproduce"})
+          .on({"prepare", "synth", "train", "recommend", "reproduce", "cv"})
+          .run_local()
           .doc("no progress output on stderr"),
-  });
+  };
 }
 
 std::vector<CommandSpec> build_command_table() {

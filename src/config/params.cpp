@@ -15,6 +15,7 @@
 #include <iterator>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <system_error>
 
 #include "animerec/core/error.h"
@@ -141,7 +142,7 @@ std::vector<std::string> all_param_names() {
 const CommandSpec& require_command(const std::string& command) {
   const CommandSpec* spec = find_command(command);
   if (spec == nullptr) {
-    throw ConfigError(fmt::format("unknown command '{}' (see animerec --help){}", command,
+    throw ConfigError(fmt::format("unknown command '{}' (see animerec --help){}", echoed(command),
                                   did_you_mean(command, command_names(), "'", "'")));
   }
   return *spec;
@@ -231,7 +232,7 @@ std::string checked_value(const ParamSpec& spec, const std::string& text,
   auto value = canonical_value(spec, text);
   if (!value) {
     throw ConfigError(fmt::format("{}invalid value for --{}: '{}' (must be {})", where, spec.name,
-                                  text, rule_text(spec)));
+                                  echoed(text), rule_text(spec)));
   }
   return *value;
 }
@@ -321,7 +322,7 @@ std::string option_as_written(const po::option& option) {
 
 std::string unknown_option_message(const std::string& command, const std::string& written) {
   std::string message = fmt::format("unknown option {} for 'animerec {}' (see animerec {} --help)",
-                                    written, command, command);
+                                    echoed(written), command, command);
   if (written.rfind("--", 0) != 0) return message;
   std::vector<std::string> candidates = param_names(command);
   candidates.insert(candidates.end(), {"help", "config"});
@@ -375,7 +376,7 @@ CommandLine collect(const std::string& command, const po::parsed_options& parsed
     } else if (option.string_key == kExtraArgs) {
       note_error(line, fmt::format("unexpected argument '{}' for 'animerec {}' (see animerec {} "
                                    "--help)",
-                                   value, command, command));
+                                   echoed(value), command, command));
     } else {
       store_value(line, command, option.string_key, value);
     }
@@ -410,7 +411,12 @@ std::string read_text(const std::string& file) {
   }
   // Bounded, so a device such as /dev/zero is refused instead of read forever.
   constexpr uint64_t kMaxConfigBytes = uint64_t{1} << 20;
-  return read_bounded_text(file, kMaxConfigBytes, "config file");
+  std::string text = read_bounded_text(file, kMaxConfigBytes, "config file");
+  // Windows editors (Notepad) start UTF-8 files with a byte order mark; it is
+  // no part of the first line, which would otherwise be an unknown key.
+  constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+  if (std::string_view(text).substr(0, kUtf8Bom.size()) == kUtf8Bom) text.erase(0, kUtf8Bom.size());
+  return text;
 }
 
 std::vector<std::string> split_lines(const std::string& text) {
@@ -451,7 +457,7 @@ std::vector<ConfigLine> scan_config(const std::string& file,
       keys.push_back({prefix + trim(s.substr(0, s.find('='))), number});
     } else {
       throw ConfigError(fmt::format("{}: invalid line '{}' (expected [section] or key = value)",
-                                    location(file, number), s));
+                                    location(file, number), echoed(s)));
     }
   }
   return keys;
@@ -509,21 +515,21 @@ void check_config_key(const std::string& file, const std::vector<std::string>& l
     throw ConfigError(
         fmt::format("{}: key '{}' is outside any section (put it under [{}] or "
                     "[COMMAND])",
-                    where, key, kCommonSection));
+                    where, echoed(key), kCommonSection));
   }
   if (!is_section(section)) {
     std::vector<std::string> sections = command_names();
     sections.push_back(kCommonSection);
     int header = section_line(lines, section);
     throw ConfigError(fmt::format("{}: unknown section [{}]{}",
-                                  location(file, header > 0 ? header : line), section,
+                                  location(file, header > 0 ? header : line), echoed(section),
                                   did_you_mean(section, sections, "[", "]")));
   }
   if (!section_accepts(section, key)) {
     std::vector<std::string> names =
         section == kCommonSection ? all_param_names() : param_names(section);
-    throw ConfigError(fmt::format("{}: unknown key '{}' in section [{}]{}", where, key, section,
-                                  did_you_mean(key, names, "'", "'")));
+    throw ConfigError(fmt::format("{}: unknown key '{}' in section [{}]{}", where, echoed(key),
+                                  section, did_you_mean(key, names, "'", "'")));
   }
 }
 
@@ -696,17 +702,45 @@ std::string md_parameter_name(const CommandSpec& command, const ParamSpec& spec)
   return is_positional(command, spec.name) ? "`" + to_upper(spec.name) + "` or " + name : name;
 }
 
+// Commands whose parameters shape a model: their tables say which do.
+bool trains_a_model(const CommandSpec& command) {
+  return command.name == "train" || command.name == "cv";
+}
+
+std::string scope_text(ParamScope scope) {
+  switch (scope) {
+    case ParamScope::kShapesModel:
+      return "yes";
+    case ParamScope::kAdjustableOnResume:
+      return "yes (may change on --resume)";
+    case ParamScope::kRunLocal:
+      return "no";
+  }
+  return "";
+}
+
+std::string md_scope_note() {
+  return "The model column says whether a parameter shapes the trained model: a `--resume` "
+         "must keep the checkpoint's value (except where noted), and `reproduce` replays and "
+         "compares it. Run-local parameters (no) are neither kept nor replayed.\n\n";
+}
+
 std::string md_command(const CommandSpec& command) {
   std::string out = fmt::format("## animerec {}\n\n{}.\n\nUsage: `{}`\n\n", command.name,
                                 command.summary, usage_line(command));
   std::vector<const ParamSpec*> params = command_params(command.name);
   if (params.empty()) return out + "No parameters.\n";
-  out += "| parameter | type | default | rule | meaning |\n|---|---|---|---|---|\n";
+  const bool model = trains_a_model(command);
+  if (model) out += md_scope_note();
+  out +=
+      model ? "| parameter | type | default | rule | model | meaning |\n|---|---|---|---|---|---|\n"
+            : "| parameter | type | default | rule | meaning |\n|---|---|---|---|---|\n";
   for (const ParamSpec* spec : params) {
     std::string def = spec->default_value.empty() ? (spec->required ? "required" : "none")
                                                   : "`" + spec->default_value + "`";
-    out += fmt::format("| {} | {} | {} | {} | {} |\n", md_parameter_name(command, *spec),
-                       type_name(*spec), def, md_cell(rule_text(*spec)), md_cell(spec->doc));
+    std::string scope = model ? " " + scope_text(spec->scope) + " |" : "";
+    out += fmt::format("| {} | {} | {} | {} |{} {} |\n", md_parameter_name(command, *spec),
+                       type_name(*spec), def, md_cell(rule_text(*spec)), scope, md_cell(spec->doc));
   }
   return out;
 }
@@ -760,7 +794,7 @@ const std::string& value_of(const std::string& command,
 [[noreturn]] void bad_conversion(const std::string& command, const std::string& name,
                                  const std::string& value, const char* wanted) {
   throw ConfigError(fmt::format("internal error: --{} of 'animerec {}' is not {}: '{}'", name,
-                                command, wanted, value),
+                                command, wanted, echoed(value)),
                     kExitInternal);
 }
 
@@ -781,6 +815,62 @@ std::vector<const ParamSpec*> command_params(const std::string& command) {
     if (accepts(spec, command)) params.push_back(&spec);
   }
   return params;
+}
+
+std::vector<std::string> params_with_scope(const std::string& command, ParamScope scope) {
+  std::vector<std::string> names;
+  for (const ParamSpec* spec : command_params(command)) {
+    if (spec->scope == scope) names.push_back(spec->name);
+  }
+  return names;
+}
+
+namespace {
+
+// The default text of a parameter that must have one.
+const std::string& table_default(const std::string& command, const std::string& name) {
+  const ParamSpec* spec = find_param(command, name);
+  if (spec == nullptr) {
+    throw ConfigError(
+        fmt::format("internal error: 'animerec {}' has no parameter --{}", command, name),
+        kExitInternal);
+  }
+  return spec->default_value;
+}
+
+}  // namespace
+
+int64_t default_int(const std::string& command, const std::string& name) {
+  const std::string& text = table_default(command, name);
+  auto value = parse_int(text);
+  if (!value) bad_conversion(command, name, text, "an integer");
+  return *value;
+}
+
+double default_double(const std::string& command, const std::string& name) {
+  const std::string& text = table_default(command, name);
+  auto value = parse_double(text);
+  if (!value) bad_conversion(command, name, text, "a number");
+  return *value;
+}
+
+bool default_bool(const std::string& command, const std::string& name) {
+  const std::string& text = table_default(command, name);
+  auto value = parse_bool(text);
+  if (!value) bad_conversion(command, name, text, "true or false");
+  return *value;
+}
+
+const std::string& default_text(const std::string& command, const std::string& name) {
+  return table_default(command, name);
+}
+
+std::string echoed(const std::string& value) {
+  constexpr size_t kMaxEcho = 200;
+  if (value.size() <= kMaxEcho) return value;
+  size_t cut = kMaxEcho;  // not inside a UTF-8 sequence
+  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+  return fmt::format("{}... ({} characters)", value.substr(0, cut), value.size());
 }
 
 std::string rule_text(const ParamSpec& spec) {

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "animerec/core/error.h"
+#include "animerec/core/output_path.h"
 
 namespace animerec {
 
@@ -48,15 +49,6 @@ InputFd& InputFd::operator=(InputFd&& other) noexcept {
     fd_ = other.release();
   }
   return *this;
-}
-
-std::string file_kind(unsigned mode) {
-  if (S_ISFIFO(mode)) return "a pipe";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISDIR(mode)) return "a directory";
-  return "not a regular file";
 }
 
 namespace {

@@ -111,9 +111,7 @@ std::vector<int32_t> top_from_order(const std::vector<int32_t>& order,
 
 std::vector<int32_t> top_from_scores(const std::vector<double>& scores,
                                      const std::vector<uint8_t>& excluded, int k) {
-  std::vector<int32_t> out;
-  for (const serve::Scored& s : serve::top_n(scores, excluded, k)) out.push_back(s.anime);
-  return out;
+  return top_k(scores, excluded, k);
 }
 
 // Ranking metrics of one method over users, per K, as sums that add up
@@ -310,7 +308,7 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
   if (m.user_ids != d.user_ids || m.anime_ids != d.anime_ids)
     throw std::invalid_argument("evaluate: the dataset's ids are not the model's");
   if (s.ks.empty()) throw std::invalid_argument("evaluate: no K");
-  const bool explicit_model = m.feedback != "implicit";
+  const bool explicit_model = m.feedback == als::Feedback::kExplicit;
   const size_t n_users = d.n_users(), n_anime = d.n_anime();
   const auto& r = d.by_user;
   const auto train = static_cast<uint8_t>(data::Split::kTrain);
@@ -359,7 +357,7 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
 
   json report = {
       {"split", data::split_name(s.split)},
-      {"feedback", explicit_model ? "explicit" : "implicit"},
+      {"feedback", als::feedback_name(m.feedback)},
       {"relevance", explicit_model ? json(relevance) : json()},
       {"relevance_rule", relevance_rule(explicit_model, relevance, s.relevance.has_value(), d)},
       {"k", s.ks},

@@ -8,6 +8,22 @@
 
 namespace animerec::eval {
 
+std::vector<int32_t> top_k(const std::vector<double>& scores, const std::vector<uint8_t>& excluded,
+                           int k) {
+  std::vector<int32_t> rows;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (excluded.empty() || !excluded[i]) rows.push_back(static_cast<int32_t>(i));
+  }
+  const size_t n = std::min(rows.size(), static_cast<size_t>(std::max(k, 0)));
+  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n), rows.end(),
+                    [&](int32_t a, int32_t b) {
+                      if (scores[a] != scores[b]) return scores[a] > scores[b];
+                      return a < b;
+                    });
+  rows.resize(n);
+  return rows;
+}
+
 RankingMetrics ranking_metrics(const std::vector<int32_t>& ranked,
                                const std::vector<uint8_t>& relevant, int64_t n_relevant, int k) {
   if (k < 1) throw std::invalid_argument("ranking_metrics: k must be >= 1");

@@ -10,10 +10,12 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -55,12 +57,27 @@ void check_finite_attribute(std::string_view label, std::string_view field, floa
   }
 }
 
-// Feedback kind, finite scale and mean: the values a scorer uses directly.
-void check_model_values(const Model& m, std::string_view label) {
-  if (m.feedback != "explicit" && m.feedback != "implicit") {
-    fail(label, "/@feedback",
-         fmt::format("attribute is \"{}\", expected \"explicit\" or \"implicit\"", m.feedback));
+// Finite, non-negative hyperparameters: fold-in solves with them.
+void check_hyperparameters(const model::Hyperparameters& h, std::string_view label) {
+  auto check = [&](const std::string& attribute, double value) {
+    if (!std::isfinite(value) || value < 0) {
+      fail(label, "/@" + attribute,
+           fmt::format("attribute is {}, expected a finite number >= 0", value));
+    }
+  };
+  check("lambda", h.lambda);
+  check("lambda_exponent", h.lambda_exponent);
+  check("lambda_bias", h.lambda_bias);
+  check("alpha", h.alpha);
+  check("weight_scored", h.weights.scored);
+  for (const auto& [status, name] : model::kStatusWeightParams) {
+    check(model::attribute_name(name), h.weights.by_status.at(static_cast<size_t>(status)));
   }
+}
+
+// Finite scale and mean, sane hyperparameters: the values a scorer uses directly.
+void check_model_values(const Model& m, std::string_view label) {
+  if (m.hyperparameters) check_hyperparameters(*m.hyperparameters, label);
   check_finite_attribute(label, "/@global_mean", m.global_mean);
   check_finite_attribute(label, "/@score_min", m.score_min);
   check_finite_attribute(label, "/@score_max", m.score_max);
@@ -236,7 +253,7 @@ void check_positive_finite(std::string_view label, std::string_view field, doubl
 }
 
 void validate_ranking(const model::RankingPart& r, const Model& m, std::string_view label) {
-  if (m.feedback != "explicit") {
+  if (m.feedback != als::Feedback::kExplicit) {
     fail(label, "/ranking", "is only allowed in explicit-feedback models");
   }
   check_positive_finite(label, "/ranking/@alpha", r.alpha, false);
@@ -306,11 +323,24 @@ void write_factors(const Group& g, const char* name, const FactorMatrix& m) {
       h5::Shape2{static_cast<hsize_t>(m.rows()), static_cast<hsize_t>(m.cols())});
 }
 
+// The typed training hyperparameters: root attributes (docs/model-format.md).
+void write_hyperparameters(const Group& root, const model::Hyperparameters& h) {
+  h5::write_attribute(root, "lambda", h.lambda);
+  h5::write_attribute(root, "lambda_exponent", h.lambda_exponent);
+  h5::write_attribute(root, "lambda_bias", h.lambda_bias);
+  h5::write_attribute(root, "alpha", h.alpha);
+  h5::write_attribute(root, "weight_scored", h.weights.scored);
+  for (const auto& [status, name] : model::kStatusWeightParams) {
+    h5::write_attribute(root, model::attribute_name(name).c_str(),
+                        h.weights.by_status.at(static_cast<size_t>(status)));
+  }
+}
+
 void write_model_attributes(const Group& root, const Model& m, int32_t best_iteration,
                             const char* format, int version) {
   h5::write_attribute(root, "format", std::string_view(format));
   h5::write_attribute(root, "format_version", int64_t{version});
-  h5::write_attribute(root, "feedback", m.feedback);
+  h5::write_attribute(root, "feedback", std::string_view(als::feedback_name(m.feedback)));
   h5::write_attribute(root, "factors", int64_t{m.factors});
   h5::write_attribute(root, "global_mean", m.global_mean);
   h5::write_attribute(root, "score_min", m.score_min);
@@ -323,6 +353,7 @@ void write_model_attributes(const Group& root, const Model& m, int32_t best_iter
   h5::write_attribute(root, "program_version", m.program_version);
   h5::write_attribute(root, "build_commit", m.build_commit);
   h5::write_attribute(root, "created", m.created);
+  if (m.hyperparameters) write_hyperparameters(root, *m.hyperparameters);
 }
 
 // /content: only in hybrid models, after /config.
@@ -432,8 +463,63 @@ int32_t read_int32(const Group& g, const char* name, int64_t lo, int64_t hi) {
   return static_cast<int32_t>(value);
 }
 
+// The typed hyperparameters, or nullopt in a file written before they were
+// stored (no /@lambda): read_model_groups then takes them from /config.
+std::optional<model::Hyperparameters> read_hyperparameters(const Group& root) {
+  if (!root.has_attribute("lambda")) return std::nullopt;
+  model::Hyperparameters h;
+  h.lambda = h5::read_double_attribute(root, "lambda");
+  h.lambda_exponent = h5::read_double_attribute(root, "lambda_exponent");
+  h.lambda_bias = h5::read_double_attribute(root, "lambda_bias");
+  h.alpha = h5::read_double_attribute(root, "alpha");
+  h.weights.scored = h5::read_double_attribute(root, "weight_scored");
+  for (const auto& [status, name] : model::kStatusWeightParams) {
+    h.weights.by_status.at(static_cast<size_t>(status)) =
+        h5::read_double_attribute(root, model::attribute_name(name).c_str());
+  }
+  return h;
+}
+
+// A file written before the hyperparameters were stored typed: train wrote
+// every parameter's value into /config, so they are read back from there.
+// A model whose /config lacks one of them (hand-made) has none.
+std::optional<model::Hyperparameters> hyperparameters_from_config(
+    const std::map<std::string, std::string>& config) {
+  auto number = [&](const std::string& name) -> std::optional<double> {
+    auto it = config.find(name);
+    if (it == config.end()) return std::nullopt;
+    double v = 0;
+    const std::string& text = it->second;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return v;
+  };
+  model::Hyperparameters h;
+  std::vector<std::pair<const char*, double*>> fields = {{"lambda", &h.lambda},
+                                                         {"lambda-exponent", &h.lambda_exponent},
+                                                         {"lambda-bias", &h.lambda_bias},
+                                                         {"alpha", &h.alpha},
+                                                         {"weight-scored", &h.weights.scored}};
+  for (const auto& [status, name] : model::kStatusWeightParams) {
+    fields.emplace_back(name, &h.weights.by_status.at(static_cast<size_t>(status)));
+  }
+  for (const auto& [name, field] : fields) {
+    auto v = number(name);
+    if (!v) return std::nullopt;
+    *field = *v;
+  }
+  return h;
+}
+
 void read_model_attributes(const Group& root, Model& m) {
-  m.feedback = h5::read_string_attribute(root, "feedback");
+  const std::string feedback = h5::read_string_attribute(root, "feedback");
+  if (auto f = als::feedback_from_name_if(feedback)) {
+    m.feedback = *f;
+  } else {
+    fail(root.file(), "/@feedback",
+         fmt::format("attribute is \"{}\", expected \"explicit\" or \"implicit\"", feedback));
+  }
+  m.hyperparameters = read_hyperparameters(root);
   m.factors = read_int32(root, "factors", 1, kMaxModelFactors);
   m.global_mean = h5::read_float_attribute(root, "global_mean");
   m.score_min = h5::read_float_attribute(root, "score_min");
@@ -581,6 +667,7 @@ void read_model_groups(const Group& root, Model& m) {
   m.anime_bias = read_floats(anime, "bias", m.n_anime(), kAnimeWhy);
   m.history = read_unbounded_strings(root.open_group("training"), "history");
   m.config = read_config(root.open_group("config"));
+  if (!m.hyperparameters) m.hyperparameters = hyperparameters_from_config(m.config);
   if (root.has_child("content")) m.content = read_content(root.open_group("content"), m);
   if (root.has_child("ranking")) m.ranking = read_ranking(root.open_group("ranking"), m);
   if (root.has_child("manifest")) m.manifest = read_manifest(root);

@@ -35,7 +35,7 @@ UserVectors model_users(const Model& m, std::span<const int32_t> rows) {
 
 ScoreMatrix predicted_scores(const Model& m, const UserVectors& u) {
   ScoreMatrix s = u.factors * m.anime_factors.transpose();
-  if (m.feedback == "implicit") return s;
+  if (m.feedback == als::Feedback::kImplicit) return s;
   const Eigen::Map<const Eigen::RowVectorXf> anime_bias(m.anime_bias.data(),
                                                         static_cast<Eigen::Index>(m.n_anime()));
   for (Eigen::Index r = 0; r < s.rows(); ++r) {

@@ -73,7 +73,7 @@ void score_block(const model::Model& m, int64_t first, int64_t count, const Seen
   model::ScoreMatrix ranking_storage;
   if (m.ranking) ranking_storage = model::ranking_scores(m, uv, predicted);
   const model::ScoreMatrix& ranking = m.ranking ? ranking_storage : predicted;
-  const bool explicit_model = m.feedback != "implicit";
+  const bool explicit_model = m.feedback == als::Feedback::kExplicit;
   const size_t n_anime = m.n_anime();
   for (int64_t j = 0; j < count; ++j) {
     const int64_t user = first + j;

@@ -5,7 +5,6 @@
 #include <Eigen/Cholesky>
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -14,61 +13,25 @@
 
 #include "animerec/als/solver.h"
 #include "animerec/als/sweep.h"
-#include "animerec/config/params.h"
 #include "animerec/core/error.h"
 #include "animerec/data/dataset.h"
 
 namespace animerec::serve {
 namespace {
 
-bool is_implicit(const model::Model& m) { return m.feedback == "implicit"; }
+bool is_implicit(const model::Model& m) { return m.feedback == als::Feedback::kImplicit; }
 
-// A training parameter of the model, from its recorded configuration; a
-// parameter the model does not record (a hand-made model, or one written
-// before the parameter existed) has the value `train` defaults it to.
-double config_number(const model::Model& m, const std::string& name) {
-  std::string text;
-  if (auto it = m.config.find(name); it != m.config.end()) {
-    text = it->second;
-  } else {
-    for (const config::ParamSpec* spec : config::command_params("train"))
-      if (spec->name == name) text = spec->default_value;
+// The hyperparameters the model was trained with, as it stores them. A model
+// without them (hand-made, from before they were stored) cannot fold in: a
+// guess would solve a different problem than the one that made its factors.
+const model::Hyperparameters& hyperparameters(const model::Model& m) {
+  if (!m.hyperparameters) {
+    throw IoError(
+        "the model stores no training hyperparameters (lambda, alpha, implicit weights) and its "
+        "/config does not hold them: train it again to fold in new users");
   }
-  double v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    throw IoError(fmt::format("the model's config has {} = '{}', not a number", name, text));
-  }
-  return v;
+  return *m.hyperparameters;
 }
-
-// The implicit weight of a training row, as train/local_data.cpp gives it:
-// the weight of its status (indexed by data::Status), plus weight-scored
-// when it has a score.
-class ImplicitWeights {
- public:
-  explicit ImplicitWeights(const model::Model& m) : scored_(config_number(m, "weight-scored")) {
-    static constexpr std::array<std::pair<data::Status, const char*>, 6> kStatusWeights = {{
-        {data::Status::kWatching, "weight-watching"},
-        {data::Status::kCompleted, "weight-completed"},
-        {data::Status::kOnHold, "weight-on-hold"},
-        {data::Status::kDropped, "weight-dropped"},
-        {data::Status::kPlanToWatch, "weight-plan-to-watch"},
-        {data::Status::kWatchedUnrated, "weight-watched"},
-    }};
-    for (const auto& [status, name] : kStatusWeights)
-      by_status_.at(static_cast<size_t>(status)) = config_number(m, name);
-  }
-  float of(float score, uint8_t status) const {
-    const double w =
-        (status < by_status_.size() ? by_status_[status] : 0.0) + (score > 0 ? scored_ : 0.0);
-    return static_cast<float>(w);
-  }
-
- private:
-  double scored_;
-  std::array<double, 8> by_status_{};
-};
 
 // The entries of one system, gathered from the history into the CSR row the
 // solver reads (cols ascending, as the history is).
@@ -121,10 +84,11 @@ struct detail::FoldInSystem {
     } else {
       other.factors = m.anime_factors;
       opt.feedback = is_implicit(m) ? als::Feedback::kImplicit : als::Feedback::kExplicit;
-      opt.lambda = config_number(m, "lambda");
-      opt.lambda_exponent = config_number(m, "lambda-exponent");
-      opt.lambda_bias = config_number(m, "lambda-bias");
-      if (is_implicit(m)) opt.alpha = config_number(m, "alpha");
+      const model::Hyperparameters& hp = hyperparameters(m);
+      opt.lambda = hp.lambda;
+      opt.lambda_exponent = hp.lambda_exponent;
+      opt.lambda_bias = hp.lambda_bias;
+      opt.alpha = hp.alpha;
     }
     opt.factors = static_cast<int>(other.factors.cols());
     const bool implicit = opt.feedback == als::Feedback::kImplicit;
@@ -168,25 +132,27 @@ struct detail::FoldInSystem {
 UserHistory history_of_ratings(const model::Model& m, std::vector<Rating> ratings) {
   std::sort(ratings.begin(), ratings.end(),
             [](const Rating& a, const Rating& b) { return a.anime < b.anime; });
-  const auto weight = static_cast<float>(config_number(m, "weight-scored"));
+  const model::ImplicitWeights& weights = hyperparameters(m).weights;
   UserHistory h;
   for (const Rating& r : ratings) {
     h.anime.push_back(r.anime);
     h.score.push_back(r.score);
-    h.weight.push_back(weight);
+    // A new user's rating is a scored row without a status.
+    h.weight.push_back(static_cast<float>(
+        model::implicit_weight(weights, r.score, static_cast<uint8_t>(data::Status::kUnknown))));
   }
   return h;
 }
 
 UserHistory history_of_rows(const model::Model& m, const UserRows& rows) {
-  const ImplicitWeights weights(m);
+  const model::ImplicitWeights& weights = hyperparameters(m).weights;
   UserHistory h;
   for (size_t i = 0; i < rows.anime.size(); ++i) {
     if (rows.split[i] != static_cast<uint8_t>(data::Split::kTrain)) continue;
     const uint8_t status = i < rows.status.size() ? rows.status[i] : 0;
     h.anime.push_back(rows.anime[i]);
     h.score.push_back(rows.score[i]);
-    h.weight.push_back(weights.of(rows.score[i], status));
+    h.weight.push_back(static_cast<float>(model::implicit_weight(weights, rows.score[i], status)));
   }
   return h;
 }

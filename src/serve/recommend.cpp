@@ -18,7 +18,7 @@
 namespace animerec::serve {
 namespace {
 
-bool is_explicit(const model::Model& m) { return m.feedback != "implicit"; }
+bool is_explicit(const model::Model& m) { return m.feedback == als::Feedback::kExplicit; }
 
 // Cosine of two anime factor rows; 0 when either is all zero (a cold anime of
 // a plain ALS model has no factors and so no neighbours).

@@ -47,12 +47,6 @@ void check_slice(const std::string& path, io::Orientation o, const RatingArrays&
   }
 }
 
-double implicit_weight(const ImplicitWeights& w, float score, uint8_t status) {
-  double v = w.by_status[status];
-  if (score > 0) v += w.scored;
-  return v;
-}
-
 // CSR of the training entries of rows [block.begin, block.end) from a slice
 // sorted by that key.
 als::RatingBlock training_block(const RatingArrays& r, const dist::Block& block,
@@ -72,7 +66,7 @@ als::RatingBlock training_block(const RatingArrays& r, const dist::Block& block,
       if (rule.feedback == als::Feedback::kExplicit) {
         value = r.score[i];
       } else {
-        value = static_cast<float>(implicit_weight(rule.weights, r.score[i], r.status[i]));
+        value = static_cast<float>(model::implicit_weight(rule.weights, r.score[i], r.status[i]));
       }
       if (value <= 0) continue;
       b.cols.push_back(other[i]);

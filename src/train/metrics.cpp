@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "animerec/eval/metrics.h"
+
 namespace animerec::train {
 
 float predict(const als::SideState& users, const als::SideState& anime, float mu, int32_t u,
@@ -37,30 +39,23 @@ ExactSum squared_errors(const HeldOut& held, const als::SideState& users,
 
 namespace {
 
-// NDCG@10 of one user: rank all anime by score, skipping training entries.
+// NDCG@10 of one user as evaluate computes it (eval/metrics.h): every anime
+// but the user's training entries ranked by score, relevant = held out.
 double user_ndcg(int32_t u, const std::vector<int32_t>& relevant, const als::RatingBlock& train,
                  const als::SideState& users, const als::SideState& anime) {
-  Eigen::VectorXf scores = anime.factors * users.factors.row(u).transpose();
-  int32_t local = u - train.first_row;
-  for (int64_t e = train.offsets[local]; e < train.offsets[local + 1]; ++e) {
-    scores[train.cols[e]] = -std::numeric_limits<float>::infinity();
-  }
   constexpr int kTop = 10;
-  int n = std::min<int>(kTop, static_cast<int>(scores.size()));
-  std::vector<int32_t> order(scores.size());
-  std::iota(order.begin(), order.end(), 0);
-  // Ties broken by index: the ranking is a pure function of the scores.
-  std::partial_sort(order.begin(), order.begin() + n, order.end(), [&](int32_t a, int32_t b) {
-    return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-  });
-  double dcg = 0, ideal = 0;
-  for (int i = 0; i < n; ++i) {
-    if (std::binary_search(relevant.begin(), relevant.end(), order[i]))
-      dcg += 1.0 / std::log2(i + 2.0);
+  const Eigen::VectorXf scores = anime.factors * users.factors.row(u).transpose();
+  // Doubles hold every float exactly, so the order is the float scores' order.
+  const std::vector<double> ranked_by(scores.data(), scores.data() + scores.size());
+  std::vector<uint8_t> excluded(ranked_by.size(), 0), is_relevant(ranked_by.size(), 0);
+  const int32_t local = u - train.first_row;
+  for (int64_t e = train.offsets[local]; e < train.offsets[local + 1]; ++e) {
+    excluded[static_cast<size_t>(train.cols[e])] = 1;
   }
-  for (int i = 0; i < std::min<int>(n, static_cast<int>(relevant.size())); ++i)
-    ideal += 1.0 / std::log2(i + 2.0);
-  return ideal > 0 ? dcg / ideal : 0.0;
+  for (int32_t a : relevant) is_relevant[static_cast<size_t>(a)] = 1;
+  return eval::ranking_metrics(eval::top_k(ranked_by, excluded, kTop), is_relevant,
+                               static_cast<int64_t>(relevant.size()), kTop)
+      .ndcg;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <bit>
 #include <span>
 
+#include "animerec/config/params.h"
 #include "animerec/core/error.h"
 
 namespace animerec::train {
@@ -119,6 +120,20 @@ void compare_config(const model::Model& a, const model::Model& b, Differences& d
   }
 }
 
+void compare_hyperparameters(const model::Hyperparameters& a, const model::Hyperparameters& b,
+                             Differences& d) {
+  d.value("/@lambda", a.lambda, b.lambda);
+  d.value("/@lambda_exponent", a.lambda_exponent, b.lambda_exponent);
+  d.value("/@lambda_bias", a.lambda_bias, b.lambda_bias);
+  d.value("/@alpha", a.alpha, b.alpha);
+  d.value("/@weight_scored", a.weights.scored, b.weights.scored);
+  for (const auto& [status, name] : model::kStatusWeightParams) {
+    const auto i = static_cast<size_t>(status);
+    d.value("/@" + model::attribute_name(name), a.weights.by_status.at(i),
+            b.weights.by_status.at(i));
+  }
+}
+
 void compare_content(const model::ContentPart& a, const model::ContentPart& b, Differences& d) {
   d.value("/content/@lambda_content", a.lambda_content, b.lambda_content);
   d.value("/content/@ridge", a.ridge, b.ridge);
@@ -161,10 +176,9 @@ std::string flag_or_value(const std::string& name, const json& value) {
 }  // namespace
 
 const std::vector<std::string>& run_local_params() {
-  static const std::vector<std::string> kNames = {
-      "dataset",          "out",    "overwrite",  "quiet", "threads", "checkpoint-dir",
-      "checkpoint-every", "resume", "metrics-out"};
-  return kNames;
+  static const std::vector<std::string> names =
+      config::params_with_scope("train", config::ParamScope::kRunLocal);
+  return names;
 }
 
 void check_train_manifest(const json& manifest, const std::string& model_path) {
@@ -198,7 +212,10 @@ std::vector<std::string> reproduce_arguments(const json& manifest, const std::st
 
 std::vector<std::string> model_differences(const model::Model& a, const model::Model& b) {
   Differences d;
-  d.value("/@feedback", a.feedback, b.feedback);
+  d.value("/@feedback", std::string(als::feedback_name(a.feedback)),
+          std::string(als::feedback_name(b.feedback)));
+  compare_optional("/@lambda (the training hyperparameters)", a.hyperparameters, b.hyperparameters,
+                   d, compare_hyperparameters);
   d.value("/@factors", a.factors, b.factors);
   d.value("/@global_mean", a.global_mean, b.global_mean);
   d.value("/@score_min", a.score_min, b.score_min);

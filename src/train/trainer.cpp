@@ -202,9 +202,8 @@ void TrainingRun::describe_start() const {
   }
   say(fmt::format(
       "training {} ALS, k = {}, on {} ratings ({} users, {} anime), {} rank(s) x {} thread(s)",
-      o_.als.feedback == als::Feedback::kExplicit ? "explicit" : "implicit", o_.als.factors,
-      data_.train_entries[kMainFit], data_.header.n_users(), data_.header.n_anime(), comm_.size(),
-      threads_));
+      als::feedback_name(o_.als.feedback), o_.als.factors, data_.train_entries[kMainFit],
+      data_.header.n_users(), data_.header.n_anime(), comm_.size(), threads_));
   say(fmt::format("rating storage on rank 0: {:.1f} bytes per rating (both orientations)",
                   storage_bytes_per_rating(data_.local.fits[kMainFit])));
   // A warning, not progress: shown under --quiet too.
@@ -306,7 +305,8 @@ model::Model TrainingRun::assemble_model(const AlsFit& fit, const DriverProgress
   model::Model m;
   const bool use_best = best && p.has_best();
   const FitState& s = use_best ? p.best : fit.state();
-  m.feedback = o_.als.feedback == als::Feedback::kExplicit ? "explicit" : "implicit";
+  m.feedback = o_.als.feedback;
+  m.hyperparameters = model_hyperparameters(o_);
   m.factors = o_.als.factors;
   m.global_mean = data_.mu;
   m.score_min = data_.header.score_min;
@@ -403,49 +403,6 @@ std::string TrainingRun::run_manifest(const model::Model& m) const {
 }
 
 }  // namespace
-
-const std::vector<std::string>& model_shaping_params() {
-  static const std::vector<std::string> kNames = {"factors",
-                                                  "feedback",
-                                                  "solver",
-                                                  "cg-steps",
-                                                  "lambda",
-                                                  "lambda-exponent",
-                                                  "lambda-bias",
-                                                  "alpha",
-                                                  "seed",
-                                                  "init-scale",
-                                                  "weight-scored",
-                                                  "weight-watched",
-                                                  "weight-watching",
-                                                  "weight-completed",
-                                                  "weight-on-hold",
-                                                  "weight-dropped",
-                                                  "weight-plan-to-watch",
-                                                  "early-stop-patience",
-                                                  "tolerance",
-                                                  "validation-users",
-                                                  "lambda-content",
-                                                  "content-ridge",
-                                                  "content-genres-weight",
-                                                  "content-type-weight",
-                                                  "content-source-weight",
-                                                  "content-studios-weight",
-                                                  "content-episodes-weight",
-                                                  "content-year-weight",
-                                                  "content-season-weight",
-                                                  "content-age-rating-weight",
-                                                  "content-duration-weight",
-                                                  "content-popularity-weight",
-                                                  "content-community-score-weight",
-                                                  "content-synopsis-weight",
-                                                  "content-top-studios",
-                                                  "content-synopsis-vocabulary",
-                                                  "content-min-df",
-                                                  "content-use-popularity",
-                                                  "content-use-community-score"};
-  return kNames;
-}
 
 int run_training(const TrainOptions& options, dist::Comm& comm) {
   return TrainingRun(options, comm).run();

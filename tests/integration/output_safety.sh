@@ -69,7 +69,7 @@ refused train-metrics-dataset d.h5 "--metrics-out d-link.h5 is the same file as 
 
 # Special files: refused even with --overwrite, and left as they are.
 mkfifo fifo
-refused train-fifo fifo "--out fifo is a FIFO (named pipe), not a regular file" -- \
+refused train-fifo fifo "--out fifo is a pipe (FIFO), not a regular file" -- \
   "$bin" "${train[@]}" --dataset d.h5 --out fifo --overwrite
 if mknod null c 1 3 2>/dev/null; then  # a /dev/null of our own (root only)
   refused evaluate-device null "--manifest null is a character device, not a regular file" -- \

@@ -4,10 +4,17 @@
 // rows of a block are a contiguous slice for MPI_Allgatherv, and the layout
 // matches the n x k datasets of model.h5.
 
+#include <fmt/format.h>
+
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
+
+#include "animerec/config/params.h"
+#include "animerec/core/error.h"
 
 namespace animerec::als {
 
@@ -28,23 +35,51 @@ struct RatingBlock {
   int64_t nnz() const { return offsets.back(); }
 };
 
+// What a model is fit to: explicit scores (with biases) or implicit
+// interactions (Hu-Koren-Volinsky confidence weights). --feedback, and the
+// /@feedback attribute of model.h5, spell it "explicit" or "implicit".
 enum class Feedback { kExplicit, kImplicit };
 enum class SolverKind { kCholesky, kConjugateGradient };
 
+inline const char* feedback_name(Feedback f) {
+  return f == Feedback::kImplicit ? "implicit" : "explicit";
+}
+
+// The feedback kind named `name`, or nullopt for any other text.
+inline std::optional<Feedback> feedback_from_name_if(const std::string& name) {
+  if (name == "explicit") return Feedback::kExplicit;
+  if (name == "implicit") return Feedback::kImplicit;
+  return std::nullopt;
+}
+
+// As feedback_from_name_if; throws ConfigError for another name.
+inline Feedback feedback_from_name(const std::string& name) {
+  if (auto f = feedback_from_name_if(name)) return *f;
+  throw ConfigError(
+      fmt::format("invalid value for --feedback: '{}' (must be one of: explicit, implicit)",
+                  config::echoed(name)));
+}
+
+inline SolverKind solver_from_name(const std::string& name) {
+  return name == "cg" ? SolverKind::kConjugateGradient : SolverKind::kCholesky;
+}
+
+// The defaults are train's (the parameter table's), so options built in code
+// fit the same model as an empty command line.
 struct AlsOptions {
-  int factors = 32;
-  Feedback feedback = Feedback::kExplicit;
-  SolverKind solver = SolverKind::kCholesky;
-  int cg_steps = 3;
+  int factors = static_cast<int>(config::default_int("train", "factors"));
+  Feedback feedback = feedback_from_name(config::default_text("train", "feedback"));
+  SolverKind solver = solver_from_name(config::default_text("train", "solver"));
+  int cg_steps = static_cast<int>(config::default_int("train", "cg-steps"));
   // The factor penalty of a row with n ratings is lambda * n^lambda_exponent * |x|^2:
   // exponent 1 is ALS-WR (Zhou et al. 2008); 0.5 shrinks heavy raters less.
-  double lambda = 0.05;
-  double lambda_exponent = 1.0;
+  double lambda = config::default_double("train", "lambda");
+  double lambda_exponent = config::default_double("train", "lambda-exponent");
   // Explicit only: the bias penalty is lambda_bias * b^2, not scaled by the
   // rating count, so a bias is a damped mean (lambda_bias pseudo-ratings at 0).
-  double lambda_bias = 10.0;
+  double lambda_bias = config::default_double("train", "lambda-bias");
   // Implicit only: confidence c = 1 + alpha * w.
-  double alpha = 40.0;
+  double alpha = config::default_double("train", "alpha");
 };
 
 // lambda * n^lambda_exponent: the factor ridge of a row with n entries.

@@ -15,6 +15,20 @@ namespace animerec::config {
 
 enum class ParamType { kInt, kDouble, kString, kBool, kPath };
 
+// What a train parameter means for a model's provenance (checkpoints, reproduce).
+enum class ParamScope {
+  // Changes the trained model: a --resume must keep the checkpoint's value,
+  // and reproduce replays it from the manifest and compares it.
+  kShapesModel,
+  // Changes the model only through steps still to come (iterations, the
+  // ranking part fitted after the main loop): a resumed run may change it;
+  // reproduce replays and compares it.
+  kAdjustableOnResume,
+  // Where files go, what is printed, which resources a run uses: not kept on
+  // resume, not replayed nor compared by reproduce.
+  kRunLocal,
+};
+
 struct ParamSpec {
   std::string name;  // long option / config key, e.g. "min-user-ratings"
   ParamType type = ParamType::kString;
@@ -26,6 +40,8 @@ struct ParamSpec {
   std::vector<std::string> choices;   // allowed values for strings
   std::string doc;                    // one line
   std::vector<std::string> commands;  // commands that accept it
+  // For train (and cv): whether it shapes the model. Other commands ignore it.
+  ParamScope scope = ParamScope::kShapesModel;
 };
 
 struct CommandSpec {
@@ -41,6 +57,23 @@ const std::vector<CommandSpec>& command_table();
 const CommandSpec* find_command(const std::string& name);
 // The parameters `command` accepts, in table order (empty for an unknown command).
 std::vector<const ParamSpec*> command_params(const std::string& command);
+
+// The names of `command`'s parameters of the given scope, in table order
+// (e.g. the model-shaping parameters of train that a --resume must keep).
+std::vector<std::string> params_with_scope(const std::string& command, ParamScope scope);
+
+// The table's default of `command`'s parameter `name`, converted. Option
+// structs initialise their fields with these, so each default is written once,
+// in the table. Throw ConfigError (kExitInternal) for a parameter the command
+// does not have or whose default does not convert: a bug, not a user mistake.
+int64_t default_int(const std::string& command, const std::string& name);
+double default_double(const std::string& command, const std::string& name);
+bool default_bool(const std::string& command, const std::string& name);
+const std::string& default_text(const std::string& command, const std::string& name);
+
+// A user's value as error messages echo it: up to 200 characters, longer ones
+// cut with "... (N characters)" so a pasted file cannot flood the terminal.
+std::string echoed(const std::string& value);
 
 // The rule a value must satisfy, as shown in docs and errors after "must be"
 // (e.g. "an integer >= 1", "one of: error, skip", "a number in [0, 1)").

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "animerec/config/params.h"
 #include "animerec/data/dataset.h"
 
 namespace animerec::content {
@@ -22,34 +23,43 @@ namespace animerec::content {
 // all. The defaults are untuned guesses: genres and synopsis words carry most
 // of a viewer's taste, format attributes (episodes, duration, season) little.
 struct ContentOptions {
-  float genres_weight = 1.0f;
-  float type_weight = 0.5f;
-  float source_weight = 0.5f;
-  float studios_weight = 0.75f;
-  float episodes_weight = 0.25f;
-  float year_weight = 0.5f;
-  float season_weight = 0.25f;
-  float age_rating_weight = 0.5f;
-  float duration_weight = 0.25f;
-  float popularity_weight = 0.5f;       // used only with use_popularity
-  float community_score_weight = 0.5f;  // used only with use_community_score
-  float synopsis_weight = 1.0f;
+  // train's --content-GROUP-weight default (the parameter table's).
+  static float weight_default(const char* group) {
+    return static_cast<float>(
+        config::default_double("train", std::string("content-") + group + "-weight"));
+  }
+
+  float genres_weight = weight_default("genres");
+  float type_weight = weight_default("type");
+  float source_weight = weight_default("source");
+  float studios_weight = weight_default("studios");
+  float episodes_weight = weight_default("episodes");
+  float year_weight = weight_default("year");
+  float season_weight = weight_default("season");
+  float age_rating_weight = weight_default("age-rating");
+  float duration_weight = weight_default("duration");
+  float popularity_weight = weight_default("popularity");  // used only with use_popularity
+  float community_score_weight =
+      weight_default("community-score");  // used only with use_community_score
+  float synopsis_weight = weight_default("synopsis");
 
   // The top_studios studios credited on the most vocabulary anime (ties by
   // name) get a feature each; every other studio, including studios first
   // seen in a cold anime, maps to the one pooled feature "Studio: other".
-  int32_t top_studios = 50;
+  int32_t top_studios = static_cast<int32_t>(config::default_int("train", "content-top-studios"));
   // Synopsis words kept (highest document frequency first, ties by word);
   // 0 = no synopsis features.
-  int32_t synopsis_vocabulary = 2000;
+  int32_t synopsis_vocabulary =
+      static_cast<int32_t>(config::default_int("train", "content-synopsis-vocabulary"));
   // A word must occur in at least this many vocabulary synopses.
-  int32_t min_document_frequency = 5;
+  int32_t min_document_frequency =
+      static_cast<int32_t>(config::default_int("train", "content-min-df"));
 
   // Off by default: members and MyAnimeList's mean score describe how other
   // people reacted (and include the very ratings held out for testing), not
   // what the anime is.
-  bool use_popularity = false;
-  bool use_community_score = false;
+  bool use_popularity = config::default_bool("train", "content-use-popularity");
+  bool use_community_score = config::default_bool("train", "content-use-community-score");
 };
 
 // Throws ConfigError for a negative or non-finite weight, top_studios < 0,

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "animerec/config/params.h"
 #include "animerec/data/anime_source.h"
 #include "animerec/data/bad_rows.h"
 #include "animerec/data/dataset.h"
@@ -15,6 +16,7 @@
 
 namespace animerec::data {
 
+// Defaults: the parameter table's (config::default_*), as the command line has them.
 struct PrepareOptions {
   std::string ratings_path;
   std::string anime_path;         // optional
@@ -22,15 +24,15 @@ struct PrepareOptions {
   std::string test_ratings_path;  // optional predefined test split
   RatingsLayout ratings_layout = RatingsLayout::kAuto;
   AnimeLayout anime_layout = AnimeLayout::kAuto;
-  uint64_t seed = 42;
-  double test_fraction = 0.2;
-  double validation_fraction = 0.0;
-  double cold_anime_fraction = 0.0;
-  int64_t min_ratings_to_split = 5;
-  int64_t min_user_ratings = 1;
-  int64_t min_anime_ratings = 1;
+  uint64_t seed = static_cast<uint64_t>(config::default_int("prepare", "seed"));
+  double test_fraction = config::default_double("prepare", "test-fraction");
+  double validation_fraction = config::default_double("prepare", "validation-fraction");
+  double cold_anime_fraction = config::default_double("prepare", "cold-anime-fraction");
+  int64_t min_ratings_to_split = config::default_int("prepare", "min-ratings-to-split");
+  int64_t min_user_ratings = config::default_int("prepare", "min-user-ratings");
+  int64_t min_anime_ratings = config::default_int("prepare", "min-anime-ratings");
   BadRowPolicy on_bad_row = BadRowPolicy::kError;
-  bool quiet = false;
+  bool quiet = config::default_bool("prepare", "quiet");
   // Ratings files at least this large are parsed in two halves on two
   // threads (the result is identical; tests lower it to exercise that path).
   uint64_t parallel_parse_min_bytes = uint64_t{64} << 20;

@@ -7,18 +7,25 @@
 #include <string>
 #include <vector>
 
+#include "animerec/config/params.h"
+
 namespace animerec::data {
 
+// Defaults: the parameter table's (config::default_*), as the command line has them.
 struct SynthOptions {
-  int64_t users = 2000;
-  int64_t anime = 500;
-  int64_t ratings = 100000;  // total rating rows (distinct user-anime pairs)
-  uint64_t seed = 42;
-  std::string layout = "mal2023";  // mal2023 | mal2016 | movielens (u.data only, 1..5 stars)
-  int factors = 8;                 // rank of the planted taste structure
-  double noise = 0.8;              // std dev of score noise before rounding
-  double unrated_fraction = 0.15;  // mal2016 only: share of -1 rows
-  bool quiet = false;
+  int64_t users = config::default_int("synth", "users");
+  int64_t anime = config::default_int("synth", "anime");
+  // Total rating rows (distinct user-anime pairs).
+  int64_t ratings = config::default_int("synth", "ratings");
+  uint64_t seed = static_cast<uint64_t>(config::default_int("synth", "seed"));
+  // mal2023 | mal2016 | movielens (u.data only, 1..5 stars).
+  std::string layout = config::default_text("synth", "layout");
+  // Rank of the planted taste structure.
+  int factors = static_cast<int>(config::default_int("synth", "factors"));
+  double noise = config::default_double("synth", "noise");  // std dev of score noise
+  // mal2016 only: share of -1 rows.
+  double unrated_fraction = config::default_double("synth", "unrated-fraction");
+  bool quiet = config::default_bool("synth", "quiet");
 };
 
 struct SynthResult {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "animerec/config/params.h"
 #include "animerec/data/dataset.h"
 #include "animerec/dist/comm.h"
 #include "animerec/train/trainer.h"
@@ -31,14 +32,15 @@ std::vector<int32_t> fold_of_rows(const data::Dataset& d, int folds, uint64_t se
 data::Dataset fold_dataset(const data::Dataset& d, int folds, uint64_t seed, bool explicit_rows,
                            int fold);
 
+// Defaults: the parameter table's (config::default_*), as the command line has them.
 struct CvOptions {
   std::string dataset_path;
-  int folds = 5;
-  std::string k = "10";
+  int folds = static_cast<int>(config::default_int("cv", "folds"));
+  std::string k = config::default_text("cv", "k");
   std::optional<double> relevance;  // unset: eval::default_relevance of the dataset's scale
-  std::string format = "table";     // table | json
-  std::string work_dir;             // fold datasets and models; empty = the system temp dir
-  bool quiet = false;
+  std::string format = config::default_text("cv", "format");  // table | json
+  std::string work_dir;  // fold datasets and models; empty = the system temp dir
+  bool quiet = config::default_bool("cv", "quiet");
   train::TrainOptions train;  // dataset_path, out_path and overwrite are set per fold
 };
 

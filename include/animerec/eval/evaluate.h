@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "animerec/config/params.h"
 #include "animerec/data/dataset.h"
 #include "animerec/dist/comm.h"
 #include "animerec/model/model.h"
@@ -70,13 +71,14 @@ std::string render_table(const std::vector<std::vector<std::string>>& rows);
 // The report as aligned tables: rows = methods, columns = metrics.
 std::string format_table(const nlohmann::json& report);
 
+// Defaults: the parameter table's (config::default_*), as the command line has them.
 struct EvaluateOptions {
   std::string model_path;
   std::string dataset_path;
-  std::string split = "test";
-  std::string k = "5,10,20";
+  std::string split = config::default_text("evaluate", "split");
+  std::string k = config::default_text("evaluate", "k");
   std::optional<double> relevance;  // unset: default_relevance of the dataset's scale
-  std::string format = "table";     // table | json
+  std::string format = config::default_text("evaluate", "format");  // table | json
 };
 // Reads and checks the files (IoError, exit 2: not a model, a dataset whose
 // ids are not the model's), evaluates, returns the text for stdout (empty on

@@ -17,9 +17,18 @@ struct RankingMetrics {
   double hit_rate = 0;   // 1 when the top K holds at least one relevant item
 };
 
+// The ranking every ranking metric is computed on: the k best candidates by
+// descending score, ties by ascending index (a total order, so the result
+// never depends on the sort algorithm), skipping those with excluded[i] != 0
+// (an empty `excluded` excludes nothing).
+std::vector<int32_t> top_k(const std::vector<double>& scores, const std::vector<uint8_t>& excluded,
+                           int k);
+
 // `ranked` is the user's ranking, best first (only its first k entries
 // count); relevant[a] != 0 marks a relevant anime; n_relevant is how many
 // there are (> 0). Throws std::invalid_argument for k < 1 or n_relevant < 1.
+// The one implementation of these metrics: evaluate reports them, and
+// training's early stopping (train/metrics.h) takes its NDCG@10 from here.
 RankingMetrics ranking_metrics(const std::vector<int32_t>& ranked,
                                const std::vector<uint8_t>& relevant, int64_t n_relevant, int k);
 

@@ -2,15 +2,58 @@
 // The trained model in memory, exactly as model.h5 stores it
 // (docs/model-format.md), and the trainer's checkpoint.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "animerec/als/types.h"
+#include "animerec/data/dataset.h"
 
 namespace animerec::model {
+
+// The parameter of each status weight (--weight-watching ...), by status.
+inline constexpr std::array<std::pair<data::Status, const char*>, 6> kStatusWeightParams = {{
+    {data::Status::kWatching, "weight-watching"},
+    {data::Status::kCompleted, "weight-completed"},
+    {data::Status::kOnHold, "weight-on-hold"},
+    {data::Status::kDropped, "weight-dropped"},
+    {data::Status::kPlanToWatch, "weight-plan-to-watch"},
+    {data::Status::kWatchedUnrated, "weight-watched"},
+}};
+
+// The model.h5 attribute of a parameter: "weight-on-hold" -> "weight_on_hold".
+std::string attribute_name(const std::string& param);
+
+// train's default weight of every status (the parameter table's; 0 for a
+// status without a parameter, i.e. no status).
+std::array<double, 8> default_status_weights();
+
+// Weight w of each interaction kind in implicit mode (confidence 1 + alpha*w),
+// indexed by data::Status; scored rows use `scored` (added to the status weight
+// of their row when they have one). Defaults: train's.
+struct ImplicitWeights {
+  double scored = config::default_double("train", "weight-scored");
+  std::array<double, 8> by_status = default_status_weights();  // index = Status code
+};
+
+// The weight rule, shared by training (train/local_data.cpp) and fold-in:
+// the status weight of the row, plus `scored` when it has a score. A status
+// code outside the table weighs 0.
+double implicit_weight(const ImplicitWeights& w, float score, uint8_t status);
+
+// The training hyperparameters a fold-in repeats for a new user, stored typed
+// in model.h5 (root attributes, docs/model-format.md).
+struct Hyperparameters {
+  double lambda = 0;           // factor ridge lambda * n^lambda_exponent
+  double lambda_exponent = 1;  //
+  double lambda_bias = 0;      // explicit: bias ridge
+  double alpha = 0;            // implicit: confidence 1 + alpha * w
+  ImplicitWeights weights;     // implicit: w of each interaction
+};
 
 // The hybrid part of a model (docs/content.md), present only when it was
 // trained with lambda_content > 0: the content vector of every anime (CSR),
@@ -46,9 +89,13 @@ struct RankingPart {
 struct Model {
   static constexpr int kFormatVersion = 2;  // 2: every array carries a sha256 checksum
 
-  std::string feedback = "explicit";  // explicit | implicit
-  int factors = 0;                    // k
-  float global_mean = 0;              // mu (0 in implicit mode)
+  als::Feedback feedback = als::Feedback::kExplicit;
+  int factors = 0;  // k
+  // The hyperparameters the model was trained with. Absent only in a model
+  // written before they were stored whose /config does not hold them either
+  // (io/model_file.cpp): such a model cannot fold in new users.
+  std::optional<Hyperparameters> hyperparameters;
+  float global_mean = 0;  // mu (0 in implicit mode)
   float score_min = 1, score_max = 10;
 
   std::vector<int64_t> user_ids;  // external ids, index order of the dataset

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "animerec/config/params.h"
 #include "animerec/core/progress.h"
 #include "animerec/dist/comm.h"
 #include "animerec/model/model.h"
@@ -57,17 +58,19 @@ TopLists top_lists(const model::Model& m, int64_t first, int64_t count, const Se
 double bare_product_seconds(const model::Model& m, int64_t first, int64_t count,
                             int64_t block_users);
 
+// Defaults: the parameter table's (config::default_*), as the command line has them.
 struct BatchOptions {
   std::string model_path;
   std::string dataset_path;
   std::string out_path;
   std::string format;  // "h5" | "csv"; empty = from the extension of out_path
-  int top = 10;
-  bool include_seen = false;
-  bool overwrite = false;
-  int64_t block_users = 128;
-  bool quiet = false;
-  bool time_bare_product = false;  // also print "bare product: X s" (benchmark)
+  int top = static_cast<int>(config::default_int("recommend", "top"));
+  bool include_seen = config::default_bool("recommend", "include-seen");
+  bool overwrite = config::default_bool("recommend", "overwrite");
+  int64_t block_users = config::default_int("recommend", "batch-users");
+  bool quiet = config::default_bool("recommend", "quiet");
+  bool time_bare_product = config::default_bool(
+      "recommend", "time-bare-product");  // also print "bare product: X s" (benchmark)
 };
 
 // "h5" or "csv": `format` when given (h5 | hdf5 | csv), else from the

@@ -54,22 +54,23 @@ struct UserHistory {
   size_t size() const { return anime.size(); }
 };
 
-// A new user: every rating is a scored interaction, of weight
-// `weight-scored` from the model's config.
+// A new user: every rating is a scored interaction without a status, of the
+// weight model::implicit_weight gives it with the model's stored weights.
 UserHistory history_of_ratings(const model::Model& m, std::vector<Rating> ratings);
 
 // A known user: their training rows, exactly the entries the trainer used
-// (explicit: scored rows; implicit: every row, weighted by the model's
-// `weight-*` config per status, plus weight-scored when scored).
+// (explicit: scored rows; implicit: every row, weighted by model::implicit_weight
+// with the model's stored weights, as training weighted it).
 UserHistory history_of_rows(const model::Model& m, const UserRows& rows);
 
 // The user's vectors: for explicit models factors and bias from the explicit
 // ALS-WR row solve against the anime factors and biases (lambda,
-// lambda-exponent, lambda-bias of the model's config, the model's global
+// lambda-exponent, lambda-bias the model stores, the model's global
 // mean); for implicit models the implicit row solve (alpha, lambda); plus,
 // when the model has a ranking part, the implicit solve against its anime
 // factors (its alpha and lambda). Always the exact (Cholesky) solve, whatever
-// solver trained the model. An empty history gives zero vectors.
+// solver trained the model. An empty history gives zero vectors. Throws
+// IoError for a model without stored hyperparameters (Model::hyperparameters).
 model::UserVectors fold_in(const model::Model& m, const UserHistory& h);
 
 // Per-entry shares of one user's ranking score (scoring.h) of an anime,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "animerec/config/params.h"
 #include "animerec/content/content.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/model/model.h"
@@ -123,6 +124,7 @@ std::vector<std::string> shared_features(const model::Model& m, const std::vecto
                                          int32_t anime, int top);
 
 // The whole command: read the files, check them, rank, format.
+// Defaults: the parameter table's (config::default_*), as the command line has them.
 struct RecommendOptions {
   std::string model_path;
   std::string dataset_path;  // required with a user; optional (display only) with similar
@@ -134,14 +136,14 @@ struct RecommendOptions {
   std::string ratings;
   std::string ratings_file;
   std::string similar;  // anime id or title; empty = user mode
-  int top = 10;
+  int top = static_cast<int>(config::default_int("recommend", "top"));
   UserMode mode = UserMode::kModel;
-  bool include_seen = false;
+  bool include_seen = config::default_bool("recommend", "include-seen");
   SimilarMode similar_mode = SimilarMode::kCf;
-  double similar_blend = 0.5;
-  std::string format = "table";  // table | json | csv
-  Filters filters;               // need dataset_path
-  bool explain = false;
+  double similar_blend = config::default_double("recommend", "similar-blend");
+  std::string format = config::default_text("recommend", "format");  // table | json | csv
+  Filters filters;                                                   // need dataset_path
+  bool explain = config::default_bool("recommend", "explain");
 };
 // Returns the text to print on stdout; notes for the user (what a fallback
 // did, what --explain could not show) go to *notes when given. Throws

@@ -11,16 +11,13 @@
 #include "animerec/als/types.h"
 #include "animerec/dist/partition.h"
 #include "animerec/io/dataset_file.h"
+#include "animerec/model/model.h"
 
 namespace animerec::train {
 
-// Weight w of each interaction kind in implicit mode (confidence 1 + alpha*w),
-// indexed by data::Status; scored rows use `scored` (added to the status weight
-// of their row when they have one).
-struct ImplicitWeights {
-  double scored = 1.0;
-  std::array<double, 8> by_status{};  // index = Status code
-};
+// The implicit weights and their rule live with the model, which stores
+// them for fold-in (model/model.h).
+using ImplicitWeights = model::ImplicitWeights;
 
 // The held-out rows of a block, for validation metrics.
 struct HeldOut {

@@ -37,7 +37,10 @@ ExactSum squared_errors(const HeldOut& held, const als::SideState& users,
                         const als::SideState& anime, float mu);
 
 // Implicit: NDCG@10 of the held-out users selected by `sampled(user)`, ranking
-// every anime not in the user's training entries; relevant = held out.
+// every anime not in the user's training entries; relevant = held out. Each
+// user's value is eval::ranking_metrics' (the one NDCG implementation), so an
+// implicit model's validation NDCG@10 equals evaluate's on the validation split
+// when every user is sampled.
 ExactSum ndcg_at_10(const HeldOut& held, const als::RatingBlock& user_block,
                     const als::SideState& users, const als::SideState& anime,
                     const std::vector<uint8_t>& sampled_user);

@@ -21,45 +21,55 @@
 #include <string>
 
 #include "animerec/als/types.h"
+#include "animerec/config/params.h"
 #include "animerec/content/content.h"
 #include "animerec/dist/comm.h"
 #include "animerec/train/local_data.h"
 
 namespace animerec::train {
 
+// The defaults are the parameter table's (config::default_*), so options built
+// in code train the same model as an empty command line (train/options.h
+// builds them from the command line).
 struct TrainOptions {
+  static int int_default(const char* name) {
+    return static_cast<int>(config::default_int("train", name));
+  }
+  static double number_default(const char* name) { return config::default_double("train", name); }
+
   std::string dataset_path;
   std::string out_path;
-  bool overwrite = false;
+  bool overwrite = config::default_bool("train", "overwrite");
   als::AlsOptions als;
   ImplicitWeights weights;
   // The hybrid prior (docs/content.md): 0 = plain ALS, the solver untouched.
-  double lambda_content = 0;
-  double content_ridge = 1.0;  // mu of the W regression
+  double lambda_content = number_default("lambda-content");
+  double content_ridge = number_default("content-ridge");  // mu of the W regression
   content::ContentOptions content;
-  int iterations = 15;
-  std::string exchange = "allgather";  // FactorExchange strategy (--exchange)
+  int iterations = int_default("iterations");
+  std::string exchange = config::default_text("train", "exchange");  // FactorExchange (--exchange)
   // The ranking part (model/model.h RankingPart) of an explicit model: after
   // the main fit, implicit ALS with these settings on every interaction.
   // 0 factors = no ranking part.
-  int ranking_factors = 0;
-  double ranking_alpha = 10;
-  double ranking_lambda = 0.05;
-  int ranking_iterations = 15;
-  double ranking_blend = 0.1;
-  int early_stop_patience = 0;  // 0 = off
-  double tolerance = 1e-4;      // smallest improvement of the validation metric that counts
-  int validation_users = 1000;  // implicit: users sampled for validation NDCG@10
-  double init_scale = 0.1;
-  uint64_t seed = 42;
-  int threads = 0;           // 0 = OpenMP's default (OMP_NUM_THREADS)
-  int checkpoint_every = 0;  // 0 = no periodic checkpoints
+  int ranking_factors = int_default("ranking-factors");
+  double ranking_alpha = number_default("ranking-alpha");
+  double ranking_lambda = number_default("ranking-lambda");
+  int ranking_iterations = int_default("ranking-iterations");
+  double ranking_blend = number_default("ranking-blend");
+  int early_stop_patience = int_default("early-stop-patience");  // 0 = off
+  // Smallest improvement of the validation metric that counts.
+  double tolerance = number_default("tolerance");
+  int validation_users = int_default("validation-users");  // implicit: users for NDCG@10
+  double init_scale = number_default("init-scale");
+  uint64_t seed = static_cast<uint64_t>(config::default_int("train", "seed"));
+  int threads = int_default("threads");                    // 0 = OpenMP's default (OMP_NUM_THREADS)
+  int checkpoint_every = int_default("checkpoint-every");  // 0 = no periodic checkpoints
   std::string checkpoint_dir;
   std::string resume_path;
   std::string metrics_out;  // JSON lines, one per iteration ("" = none)
   // Bytes one rank may use (--memory-limit); 0 = detect (core/resources.h).
   uint64_t memory_limit = 0;
-  bool quiet = false;
+  bool quiet = config::default_bool("train", "quiet");
   std::string command_line;
   std::map<std::string, std::string> config;  // effective parameters, stored in the model
   // Test hook: stop as if SIGUSR1 arrived after this many completed
@@ -68,8 +78,12 @@ struct TrainOptions {
 };
 
 // Parameters that change the trained model: a checkpoint made with other
-// values (or another dataset) is refused on --resume.
+// values (or another dataset) is refused on --resume. The parameter table's
+// kShapesModel rows of train (train/options.cpp).
 const std::vector<std::string>& model_shaping_params();
+
+// The hyperparameters a model trained with `o` stores for fold-in.
+model::Hyperparameters model_hyperparameters(const TrainOptions& o);
 
 // Makes SIGINT, SIGTERM and SIGUSR1 request a stop at the next iteration
 // boundary instead of ending the process (a second SIGINT ends it at once).

@@ -265,6 +265,52 @@ TEST(ParamsConfig, CommandLineBeatsConfigBeatsDefault) {
   EXPECT_EQ(p.sources().at("min-anime-ratings"), "default");
 }
 
+// Windows editors start UTF-8 files with a byte order mark: it is not part of
+// the first line (which would otherwise be an unknown section or key).
+TEST(ParamsConfig, Utf8ByteOrderMarkIsAccepted) {
+  TempDir dir;
+  std::string ini = dir.file("run.ini");
+  write_file(ini,
+             "\xEF\xBB\xBF[prepare]\n"
+             "ratings = r.csv\n"
+             "out = d.h5\n");
+  EXPECT_EQ(error_of("prepare", {"--config", ini}), "");
+  EXPECT_EQ(parse("prepare", {"--config", ini}).get_string("ratings"), "r.csv");
+  write_file(ini, "\xEF\xBB\xBFseed = 3\n");  // the key itself is still checked
+  EXPECT_EQ(error_of("prepare", {"--config", ini}),
+            ini + ":1: key 'seed' is outside any section (put it under [common] or [COMMAND])");
+}
+
+// A value pasted by mistake (a whole file) is cut in the message, which still
+// says how long it was.
+TEST(ParamsErrors, LongValuesAreCutInMessages) {
+  const std::string huge(10'000'000, '7');
+  const std::string message = error_of("prepare", prepare_args({"--seed", huge + "x"}));
+  EXPECT_LT(message.size(), 400u) << message.substr(0, 400);
+  EXPECT_EQ(message, "invalid value for --seed: '" + std::string(200, '7') +
+                         "... (10000001 characters)' (must be an integer >= 0)");
+  EXPECT_EQ(echoed("short"), "short");
+  EXPECT_EQ(echoed(std::string(200, 'a')), std::string(200, 'a'));
+  // Never cut inside a UTF-8 sequence: "é" is 2 bytes, the 200th starts one.
+  const std::string accents = std::string(199, 'a') + "\xC3\xA9" + std::string(50, 'b');
+  EXPECT_EQ(echoed(accents), std::string(199, 'a') + "... (251 characters)");
+  TempDir dir;
+  std::string ini = dir.file("run.ini");
+  write_file(ini, "[prepare]\n" + std::string(5000, 'k') + " = 1\n");
+  EXPECT_LT(error_of("prepare", {"--config", ini}).size(), 400u);
+}
+
+// The OpenMP runtime crashes (exit 139) or aborts with its own message when
+// asked for tens of thousands of threads: the parameter says no first.
+TEST(ParamsErrors, ThreadsAreBounded) {
+  for (const char* n : {"50000", "100000"}) {
+    EXPECT_EQ(
+        error_of("train", {"--dataset=d.h5", "--out=m.h5", "--threads", n}),
+        std::string("invalid value for --threads: '") + n + "' (must be an integer in [0, 1024])");
+  }
+  EXPECT_EQ(error_of("train", {"--dataset=d.h5", "--out=m.h5", "--threads", "1024"}), "");
+}
+
 TEST(ParamsConfig, CommonSectionAndOtherCommands) {
   TempDir dir;
   std::string ini = dir.file("run.ini");

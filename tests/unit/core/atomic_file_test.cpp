@@ -131,7 +131,7 @@ TEST(AtomicOutputTest, ASpecialFileIsRefusedAndKept) {
   } catch (const IoError& e) {
     EXPECT_EQ(std::string(e.what()),
               "--out " + dir.file("fifo") +
-                  " is a FIFO (named pipe), not a regular file; outputs are written as regular "
+                  " is a pipe (FIFO), not a regular file; outputs are written as regular "
                   "files only");
   }
   struct stat st {};

@@ -58,7 +58,7 @@ TEST(InputFileTest, DevicesAndPipesAreNotRegularFiles) {
   ASSERT_EQ(::mkfifo(dir.file("fifo").c_str(), 0600), 0);
   EXPECT_NE(error_of([&] {
               open_regular_file(dir.file("fifo"), "", nullptr);
-            }).find("it is a pipe, not a regular file"),
+            }).find("it is a pipe (FIFO), not a regular file"),
             std::string::npos);
 }
 

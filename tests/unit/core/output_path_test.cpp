@@ -64,7 +64,7 @@ TEST(OutputPath, SpecialFilesAreRefusedEvenWithOverwrite) {
   EXPECT_TRUE(contains(refusal([&] { check_output(dir.file("d"), true, "--out"); }),
                        "--out " + dir.file("d") + " is a directory, not a regular file"));
   EXPECT_TRUE(contains(refusal([&] { check_output(dir.file("fifo"), true, "--out"); }),
-                       " is a FIFO (named pipe), not a regular file"));
+                       " is a pipe (FIFO), not a regular file"));
   EXPECT_TRUE(contains(refusal([&] { check_output("/dev/null", true, "--manifest"); }),
                        "--manifest /dev/null is a character device, not a regular file"));
   // A socket (sun_path is short: bind relative to the directory).

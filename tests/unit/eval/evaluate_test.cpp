@@ -186,7 +186,7 @@ TEST(EvaluateTest, NothingToEvaluateIsAnError) {
 // instead of a threshold nothing uses.
 TEST(EvaluateTest, ImplicitReportSaysEveryHeldOutRowIsRelevant) {
   model::Model m = planted_model(false);
-  m.feedback = "implicit";
+  m.feedback = als::Feedback::kImplicit;
   EvaluateSettings s;
   s.relevance = 100;
   const nlohmann::json r = evaluate(m, planted_dataset(false), s);

@@ -36,7 +36,7 @@ using model::Model;
 // array a model file holds. Strings are distinctive so tests can find them.
 Model full_model() {
   Model m;
-  m.feedback = "explicit";
+  m.feedback = als::Feedback::kExplicit;
   m.factors = 2;
   m.global_mean = 7.0f;
   m.user_ids = {1, 2};

@@ -29,7 +29,7 @@ using testing::write_file;
 // By default 3000 users x 32 factors: about 400 KB, several times the limits below.
 model::Model big_model(float fill, int users = 3000) {
   model::Model m;
-  m.feedback = "explicit";
+  m.feedback = als::Feedback::kExplicit;
   m.factors = 32;
   m.global_mean = 7.0f;
   for (int u = 0; u < users; ++u) m.user_ids.push_back(u + 1);

@@ -23,7 +23,7 @@ using model::Model;
 // 2 users, 3 anime, k = 2, 4 features; anime 1 has an empty content row.
 Model hybrid_model() {
   Model m;
-  m.feedback = "explicit";
+  m.feedback = als::Feedback::kExplicit;
   m.factors = 2;
   m.global_mean = 7.0f;
   m.user_ids = {1, 2};

@@ -67,7 +67,7 @@ std::vector<float> random_bias(size_t n, std::mt19937& rng) {
 Model sample_model() {
   std::mt19937 rng(42);
   Model m;
-  m.feedback = "explicit";
+  m.feedback = als::Feedback::kExplicit;
   m.factors = 3;
   m.global_mean = 7.25f;
   m.score_min = 1;
@@ -93,6 +93,14 @@ Model sample_model() {
   m.program_version = "0.1.0";
   m.build_commit = "abc123def456";
   m.created = "2024-05-01T12:00:00Z";
+  model::Hyperparameters h;  // none of them train's defaults, so a fallback would show
+  h.lambda = 0.07;
+  h.lambda_exponent = 0.5;
+  h.lambda_bias = 3.25;
+  h.alpha = 12.5;
+  h.weights.scored = 0.75;
+  h.weights.by_status = {0, 0.9, 0.8, 0.7, 0.6, 0, 0.4, 0.3};
+  m.hyperparameters = h;
   return m;
 }
 
@@ -132,6 +140,15 @@ void expect_same_bits(const std::vector<float>& a, const std::vector<float>& b) 
 
 void expect_same_model(const Model& a, const Model& b) {
   EXPECT_EQ(a.feedback, b.feedback);
+  ASSERT_EQ(a.hyperparameters.has_value(), b.hyperparameters.has_value());
+  if (a.hyperparameters) {
+    EXPECT_EQ(a.hyperparameters->lambda, b.hyperparameters->lambda);
+    EXPECT_EQ(a.hyperparameters->lambda_exponent, b.hyperparameters->lambda_exponent);
+    EXPECT_EQ(a.hyperparameters->lambda_bias, b.hyperparameters->lambda_bias);
+    EXPECT_EQ(a.hyperparameters->alpha, b.hyperparameters->alpha);
+    EXPECT_EQ(a.hyperparameters->weights.scored, b.hyperparameters->weights.scored);
+    EXPECT_EQ(a.hyperparameters->weights.by_status, b.hyperparameters->weights.by_status);
+  }
   EXPECT_EQ(a.factors, b.factors);
   EXPECT_EQ(a.global_mean, b.global_mean);
   EXPECT_EQ(a.score_min, b.score_min);
@@ -223,7 +240,7 @@ TEST(ModelFileTest, WriteRefusesARankingPartThatDoesNotFit) {
                       ": field /ranking/anime_factors: has 3 rows, expected 4 (the number of "
                       "anime in /anime/ids)");
   Model implicit = sample_model_with_ranking();
-  implicit.feedback = "implicit";
+  implicit.feedback = als::Feedback::kImplicit;
   expect_io_error([&] { write_model(implicit, dir.file("b.h5"), false); },
                   "model to write to " + dir.file("b.h5") +
                       ": field /ranking: is only allowed in explicit-feedback models");
@@ -239,7 +256,7 @@ TEST(ModelFileTest, RoundTripImplicitModelWithoutUsers) {
   TempDir dir;
   std::string path = dir.file("model.h5");
   Model m;
-  m.feedback = "implicit";
+  m.feedback = als::Feedback::kImplicit;
   m.factors = 2;
   m.user_factors.resize(0, 2);
   m.anime_ids = {3};
@@ -342,9 +359,10 @@ TEST(ModelFileTest, WriteRefusesNonFiniteValues) {
 TEST(ModelFileTest, WriteRefusesBadAttributesAndIds) {
   expect_write_refused([](Model& m) { m.factors = 0; },
                        ": field /@factors: attribute is 0, expected an integer in [1, 4096]");
-  expect_write_refused(
-      [](Model& m) { m.feedback = "both"; },
-      ": field /@feedback: attribute is \"both\", expected \"explicit\" or \"implicit\"");
+  expect_write_refused([](Model& m) { m.hyperparameters->lambda = -1; },
+                       ": field /@lambda: attribute is -1, expected a finite number >= 0");
+  expect_write_refused([](Model& m) { m.hyperparameters->weights.by_status[4] = std::nan(""); },
+                       ": field /@weight_dropped: attribute is nan, expected a finite number >= 0");
   expect_write_refused(
       [](Model& m) {
         m.user_ids = {10, 35, 20};
@@ -480,6 +498,55 @@ TEST(ModelFileTest, RankingFactorsNotMatchingUsersAreRejected) {
                   path +
                       ": field /ranking/user_factors: has 1 columns, expected 2 (the factors "
                       "attribute)");
+}
+
+TEST(ModelFileTest, UnknownFeedbackIsRejected) {
+  expect_damage_rejected(
+      "f.attrs['feedback'] = 'both'",
+      ": field /@feedback: attribute is \"both\", expected \"explicit\" or \"implicit\"");
+}
+
+// A model written before the hyperparameters were stored typed: they come
+// from the /config train wrote, not from train's current defaults.
+TEST(ModelFileTest, OlderModelTakesHyperparametersFromItsConfig) {
+  if (!have_h5py()) GTEST_SKIP() << "python3-h5py not installed";
+  TempDir dir;
+  const std::string path = dir.file("model.h5");
+  Model m = sample_model();
+  m.config = {{"lambda", "0.125"},         {"lambda-exponent", "0.75"},
+              {"lambda-bias", "4"},        {"alpha", "7"},
+              {"weight-scored", "2"},      {"weight-watching", "0.1"},
+              {"weight-completed", "0.2"}, {"weight-on-hold", "0.3"},
+              {"weight-dropped", "0.4"},   {"weight-plan-to-watch", "0.5"},
+              {"weight-watched", "0.6"}};
+  write_model(m, path, false);
+  ASSERT_EQ(run_python(dir,
+                       "f = h5py.File(sys.argv[1], 'r+')\n"
+                       "for a in ['lambda', 'lambda_exponent', 'lambda_bias', 'alpha',\n"
+                       "          'weight_scored', 'weight_watching', 'weight_completed',\n"
+                       "          'weight_on_hold', 'weight_dropped', 'weight_plan_to_watch',\n"
+                       "          'weight_watched']:\n"
+                       "    del f.attrs[a]",
+                       path),
+            0);
+  const Model r = read_model(path);
+  ASSERT_TRUE(r.hyperparameters.has_value());
+  EXPECT_EQ(r.hyperparameters->lambda, 0.125);
+  EXPECT_EQ(r.hyperparameters->lambda_exponent, 0.75);
+  EXPECT_EQ(r.hyperparameters->lambda_bias, 4);
+  EXPECT_EQ(r.hyperparameters->alpha, 7);
+  EXPECT_EQ(r.hyperparameters->weights.scored, 2);
+  const std::array<double, 8> expected = {0, 0.1, 0.2, 0.3, 0.4, 0, 0.5, 0.6};
+  EXPECT_EQ(r.hyperparameters->weights.by_status, expected);
+}
+
+TEST(ModelFileTest, OlderModelWithoutConfigValuesHasNoHyperparameters) {
+  TempDir dir;
+  const std::string path = dir.file("model.h5");
+  Model m = sample_model();
+  m.hyperparameters.reset();  // written as an older version wrote it, config lacking alpha...
+  write_model(m, path, false);
+  EXPECT_FALSE(read_model(path).hyperparameters.has_value());
 }
 
 TEST(ModelFileTest, OtherVersionIsRejected) {

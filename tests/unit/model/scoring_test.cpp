@@ -11,7 +11,7 @@ namespace {
 // 2 users, 3 anime, k = 2, with hand-checkable numbers.
 Model small_model() {
   Model m;
-  m.feedback = "explicit";
+  m.feedback = als::Feedback::kExplicit;
   m.factors = 2;
   m.global_mean = 7;
   m.user_ids = {1, 2};
@@ -39,7 +39,7 @@ TEST(ScoringTest, PredictedScoresAreMeanPlusBiasesPlusDotProduct) {
 
 TEST(ScoringTest, ImplicitScoresAreTheDotProductOnly) {
   Model m = small_model();
-  m.feedback = "implicit";
+  m.feedback = als::Feedback::kImplicit;
   ScoreMatrix p = predicted_scores(m, model_users(m, 1, 1));
   ASSERT_EQ(p.rows(), 1);
   EXPECT_FLOAT_EQ(p(0, 0), 2);

@@ -50,6 +50,11 @@ model::Model planted_model(bool with_content) {
   m.anime_factors << 1, 0, 0.9f, 0.1f, 0, 1, 0.5f, 0.5f, -1, 0;
   m.user_bias.assign(3, 0);
   m.anime_bias.assign(5, 0);
+  // What train stores with its default parameters.
+  const als::AlsOptions train_defaults;
+  m.hyperparameters = model::Hyperparameters{train_defaults.lambda, train_defaults.lambda_exponent,
+                                             train_defaults.lambda_bias, train_defaults.alpha,
+                                             model::ImplicitWeights{}};
   if (with_content) {
     model::ContentPart c;
     c.lambda_content = 1;
@@ -560,7 +565,8 @@ TEST(FoldInPlantedTest, NewUserWhoLovesActionGetsTrigunExplainedByCowboyBebop) {
 
 TEST(FoldInPlantedTest, KnownUsersHistoryIsTheirTrainingRowsWeightedLikeTheTrainer) {
   model::Model m = planted_model(false);
-  m.config["weight-plan-to-watch"] = "0.25";  // the others take train's defaults
+  m.hyperparameters->weights.by_status[static_cast<size_t>(data::Status::kPlanToWatch)] =
+      0.25;  // the others are train's defaults
   const data::Dataset d = planted_dataset();
   UserRows rows = rows_of(d, 0);
   rows.status = {d.by_user.status[0], d.by_user.status[1], d.by_user.status[2]};
@@ -572,9 +578,11 @@ TEST(FoldInPlantedTest, KnownUsersHistoryIsTheirTrainingRowsWeightedLikeTheTrain
   // User 20's only row is in the test split: nothing to fold in.
   EXPECT_EQ(history_of_rows(m, rows_of(d, 1)).size(), 0u);
 
-  m.config["lambda"] = "a lot";
+  // Without stored hyperparameters a fold-in refuses: it never guesses them.
+  m.hyperparameters.reset();
   EXPECT_EQ(error_of([&] { fold_in(m, h); }),
-            "the model's config has lambda = 'a lot', not a number");
+            "the model stores no training hyperparameters (lambda, alpha, implicit weights) and "
+            "its /config does not hold them: train it again to fold in new users");
 }
 
 TEST(FoldInPlantedTest, AnEmptyHistoryGivesZeroVectors) {

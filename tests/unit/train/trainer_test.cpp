@@ -114,7 +114,7 @@ TEST(TrainerTest, ImplicitModelReportsNdcg) {
   dist::SerialComm comm;
   ASSERT_EQ(run_training(o, comm), kExitOk);
   model::Model m = io::read_model(o.out_path);
-  EXPECT_EQ(m.feedback, "implicit");
+  EXPECT_EQ(m.feedback, als::Feedback::kImplicit);
   ASSERT_EQ(m.history.size(), 4u);
   EXPECT_NE(m.history.back().find("\"validation_ndcg10\": 0."), std::string::npos)
       << m.history.back();

@@ -1,0 +1,141 @@
+#include "animerec/train/options.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "animerec/core/error.h"
+#include "animerec/core/resources.h"
+#include "animerec/data/dataset.h"
+
+namespace animerec::train {
+
+namespace {
+
+using config::Params;
+
+// True when `p`'s command has the parameter (cv has train's, minus the files).
+bool accepts(const Params& p, const std::string& name) {
+  for (const config::ParamSpec* spec : config::command_params(p.command())) {
+    if (spec->name == name) return true;
+  }
+  return false;
+}
+
+// --memory-limit: bytes, or 0 for "auto" (detect the limit).
+uint64_t memory_limit(const Params& p) {
+  const std::string& text = p.get_string("memory-limit");
+  return text == "auto" ? 0 : parse_size(text, "--memory-limit");
+}
+
+}  // namespace
+
+const std::vector<std::string>& model_shaping_params() {
+  static const std::vector<std::string> names =
+      config::params_with_scope("train", config::ParamScope::kShapesModel);
+  return names;
+}
+
+model::Hyperparameters model_hyperparameters(const TrainOptions& o) {
+  model::Hyperparameters h;
+  h.lambda = o.als.lambda;
+  h.lambda_exponent = o.als.lambda_exponent;
+  h.lambda_bias = o.als.lambda_bias;
+  h.alpha = o.als.alpha;
+  h.weights = o.weights;
+  return h;
+}
+
+ImplicitWeights implicit_weights(const Params& p) {
+  ImplicitWeights w;
+  w.scored = p.get_double("weight-scored");
+  for (const auto& [status, name] : model::kStatusWeightParams) {
+    w.by_status.at(static_cast<size_t>(status)) = p.get_double(name);
+  }
+  return w;
+}
+
+content::ContentOptions content_options(const Params& p) {
+  content::ContentOptions c;
+  auto weight = [&](const char* group) {
+    return static_cast<float>(p.get_double(fmt::format("content-{}-weight", group)));
+  };
+  c.genres_weight = weight("genres");
+  c.type_weight = weight("type");
+  c.source_weight = weight("source");
+  c.studios_weight = weight("studios");
+  c.episodes_weight = weight("episodes");
+  c.year_weight = weight("year");
+  c.season_weight = weight("season");
+  c.age_rating_weight = weight("age-rating");
+  c.duration_weight = weight("duration");
+  c.popularity_weight = weight("popularity");
+  c.community_score_weight = weight("community-score");
+  c.synopsis_weight = weight("synopsis");
+  c.top_studios = static_cast<int32_t>(p.get_int("content-top-studios"));
+  c.synopsis_vocabulary = static_cast<int32_t>(p.get_int("content-synopsis-vocabulary"));
+  c.min_document_frequency = static_cast<int32_t>(p.get_int("content-min-df"));
+  c.use_popularity = p.get_bool("content-use-popularity");
+  c.use_community_score = p.get_bool("content-use-community-score");
+  content::check_options(c);
+  return c;
+}
+
+TrainOptions train_options(const Params& p, const std::string& command_line) {
+  TrainOptions o;
+  o.dataset_path = p.get_string("dataset");
+  if (accepts(p, "out")) {
+    o.out_path = p.get_string("out");
+    o.overwrite = p.get_bool("overwrite");
+  }
+  o.als.factors = static_cast<int>(p.get_int("factors"));
+  o.als.feedback = als::feedback_from_name(p.get_string("feedback"));
+  o.als.solver = p.get_string("solver") == "cg" ? als::SolverKind::kConjugateGradient
+                                                : als::SolverKind::kCholesky;
+  o.als.cg_steps = static_cast<int>(p.get_int("cg-steps"));
+  o.als.lambda = p.get_double("lambda");
+  o.als.lambda_bias = p.get_double("lambda-bias");
+  o.als.lambda_exponent = p.get_double("lambda-exponent");
+  o.als.alpha = p.get_double("alpha");
+  o.weights = implicit_weights(p);
+  o.lambda_content = p.get_double("lambda-content");
+  o.content_ridge = p.get_double("content-ridge");
+  o.content = content_options(p);
+  o.iterations = static_cast<int>(p.get_int("iterations"));
+  o.exchange = p.get_string("exchange");
+  o.ranking_factors = static_cast<int>(p.get_int("ranking-factors"));
+  o.ranking_alpha = p.get_double("ranking-alpha");
+  o.ranking_lambda = p.get_double("ranking-lambda");
+  o.ranking_iterations = static_cast<int>(p.get_int("ranking-iterations"));
+  o.ranking_blend = p.get_double("ranking-blend");
+  o.early_stop_patience = static_cast<int>(p.get_int("early-stop-patience"));
+  o.tolerance = p.get_double("tolerance");
+  o.validation_users = static_cast<int>(p.get_int("validation-users"));
+  o.init_scale = p.get_double("init-scale");
+  o.seed = static_cast<uint64_t>(p.get_int("seed"));
+  o.threads = static_cast<int>(p.get_int("threads"));
+  if (accepts(p, "checkpoint-every")) {
+    o.checkpoint_every = static_cast<int>(p.get_int("checkpoint-every"));
+    o.checkpoint_dir = p.get_string("checkpoint-dir");
+    o.resume_path = p.get_string("resume");
+    o.metrics_out = p.get_string("metrics-out");
+  }
+  o.memory_limit = memory_limit(p);
+  o.quiet = p.get_bool("quiet");
+  o.command_line = command_line;
+  o.config = p.values();
+  if (o.checkpoint_every > 0 && o.checkpoint_dir.empty()) {
+    throw ConfigError(
+        fmt::format("--checkpoint-every {} needs --checkpoint-dir", o.checkpoint_every));
+  }
+  if (!o.checkpoint_dir.empty() && !std::filesystem::is_directory(o.checkpoint_dir)) {
+    throw ConfigError(fmt::format("--checkpoint-dir {}: not a directory", o.checkpoint_dir));
+  }
+  // Test hook (undocumented on purpose): behave as if SIGUSR1 arrived after N iterations.
+  if (const char* n = std::getenv("ANIMEREC_TEST_STOP_AFTER"))
+    o.stop_after_iterations = std::atoi(n);
+  return o;
+}
+
+}  // namespace animerec::train
