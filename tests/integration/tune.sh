@@ -72,6 +72,12 @@ done
 grep -q '"sha256": "'"$(sha256sum "$data" | cut -d' ' -f1)"'"' "$work/planted/manifest.json" ||
   fail "manifest lacks the dataset sha256"
 grep -q '"seed": 5' "$work/planted/manifest.json" || fail "manifest lacks the study seed"
+is_png() { [[ -s $1 && $(head -c 8 "$1" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]; }
+"$src/scripts/plot" tune "$work/planted" -o "$work/planted.png" >/dev/null && is_png "$work/planted.png" ||
+  fail "scripts/plot tune"
+mkdir -p "$work/nothing"
+"$src/scripts/plot" tune "$work/nothing" -o "$work/nothing.png" 2>/dev/null
+[[ $? -eq 2 && ! -e $work/nothing.png ]] || fail "scripts/plot tune of a directory without trials.csv is not refused"
 
 echo "[$SECONDS s] determinism, best.ini as is, pruning"
 cat >"$work/space2.ini" <<'EOF'
