@@ -159,6 +159,12 @@ expect_refused no-validation "has no validation split.*--validation-fraction" \
   --dataset "$work/noval.h5" --trials 2
 expect_refused implicit-rmse "implicit model predicts no scores" --dataset "$data" --trials 2 \
   --base-config "$work/implicit.ini" --metric rmse
+# Every shipped search space parses against this trainer's parameters (the check that
+# follows, the validation split, is the first one after the space).
+for space in "$src"/configs/tune-*.ini; do
+  expect_refused "shipped-$(basename "$space" .ini)" "has no validation split" \
+    --dataset "$work/noval.h5" --trials 2 --space "$space"
+done
 # An existing directory of other files is not taken over.
 mkdir -p "$work/taken" && echo keep >"$work/taken/notes.txt"
 "$tune" --dataset "$data" --out "$work/taken" --trials 2 >"$work/bad.log" 2>&1
