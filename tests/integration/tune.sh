@@ -8,6 +8,8 @@
 #   trial runs again and the study ends with the same completed trials as an
 #   uninterrupted one;
 # - two local workers share the journal and run exactly the trial budget;
+# - trials on 2 MPI ranks (mpiexec): the pruned one is stopped by SIGTERM through
+#   mpiexec and no rank is left running;
 # - bad input (missing dataset, unknown parameter or empty range in the space file,
 #   dataset without validation split, implicit + rmse): a message naming it, exit 2,
 #   no study directory left behind.
@@ -133,6 +135,30 @@ echo "[$SECONDS s] two workers, one journal"
   --base-config base.ini --workers 2 --no-test >two.log 2>&1) || fail "two workers: $(tail -5 "$work/two.log")"
 [[ $(tail -n +2 "$work/two/trials.csv" | wc -l) -eq 6 ]] || fail "two workers did not run exactly 6 trials"
 grep -q 'worker 2: trial' "$work/two.log" || fail "the second worker ran no trial"
+
+echo "[$SECONDS s] pruning a trial of 2 MPI ranks"
+# 400 iterations: the median pruner decides at iteration 200 or later, while the ranks
+# are still training; mpiexec passes the SIGTERM on and train stops after its iteration.
+if command -v mpiexec >/dev/null; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+  printf '[train]\nfactors = 8\niterations = 400\n' >"$work/base400.ini"
+  (cd "$work" && "$tune" --dataset "$data" --out ranks --trials 4 --space space2.ini \
+    --base-config base400.ini --seed 12 --ranks 2 --startup-trials 3 --no-test >ranks.log 2>&1) ||
+    fail "2-rank study: $(tail -5 "$work/ranks.log")"
+  head -1 "$work/ranks/trials/0000/train.log" | grep -q '^\$ mpiexec -n 2 ' || fail "trials did not run on 2 ranks"
+  [[ $(cut -d, -f2 "$work/ranks/trials.csv" | tr '\n' ' ') == "state complete complete complete pruned " ]] ||
+    fail "2-rank study: not 3 complete trials and 1 pruned: $(cut -d, -f1-3 "$work/ranks/trials.csv" | xargs)"
+  # The decision is deterministic, the moment it reaches the ranks is not: on an idle
+  # machine the 400 iterations may all be done before the signal comes.
+  if grep -q "stop requested" "$work/ranks/trials/0003/train.log"; then
+    echo "the pruned trial's ranks stopped after iteration $(wc -l <"$work/ranks/trials/0003/metrics.jsonl")"
+  elif ! grep -q "^iter 400/400" "$work/ranks/trials/0003/train.log"; then
+    fail "the pruned trial's ranks neither stopped nor finished: $(tail -2 "$work/ranks/trials/0003/train.log")"
+  else
+    echo "note: the pruned trial had finished its 400 iterations before the signal reached it"
+  fi
+  pgrep -f "$work/ranks/trials" >/dev/null && fail "a pruned trial's rank is still running"
+fi
 
 echo "[$SECONDS s] bad input: exit 2, a message, nothing written"
 expect_refused() { # NAME PATTERN ARGS...
