@@ -12,7 +12,7 @@ packages=(
   libboost-program-options-dev
   libgtest-dev googletest
   libfmt-dev libspdlog-dev nlohmann-json3-dev libssl-dev
-  python3 python3-h5py python3-numpy python3-pandas python3-matplotlib
+  python3 python3-h5py python3-numpy python3-pandas python3-matplotlib python3-optuna
   clang-format
   # A one-node SLURM cluster for the slurm/ batch scripts and their integration test
   # (scripts/slurm-cluster.sh); slurm-wlm-basic-plugins, pulled in by slurmd, has the
