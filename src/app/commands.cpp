@@ -397,6 +397,9 @@ int cmd_evaluate(const Params& p, const std::string& command_line) {
   o.k = p.get_string("k");
   o.relevance = p.get_double("relevance");
   o.format = p.get_string("format");
+  o.item_knn = p.get_string("item-knn");
+  o.ease_lambda = p.get_string("ease-lambda");
+  o.memory_limit = memory_limit(p);
   g_comm = dist::make_world_comm(g_argc, g_argv);
   nlohmann::json report;
   std::fputs(eval::run_evaluate(o, *g_comm, &report).c_str(), stdout);
