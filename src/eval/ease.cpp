@@ -43,6 +43,21 @@ void lower_inverse(const Eigen::MatrixXd& l, Eigen::MatrixXd& inv) {
   }
 }
 
+// a = m^T m (lower triangle) for a lower-triangular m: row panel [c, c + w)
+// of m is zero right of column c + w, so each panel updates only the
+// leading (c + w) square (n^3 / 3 instead of n^3).
+void lower_gram(const Eigen::MatrixXd& m, Eigen::MatrixXd& a) {
+  const Eigen::Index n = m.rows();
+  constexpr Eigen::Index kBlock = 256;
+  a.setZero(n, n);
+  for (Eigen::Index c = 0; c < n; c += kBlock) {
+    const Eigen::Index w = std::min(kBlock, n - c);
+    a.topLeftCorner(c + w, c + w)
+        .selfadjointView<Eigen::Lower>()
+        .rankUpdate(m.block(c, 0, w, c + w).transpose());
+  }
+}
+
 std::vector<int32_t> relevant_users(const data::Dataset& d, data::Split split, double relevance,
                                     bool explicit_feedback) {
   const auto& r = d.by_user;
@@ -111,8 +126,7 @@ EaseModel fit_ease(const TrainingGram& g, double lambda) {
     throw std::runtime_error(fmt::format("EASE: Cholesky of G + {} I failed", lambda));
   Eigen::MatrixXd inv;
   lower_inverse(a, inv);
-  a.setZero();
-  a.selfadjointView<Eigen::Lower>().rankUpdate(inv.transpose());
+  lower_gram(inv, a);
   inv.resize(0, 0);
   a.triangularView<Eigen::StrictlyUpper>() = a.transpose();
   // B(i, j) = -P(i, j) / P(j, j) off the diagonal, 0 on it; weights(j, i) =
