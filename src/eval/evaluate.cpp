@@ -20,6 +20,7 @@
 #include "animerec/dist/comm.h"
 #include "animerec/eval/gram_baselines.h"
 #include "animerec/eval/metrics.h"
+#include "animerec/eval/similar_eval.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
 #include "animerec/model/scoring.h"
@@ -496,6 +497,8 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
                                             total_interactions, &pop_ranks);
   }
   report["ranking"] = ranking;
+  report["similar"] = similar_section(d, similar_methods(m, gram.knn()), s.ks, s.split, s.relevance,
+                                      explicit_model, comm);
   if (n_cold > 0) {
     json cs = {{"anime", n_cold}, {"users", cold_users}, {"methods", json::object()}};
     for (const std::string& name : methods) {
@@ -627,7 +630,7 @@ std::string format_table(const json& rep) {
       out += render_table(rows);
     }
   }
-  return out;
+  return out + similar_table(rep);
 }
 
 namespace {

@@ -37,6 +37,7 @@ class GramBaselines {
   GramBaselines& operator=(const GramBaselines&) = delete;
   // "item_knn", "ease", as enabled.
   const std::vector<std::string>& methods() const { return methods_; }
+  const ItemKnn* knn() const { return knn_ ? &*knn_ : nullptr; }
   // Scores of every anime for a user with these training anime (ascending).
   std::vector<double> scores(const std::string& method,
                              const std::vector<int32_t>& train_anime) const;
