@@ -541,8 +541,8 @@ std::string num(const json& v, int digits = 4) {
   return fmt::format("{:.{}f}", x, digits);
 }
 
-// How EASE's lambda was chosen, e.g. "EASE lambda 100, chosen on the
-// validation split's NDCG@10 (10: 0.3012, 30: ...)".
+// How EASE's lambda was chosen, e.g. "EASE lambda 100 over 7226 anime with
+// training rows, chosen on the validation split's NDCG@10 (10: 0.3012, ...)".
 std::string ease_line(const json& rep) {
   if (!rep.contains("ease")) return "";
   const json& e = rep["ease"];
