@@ -25,7 +25,7 @@ SimilarList from_serve(const model::Model& m, serve::SimilarMode mode) {
 }
 
 const char* similar_title(const std::string& key) {
-  if (key == "cf") return "cf (explicit factors)";
+  if (key == "cf") return "cf (model factors)";
   if (key == "ranking_factors") return "ranking part's factors";
   if (key == "content") return "content";
   if (key == "hybrid") return "hybrid 0.5";
