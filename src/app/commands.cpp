@@ -364,6 +364,9 @@ int cmd_evaluate(const Params& p, const std::string& command_line) {
   o.k = p.get_string("k");
   if (p.has("relevance")) o.relevance = p.get_double("relevance");  // else the scale decides
   o.format = p.get_string("format");
+  o.item_knn = p.get_string("item-knn");
+  o.ease_lambda = p.get_string("ease-lambda");
+  o.memory_limit = memory_limit(p);
   g_comm = dist::make_world_comm(g_argc, g_argv);
   if (g_comm->rank() == 0) check_evaluate_outputs(p);
   nlohmann::json report;

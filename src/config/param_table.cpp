@@ -523,6 +523,16 @@ std::vector<ParamSpec> build_param_table() {
           .one_of({"table", "json"})
           .on({"evaluate"})
           .doc("output on stdout: aligned tables (methods x metrics) or one JSON object"),
+      choice("item-knn", "on")
+          .one_of({"on", "off"})
+          .on({"evaluate"})
+          .doc("the item-kNN baseline (cosine over the training co-occurrence matrix, 4 x "
+               "anime^2 bytes)"),
+      choice("ease-lambda", "auto")
+          .on({"evaluate"})
+          .doc("the EASE baseline's ridge lambda: a number > 0, auto = the best validation "
+               "NDCG@10 of 10, 30, 100, 300, 1000, 3000 (100 without a validation split), or off "
+               "to skip its dense solve (8 x anime^2 bytes, twice)"),
       path("manifest")
           .on({"evaluate"})
           .doc("run manifest to write (JSON; default: the model's path with .h5 replaced by "
@@ -569,7 +579,7 @@ std::vector<ParamSpec> build_param_table() {
 
       // ---- shared
       choice("memory-limit", "auto")
-          .on({"prepare", "train", "cv"})
+          .on({"prepare", "train", "cv", "evaluate"})
           .run_local()
           .doc("memory one process (one rank) may use, e.g. 512M or 2G; auto = the smallest of "
                "MemAvailable and the cgroup limit (shared by the ranks on a node), ulimit -v/-d "

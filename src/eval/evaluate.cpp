@@ -18,7 +18,9 @@
 #include "animerec/content/content.h"
 #include "animerec/core/error.h"
 #include "animerec/dist/comm.h"
+#include "animerec/eval/gram_baselines.h"
 #include "animerec/eval/metrics.h"
+#include "animerec/eval/similar_eval.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
 #include "animerec/model/scoring.h"
@@ -41,6 +43,8 @@ const char* method_title(const std::string& key) {
       {"biases", "user+anime biases"},
       {"most_popular", "most popular"},
       {"best_rated", "best rated"},
+      {"item_knn", "item-kNN"},
+      {"ease", "EASE"},
       {"content", "content only"},
       {"model", "model"},
       {"model_rating_order", "model, rating order"}};
@@ -257,6 +261,17 @@ void check_something_is_relevant(int64_t held_rows, size_t relevant_users, doubl
   }
 }
 
+GramBaselineSettings gram_settings(const EvaluateSettings& s, bool explicit_model,
+                                   double relevance) {
+  GramBaselineSettings g;
+  g.item_knn = s.item_knn;
+  g.ease_lambda = s.ease_lambda;
+  g.memory_limit = s.memory_limit;
+  g.relevance = relevance;
+  g.explicit_feedback = explicit_model;
+  return g;
+}
+
 }  // namespace
 
 double default_relevance(double score_min, double score_max) {
@@ -341,6 +356,8 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
       members[a] = static_cast<double>(std::max<int64_t>(d.anime.members[a], 0));
   }
   std::vector<std::string> methods = {"global_mean", "biases", "most_popular", "best_rated"};
+  const GramBaselines gram(d, gram_settings(s, explicit_model, relevance), comm);
+  methods.insert(methods.end(), gram.methods().begin(), gram.methods().end());
   if (m.content) methods.push_back("content");
   methods.push_back("model");
   // With a ranking part, also the order of the predicted scores alone: what
@@ -364,6 +381,7 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
       {"methods", methods},
       {"users", n_users},
       {"anime", n_anime}};
+  report.update(gram.report());
 
   // Rating accuracy: one pass over the held-out rows, cheap beside the
   // ranking, so rank 0 alone does it (in row order, as a serial run).
@@ -483,6 +501,8 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
         std::vector<double> scores;
         if (name == "content") {
           scores = content_scorer->scores(train_anime, train_score);
+        } else if (name == "item_knn" || name == "ease") {
+          scores = gram.scores(name, training_anime(d, static_cast<int64_t>(u)));
         } else if (name == "model" || name == "model_rating_order") {
           const model::ScoreMatrix& block = name == "model" ? block_ranking : block_predicted;
           const auto row = block.row(static_cast<Eigen::Index>(j - first));
@@ -524,6 +544,8 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
                                             total_interactions, &pop_ranks);
   }
   report["ranking"] = ranking;
+  report["similar"] = similar_section(d, similar_methods(m, gram.knn()), s.ks, s.split, relevance,
+                                      explicit_model, comm);
   if (n_cold > 0) {
     json cs = {{"anime", n_cold}, {"users", cold_users}, {"methods", json::object()}};
     for (const std::string& name : methods) {
@@ -566,6 +588,26 @@ std::string num(const json& v, int digits = 4) {
   return fmt::format("{:.{}f}", x, digits);
 }
 
+// How EASE's lambda was chosen, e.g. "EASE lambda 100 over 7226 anime with
+// training rows, chosen on the validation split's NDCG@10 (10: 0.3012, ...)".
+std::string ease_line(const json& rep) {
+  if (!rep.contains("ease")) return "";
+  const json& e = rep["ease"];
+  const std::string on = e["chosen_on"].get<std::string>();
+  std::string how = on == "validation" ? "chosen on the validation split's NDCG@10"
+                    : on == "option"   ? "given by --ease-lambda"
+                                       : "the default (the dataset has no validation split)";
+  if (e.contains("grid")) {
+    for (size_t i = 0; i < e["grid"].size(); ++i) {
+      how += fmt::format("{}{:g}: {:.4f}", i == 0 ? " (" : ", ", e["grid"][i].get<double>(),
+                         e["validation_ndcg10"][i].get<double>());
+    }
+    how += ")";
+  }
+  return fmt::format("EASE lambda {:g} over {} anime with training rows, {}\n",
+                     e["lambda"].get<double>(), e["n_anime"].get<int64_t>(), how);
+}
+
 }  // namespace
 
 std::string format_table(const json& rep) {
@@ -574,6 +616,7 @@ std::string format_table(const json& rep) {
                   rep["split"].get<std::string>(), rep["feedback"].get<std::string>(),
                   rep["users"].get<int64_t>(), rep["anime"].get<int64_t>(),
                   rep["relevance_rule"].get<std::string>());
+  out += ease_line(rep);
   const auto methods = rep["methods"].get<std::vector<std::string>>();
   if (rep.contains("rating")) {
     const json& rt = rep["rating"];
@@ -635,8 +678,20 @@ std::string format_table(const json& rep) {
       out += render_table(rows);
     }
   }
-  return out;
+  return out + similar_table(rep);
 }
+
+namespace {
+
+void set_gram_options(const EvaluateOptions& o, EvaluateSettings& s) {
+  if (o.item_knn != "on" && o.item_knn != "off")
+    throw ConfigError(fmt::format("--item-knn {}: must be on or off", o.item_knn));
+  s.item_knn = o.item_knn == "on";
+  s.ease_lambda = parse_ease_lambda(o.ease_lambda);
+  s.memory_limit = o.memory_limit;
+}
+
+}  // namespace
 
 std::string run_evaluate(const EvaluateOptions& o, json* report_out) {
   dist::SerialComm serial;
@@ -648,6 +703,7 @@ std::string run_evaluate(const EvaluateOptions& o, dist::Comm& comm, json* repor
   s.split = split_from_name(o.split);
   s.ks = parse_ks(o.k);
   s.relevance = o.relevance;
+  set_gram_options(o, s);
   if (o.format != "table" && o.format != "json")
     throw ConfigError(fmt::format("--format {}: must be table or json", o.format));
   const model::Model m = io::read_model(o.model_path);

@@ -24,6 +24,10 @@ struct EvaluateSettings {
   // dataset's scale decides (default_relevance). Implicit models: every
   // held-out row is relevant, whatever this says.
   std::optional<double> relevance;
+  // Baselines on the training co-occurrence matrix (eval/gram_baselines.h).
+  bool item_knn = true;
+  double ease_lambda = 0;     // > 0: this lambda; 0: chosen on validation; < 0: no EASE
+  uint64_t memory_limit = 0;  // bytes per rank for their matrices; 0 = detect
 };
 
 // The relevance threshold when none is given: the top 30% of the score scale,
@@ -38,12 +42,12 @@ data::Split split_from_name(const std::string& name);
 // for an empty list, a non-integer or a value < 1.
 std::vector<int> parse_ks(const std::string& text);
 
-// Method keys in report order. "content" only appears for models with content,
-// "model_rating_order" (the model ordered by predicted score alone) only for
-// models with a ranking part, where "model" follows the ranking score.
-inline constexpr const char* kMethodKeys[] = {"global_mean",       "biases",  "most_popular",
-                                              "best_rated",        "content", "model",
-                                              "model_rating_order"};
+// Method keys in report order. "item_knn" and "ease" can be switched off. "content" only appears
+// for models with content, "model_rating_order" (the model ordered by predicted score alone) only
+// for models with a ranking part, where "model" follows the ranking score.
+inline constexpr const char* kMethodKeys[] = {"global_mean", "biases",   "most_popular",
+                                              "best_rated",  "item_knn", "ease",
+                                              "content",     "model",    "model_rating_order"};
 
 // Every metric as one JSON object (layout in docs/evaluate.md):
 //   split, feedback, relevance (null for implicit models), relevance_rule (what
@@ -79,6 +83,9 @@ struct EvaluateOptions {
   std::string k = config::default_text("evaluate", "k");
   std::optional<double> relevance;  // unset: default_relevance of the dataset's scale
   std::string format = config::default_text("evaluate", "format");  // table | json
+  std::string item_knn = "on";                                      // on | off
+  std::string ease_lambda = "auto";                                 // auto | off | a number > 0
+  uint64_t memory_limit = 0;                                        // 0 = detect
 };
 // Reads and checks the files (IoError, exit 2: not a model, a dataset whose
 // ids are not the model's), evaluates, returns the text for stdout (empty on
