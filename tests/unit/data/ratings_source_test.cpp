@@ -279,10 +279,11 @@ TEST(RatingsSourceTest, EmptyFileAndWrongHeader) {
 TEST(RatingsSourceTest, PipesAndDevicesAreRefusedWithTheReason) {
   TempDir dir;
   ASSERT_EQ(::mkfifo(dir.file("fifo").c_str(), 0600), 0);
-  EXPECT_EQ(error_of(dir.file("fifo")),
-            "cannot read " + dir.file("fifo") +
-                ": it is a pipe (FIFO), not a regular file; data files are read more than once, so save "
-                "it to a file first (for example 'zcat rating.csv.gz > rating.csv')");
+  EXPECT_EQ(
+      error_of(dir.file("fifo")),
+      "cannot read " + dir.file("fifo") +
+          ": it is a pipe (FIFO), not a regular file; data files are read more than once, so save "
+          "it to a file first (for example 'zcat rating.csv.gz > rating.csv')");
   EXPECT_NE(error_of("/dev/zero").find("/dev/zero: it is a character device"), std::string::npos);
   EXPECT_EQ(error_of(dir.file("missing.csv")),
             "cannot open " + dir.file("missing.csv") + ": No such file or directory");
