@@ -478,7 +478,18 @@ int cmd_reproduce(const Params& p, const std::string& command_line) {
   const std::string& model_path = p.get_string("model");
   const nlohmann::json manifest = stored_manifest(model_path, comm);
   std::string dataset = p.get_string("dataset");
-  if (dataset.empty()) dataset = manifest["dataset"].value("path", "");
+  if (dataset.empty()) {
+    dataset = manifest["dataset"].value("path", "");
+    // The manifest keeps the path as train was given it, often relative to the
+    // folder train ran in: from elsewhere the user must say where the file is.
+    if (!std::filesystem::exists(dataset)) {
+      throw ConfigError(
+          fmt::format("the dataset recorded in {}'s manifest, {}, is not there (from {}); pass "
+                      "--dataset PATH to the same file (its sha256 must be {})",
+                      model_path, dataset, std::filesystem::current_path().string(),
+                      manifest["dataset"].value("sha256", "")));
+    }
+  }
   check_dataset_sha256(dataset, manifest, comm);
   const std::string out = reproduce_out_path(p, comm);
   if (comm.rank() == 0 && !p.get_string("out").empty()) {

@@ -249,5 +249,27 @@ TEST(ReproduceArgumentsTest, TakesTheModelParametersAndNotTheRunLocalOnes) {
   EXPECT_NO_THROW(check_train_manifest(manifest, "m.h5"));
 }
 
+// train records --dataset as given; reproduce from another folder cannot find a
+// relative path and must say to pass --dataset, not fail on an unreadable file.
+TEST_F(ReproduceTest, ARelativeDatasetFromAnotherFolderAsksForDataset) {
+  const std::filesystem::path start = std::filesystem::current_path();
+  const std::filesystem::path folder = std::filesystem::path(dataset_).parent_path();
+  std::string out;
+  std::filesystem::current_path(folder);
+  const int trained =
+      run_animerec("train --dataset " + std::filesystem::path(dataset_).filename().string() +
+                       " --out rel.h5 --factors 4 --iterations 2 --quiet",
+                   &out);
+  TempDir elsewhere;
+  std::filesystem::current_path(elsewhere.path());
+  const int reproduced =
+      run_animerec("reproduce --model " + dir_.file("rel.h5") + " --quiet", &out);
+  std::filesystem::current_path(start);
+  ASSERT_EQ(trained, 0);
+  EXPECT_EQ(reproduced, 2) << out;
+  EXPECT_NE(out.find("is not there"), std::string::npos) << out;
+  EXPECT_NE(out.find("pass --dataset PATH"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace animerec::train
