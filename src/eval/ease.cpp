@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "animerec/als/single_threaded_eigen.h"
+#include "animerec/eval/held_out.h"
 #include "animerec/eval/metrics.h"
 #include "animerec/serve/batch.h"
 #include "animerec/serve/recommend.h"
@@ -14,19 +16,6 @@
 
 namespace animerec::eval {
 namespace {
-
-// Eigen may split a product over OpenMP threads, and another split can
-// change rounding: the solve runs on one thread, as evaluate's products.
-class SingleEigenThread {
- public:
-  SingleEigenThread() : saved_(Eigen::nbThreads()) { Eigen::setNbThreads(1); }
-  ~SingleEigenThread() { Eigen::setNbThreads(saved_); }
-  SingleEigenThread(const SingleEigenThread&) = delete;
-  SingleEigenThread& operator=(const SingleEigenThread&) = delete;
-
- private:
-  int saved_;
-};
 
 // L^-1 of a lower-triangular L, in place of the identity in `inv`: column
 // block [c, c + w) of L^-1 is zero above row c, so each block solves only
@@ -102,7 +91,9 @@ uint64_t ease_bytes(int64_t n_items, bool grid_search) {
 
 EaseModel fit_ease(const TrainingGram& g, double lambda) {
   if (!(lambda > 0)) throw std::invalid_argument(fmt::format("EASE lambda {} must be > 0", lambda));
-  SingleEigenThread one_thread;
+  // Eigen may split a product over OpenMP threads, and another split can
+  // change rounding: the solve runs on one thread, as evaluate's products.
+  als::SingleThreadedEigen one_thread;
   EaseModel e;
   e.lambda = lambda;
   e.n_anime = g.n;
@@ -145,26 +136,13 @@ double ease_split_ndcg10(const data::Dataset& d, const EaseModel& e, data::Split
   constexpr int64_t kBlock = 256;
   const std::vector<int64_t> bounds =
       serve::user_block_boundaries(static_cast<int64_t>(users.size()), kBlock, comm.size());
-  const auto& r = d.by_user;
   std::vector<uint8_t> excluded(d.n_anime()), relevant(d.n_anime());
   train::ExactSum sum;
   for (auto j = static_cast<size_t>(bounds[static_cast<size_t>(comm.rank())]);
        j < static_cast<size_t>(bounds[static_cast<size_t>(comm.rank()) + 1]); ++j) {
     const auto u = static_cast<size_t>(users[j]);
-    std::fill(excluded.begin(), excluded.end(), 0);
-    std::fill(relevant.begin(), relevant.end(), 0);
-    int64_t n_rel = 0;
-    for (int64_t i = d.user_offsets[u]; i < d.user_offsets[u + 1]; ++i) {
-      const auto row = static_cast<size_t>(i);
-      const auto a = static_cast<size_t>(r.anime[row]);
-      if (r.split[row] == static_cast<uint8_t>(data::Split::kTrain)) {
-        excluded[a] = 1;
-      } else if (r.split[row] == static_cast<uint8_t>(split) &&
-                 (!explicit_feedback || r.score[row] >= relevance)) {
-        relevant[a] = 1;
-        ++n_rel;
-      }
-    }
+    const int64_t n_rel =
+        mark_user_anime(d, u, split, explicit_feedback, relevance, excluded, relevant);
     std::vector<int32_t> top;
     for (const serve::Scored& s :
          serve::top_n(e.scores(training_anime(d, static_cast<int64_t>(u))), excluded, 10))

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "animerec/eval/evaluate.h"
+#include "animerec/eval/held_out.h"
 #include "animerec/eval/metrics.h"
 #include "animerec/serve/batch.h"
 #include "animerec/train/metrics.h"
@@ -83,7 +84,6 @@ nlohmann::json similar_section(const data::Dataset& d, const std::vector<Similar
                                const std::vector<int>& ks, data::Split split, double relevance,
                                bool explicit_feedback, dist::Comm& comm) {
   const auto& r = d.by_user;
-  const auto train = static_cast<uint8_t>(data::Split::kTrain);
   const auto held = static_cast<uint8_t>(split);
   std::vector<int32_t> users, queries;
   for (size_t u = 0; u < d.n_users(); ++u) {
@@ -105,19 +105,8 @@ nlohmann::json similar_section(const data::Dataset& d, const std::vector<Similar
   for (auto j = static_cast<size_t>(bounds[static_cast<size_t>(comm.rank())]);
        j < static_cast<size_t>(bounds[static_cast<size_t>(comm.rank()) + 1]); ++j) {
     const auto u = static_cast<size_t>(users[j]);
-    std::fill(excluded.begin(), excluded.end(), 0);
-    std::fill(relevant.begin(), relevant.end(), 0);
-    int64_t n_rel = 0;
-    for (int64_t i = d.user_offsets[u]; i < d.user_offsets[u + 1]; ++i) {
-      const auto row = static_cast<size_t>(i);
-      const auto a = static_cast<size_t>(r.anime[row]);
-      if (r.split[row] == train) {
-        excluded[a] = 1;
-      } else if (r.split[row] == held && (!explicit_feedback || r.score[row] >= relevance)) {
-        relevant[a] = 1;
-        ++n_rel;
-      }
-    }
+    const int64_t n_rel =
+        mark_user_anime(d, u, split, explicit_feedback, relevance, excluded, relevant);
     for (size_t mi = 0; mi < methods.size(); ++mi) {
       const std::vector<int32_t> list = methods[mi].list(queries[j], excluded, ks.back());
       for (size_t ki = 0; ki < ks.size(); ++ki) {
