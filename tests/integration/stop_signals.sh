@@ -125,11 +125,13 @@ if "$mpiexec" --version 2>&1 | grep -q 'OpenRTE'; then
   stop_case mpi mpiexec TERM yes 1
 fi
 
-# A second Ctrl-C ends a single process at once (killed by SIGINT: 130). The
-# iterations of 120 factors last far longer than 0.2 s, so both land in one.
+# A second Ctrl-C ends a single process at once (killed by SIGINT: 130). Both
+# must land in one iteration: with 400 factors an iteration takes seconds even
+# on an idle machine (with 120 it took about 0.1 s there, and the first SIGINT
+# had already stopped the run when the second came).
 dir="$work/twice"
 mkdir -p "$dir"
-"$bin" train --dataset "$work/d.h5" --factors 120 --iterations 10000 --threads 1 \
+"$bin" train --dataset "$work/d.h5" --factors 400 --iterations 10000 --threads 1 \
   --out "$dir/m.h5" >"$dir/log" 2>&1 &
 job=$!
 if wait_for_loop "$dir/log"; then
