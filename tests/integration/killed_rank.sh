@@ -21,19 +21,6 @@ source "$(dirname "$0")/lib/mpi_test.sh"
   --out "$work/d.h5" --validation-fraction 0.1 --quiet || exit 1
 train=(train --dataset "$work/d.h5" --factors 32 --iterations 12 --threads 1 --quiet)
 
-# The pid of rank $2 among the children of mpiexec $1 (Open MPI 4.1 starts the
-# local ranks as its direct children; each has OMPI_COMM_WORLD_RANK set).
-rank_pid() {
-  local p
-  for p in $(pgrep -P "$1"); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
 mkdir "$work/ck"
 "$mpiexec" -n 3 "$bin" "${train[@]}" --out "$work/killed.h5" --checkpoint-every 1 \
   --checkpoint-dir "$work/ck" >"$work/log" 2>&1 &

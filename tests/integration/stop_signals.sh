@@ -27,19 +27,6 @@ source "$(dirname "$0")/lib/mpi_test.sh"
 # Far more iterations than a test lasts: the signal always lands in the loop.
 train=(train --dataset "$work/d.h5" --factors 8 --iterations 10000 --threads 1)
 
-# The pid of rank $2 among the children of mpiexec $1 (Open MPI 4.1 starts the
-# local ranks as its direct children; each has OMPI_COMM_WORLD_RANK set).
-rank_pid() {
-  local p
-  for p in $(pgrep -P "$1"); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
 # Waits until the job's log shows a finished iteration (the loop is running).
 wait_for_loop() {  # LOG
   for _ in $(seq 1200); do
