@@ -57,8 +57,10 @@ def read_task(task_dir):
     """One table row: the task's setting, its evaluation and its training speed."""
     metrics_path = task_dir / "metrics.json"
     evaluation = json.loads(metrics_path.read_text())
-    iterations = [json.loads(line) for line in (task_dir / "metrics.jsonl").read_text().splitlines()
-                  if line.strip()]
+    # The main fit's iterations; the ranking part's follow them, marked "part".
+    iterations = [row for row in (json.loads(line) for line in
+                                  (task_dir / "metrics.jsonl").read_text().splitlines()
+                                  if line.strip()) if "part" not in row]
     return {
         "task": task_number(task_dir),
         "setting": (task_dir / "setting.txt").read_text().strip(),

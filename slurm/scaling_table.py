@@ -17,7 +17,9 @@ import sys
 
 
 def seconds_per_iteration(path):
-    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    # The main fit's iterations; a ranking part's follow them, marked "part".
+    lines = [row for row in (json.loads(line) for line in path.read_text().splitlines()
+                             if line.strip()) if "part" not in row]
     if not lines:
         sys.exit(f"scaling_table: {path} has no iterations")
     seconds = [line["seconds"] for line in lines]

@@ -109,11 +109,13 @@ double Driver::record_iteration(AlsFit& fit, double seconds) {
   const IterationMetrics m = fit.metrics();
   double rate = 2.0 * static_cast<double>(fit.train_entries()) / seconds;
   int remaining = o_.iterations - p_.iteration;
+  const std::string part =
+      o_.metrics_part.empty() ? "" : fmt::format("\"part\": \"{}\", ", o_.metrics_part);
   std::string json = fmt::format(
-      "{{\"iteration\": {}, \"{}\": {:.6f}, \"{}\": {}, \"seconds\": {:.3f}, "
+      "{{{}\"iteration\": {}, \"{}\": {:.6f}, \"{}\": {}, \"seconds\": {:.3f}, "
       "\"ratings_per_second\": {:.0f}, "
       "\"eta_seconds\": {:.1f}}}",
-      p_.iteration, m.train_name, m.train, m.validation_name,
+      part, p_.iteration, m.train_name, m.train, m.validation_name,
       std::isnan(m.validation) ? std::string("null") : fmt::format("{:.6f}", m.validation), seconds,
       rate, remaining * seconds);
   p_.history.push_back(json);

@@ -99,12 +99,17 @@ DriverOptions main_driver_options(const TrainOptions& o) {
 }
 
 // No checkpoints, no early stopping and no stop: a stop request that arrives
-// now is honoured by finishing this short fit and writing the model.
+// now is honoured by finishing this short fit and writing the model. Its
+// iterations follow the main fit's in --metrics-out, marked "part": "ranking"
+// (their validation NDCG@10 lets scripts/tune prune on the ranking part).
 DriverOptions ranking_driver_options(const TrainOptions& o) {
   DriverOptions d;
   d.iterations = o.ranking_iterations;
   d.keeps_best = false;
   d.stoppable = false;
+  d.metrics_out = o.metrics_out;
+  d.append_metrics = true;
+  d.metrics_part = "ranking";
   d.stage = "ranking part: ";
   d.quiet = o.quiet;
   return d;

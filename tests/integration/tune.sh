@@ -10,6 +10,8 @@
 # - two local workers share the journal and run exactly the trial budget;
 # - trials on 2 MPI ranks (mpiexec): the pruned one is stopped by SIGTERM through
 #   mpiexec and no rank is left running;
+# - an explicit model judged on NDCG@10: the pruner follows its ranking part's
+#   per-iteration validation NDCG@10 and prunes a trial, whose training is ended;
 # - bad input (missing dataset, unknown parameter or empty range in the space file,
 #   dataset without validation split, implicit + rmse): a message naming it, exit 2,
 #   no study directory left behind.
@@ -159,6 +161,38 @@ if command -v mpiexec >/dev/null; then
   fi
   pgrep -f "$work/ranks/trials" >/dev/null && fail "a pruned trial's rank is still running"
 fi
+
+echo "[$SECONDS s] pruning on the ranking part of an explicit model (--metric ndcg10)"
+# The ranking part appends its iterations to --metrics-out ("part": "ranking", with the
+# validation NDCG@10); the pruner follows them. The ranking part does not stop on SIGTERM
+# (it finishes and writes the model), so a trial pruned there is ended at once.
+printf '[train]\nfactors = 8\niterations = 3\nranking-factors = 128\nranking-lambda = 5\nranking-iterations = 200\n' \
+  >"$work/base-ranking.ini"
+printf '[space]\nranking-alpha = float 0.01 100 log\n' >"$work/space-ranking.ini"
+(cd "$work" && "$tune" --dataset "$data" --out ranking --trials 8 --space space-ranking.ini \
+  --base-config base-ranking.ini --metric ndcg10 --seed 5 --startup-trials 3 --no-test \
+  >ranking.log 2>&1) || fail "ranking-part study: $(tail -5 "$work/ranking.log")"
+ranking_lines() { grep -c '^{"part": "ranking", "iteration": ' "$1"; }
+[[ $(ranking_lines "$work/ranking/trials/0000/metrics.jsonl") -eq 200 &&
+  $(grep -vc '"part"' "$work/ranking/trials/0000/metrics.jsonl") -eq 3 ]] ||
+  fail "a complete trial's metrics.jsonl has not 3 main-fit and 200 ranking-part lines"
+pruned_trial=$(awk -F, '$2 == "pruned" { print $1; exit }' "$work/ranking/trials.csv")
+if [[ -z $pruned_trial ]]; then
+  fail "no trial of the ranking-part study was pruned: $(cut -d, -f1-3 "$work/ranking/trials.csv" | xargs)"
+else
+  pruned_dir=$work/ranking/trials/$(printf %04d "$pruned_trial")
+  pruned_at=$(awk -F, -v t="$pruned_trial" '$1 == t { print $(NF - 4) }' "$work/ranking/trials.csv")
+  [[ $pruned_at -ge 100 && $pruned_at -lt 200 ]] ||
+    fail "trial $pruned_trial was pruned at ranking iteration '$pruned_at', not in [100, 200)"
+  # As with the ranks above, the decision is deterministic, the moment the kill lands not.
+  if grep -q "^wrote " "$pruned_dir/train.log"; then
+    echo "note: the pruned trial had finished its ranking part before it was stopped"
+  else
+    echo "the pruned trial $pruned_trial stopped after ranking iteration $(ranking_lines "$pruned_dir/metrics.jsonl")"
+  fi
+  [[ ! -e $pruned_dir/model.h5 ]] || fail "the pruned trial left a model"
+fi
+pgrep -f "$work/ranking/trials" >/dev/null && fail "a pruned trial's training process is still running"
 
 echo "[$SECONDS s] bad input: exit 2, a message, nothing written"
 expect_refused() { # NAME PATTERN ARGS...

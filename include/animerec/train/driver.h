@@ -23,6 +23,7 @@ struct DriverOptions {
   int checkpoint_every = 0;     // periodic checkpoints (needs a checkpoint writer)
   std::string metrics_out;      // JSON lines, one per iteration ("" = none)
   bool append_metrics = false;  // resumed: --metrics-out continues the file
+  std::string metrics_part;     // "part" of its lines: "" (none) = the main fit
   std::string stage;            // prefix of progress lines
   bool quiet = false;
   int stop_after_iterations = 0;  // test hook: a stop request after N completed iterations

@@ -1,10 +1,13 @@
 #include "animerec/train/trainer.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "animerec/core/error.h"
 #include "animerec/data/prepare.h"
@@ -29,6 +32,13 @@ std::string make_dataset(const TempDir& dir, double validation_fraction = 0.1) {
   data::PrepareOptions p;
   p.validation_fraction = validation_fraction;
   return testing::synthetic_dataset(dir, s, p);
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
 }
 
 TrainOptions options(const std::string& dataset, const std::string& out) {
@@ -132,6 +142,7 @@ TEST(TrainerTest, RankingPartIsTheImplicitFitOfEveryInteraction) {
   with.ranking_lambda = 0.2;
   with.ranking_iterations = 3;
   with.ranking_blend = 0.25;
+  with.metrics_out = dir.file("with.jsonl");
   ASSERT_EQ(run_training(with, comm), kExitOk);
   TrainOptions plain = options(ds, dir.file("plain.h5"));
   ASSERT_EQ(run_training(plain, comm), kExitOk);
@@ -142,6 +153,7 @@ TEST(TrainerTest, RankingPartIsTheImplicitFitOfEveryInteraction) {
   implicit.als.alpha = 5;
   implicit.als.lambda = 0.2;
   implicit.iterations = 3;
+  implicit.metrics_out = dir.file("implicit.jsonl");
   ASSERT_EQ(run_training(implicit, comm), kExitOk);
 
   model::Model m = io::read_model(with.out_path);
@@ -157,6 +169,31 @@ TEST(TrainerTest, RankingPartIsTheImplicitFitOfEveryInteraction) {
   EXPECT_TRUE(m.anime_factors == p.anime_factors);
   EXPECT_EQ(m.user_bias, p.user_bias);
   EXPECT_EQ(m.anime_bias, p.anime_bias);
+
+  // --metrics-out: the main fit's 8 lines, then the ranking part's 3, marked
+  // "part" and with the implicit fit's validation NDCG@10 (scripts/tune prunes
+  // on it); the model's history holds the main fit's lines only.
+  const std::vector<std::string> lines = lines_of(with.metrics_out);
+  const std::vector<std::string> implicit_lines = lines_of(implicit.metrics_out);
+  ASSERT_EQ(lines.size(), 11u);
+  ASSERT_EQ(implicit_lines.size(), 3u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const bool ranking = i >= 8;
+    const int iteration = ranking ? static_cast<int>(i) - 7 : static_cast<int>(i) + 1;
+    const std::string start = (ranking ? std::string("{\"part\": \"ranking\", ") : "{") +
+                              fmt::format("\"iteration\": {}, ", iteration);
+    EXPECT_EQ(lines[i].rfind(start, 0), 0u) << lines[i];
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    auto ndcg = [](const std::string& line) {
+      const size_t from = line.find("\"validation_ndcg10\": ");
+      return from == std::string::npos ? "" : line.substr(from, line.find(',', from) - from);
+    };
+    EXPECT_NE(ndcg(lines[8 + i]), "") << lines[8 + i];
+    EXPECT_EQ(ndcg(lines[8 + i]), ndcg(implicit_lines[i]));
+  }
+  ASSERT_EQ(m.history.size(), 8u);
+  EXPECT_EQ(m.history.back().find("\"part\""), std::string::npos) << m.history.back();
 }
 
 TEST(TrainerTest, RefusesAnExistingModelBeforeTraining) {
