@@ -152,7 +152,7 @@ if command -v mpiexec >/dev/null; then
     fail "2-rank study: not 3 complete trials and 1 pruned: $(cut -d, -f1-3 "$work/ranks/trials.csv" | xargs)"
   # The decision is deterministic, the moment it reaches the ranks is not: on an idle
   # machine the 400 iterations may all be done before the signal comes.
-  if grep -q "stop requested" "$work/ranks/trials/0003/train.log"; then
+  if grep -q "^stopped after iteration [0-9]* by a signal" "$work/ranks/trials/0003/train.log"; then
     echo "the pruned trial's ranks stopped after iteration $(wc -l <"$work/ranks/trials/0003/metrics.jsonl")"
   elif ! grep -q "^iter 400/400" "$work/ranks/trials/0003/train.log"; then
     fail "the pruned trial's ranks neither stopped nor finished: $(tail -2 "$work/ranks/trials/0003/train.log")"
