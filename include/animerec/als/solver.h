@@ -37,7 +37,9 @@
 //    Eigen::LDLT, counted in RowOutcome (only possible with lambda = 0).
 //  kConjugateGradient: opt.cg_steps CG iterations warm-started from the
 //    row's current values, never forming A: A p = reg p (+ Y^T Y p) +
-//    G^T (G p) with G the gathered buffer, O(n_u k) per step. It stops early
+//    G^T (G p) with G the gathered buffer, O(n_u k) per step. Explicit CG
+//    gathers y_j alone (k wide, vector-aligned rows) and applies G's column
+//    of ones as numbers; its right-hand side is summed during the gather. It stops early
 //    on an exactly zero residual; a NaN/inf residual makes the row NaN so the
 //    sweep reports it rather than keeping the warm start.
 //
@@ -122,6 +124,9 @@ class RowSolver {
                             const RowPrior* prior);
   RowOutcome solve_cg(const RowEntries& row, float* factors, float* bias, const RowPrior* prior);
   void apply_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
+  void gather_explicit_cg(const RowEntries& row);
+  void apply_explicit_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
+  void apply_cg_system(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
   void ensure_rows(int64_t n);
 
   const FactorMatrix& y_;
@@ -133,6 +138,7 @@ class RowSolver {
   const int dim_;
 
   Buffer buf_;             // gathered rows: (y_j, 1) explicit, sqrt(c-1) y_j implicit
+  Buffer yk_;              // explicit CG: the row's y_j alone (k wide)
   Eigen::VectorXf t_;      // explicit: r_uj - mu - c_j of the gathered rows
   Eigen::MatrixXf af_;     // float sum over entries (lower triangle)
   Eigen::VectorXf bf_;     // float right-hand side
