@@ -93,6 +93,15 @@ RowEntries row_entries(const RatingBlock& block, int32_t local_row) {
 
 int system_size(const AlsOptions& opt) { return is_explicit(opt) ? opt.factors + 1 : opt.factors; }
 
+int64_t row_solve_cost(const AlsOptions& opt) {
+  constexpr int64_t kExplicitCgRowCost = 5;
+  constexpr int64_t kImplicitCgGramDivisor = 13;
+  const int64_t k = std::max(opt.factors, 1);
+  if (opt.solver == SolverKind::kCholesky) return k + 2;
+  if (is_explicit(opt)) return kExplicitCgRowCost;
+  return std::max<int64_t>(1, (std::max(opt.cg_steps, 0) + 1) * k / kImplicitCgGramDivisor);
+}
+
 RowSolver::RowSolver(const SideState& other, float global_mean, const Eigen::MatrixXd* gram,
                      const AlsOptions& opt)
     : y_(other.factors),

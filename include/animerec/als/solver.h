@@ -75,6 +75,15 @@ RowEntries row_entries(const RatingBlock& block, int32_t local_row);
 // feedback, k for implicit.
 int system_size(const AlsOptions& opt);
 
+// The cost of solving a row that does not grow with its entries, in units
+// of the cost of one entry: what a rank or thread pays per row on top of its
+// ratings (dist::balanced_blocks' row_cost). Measured per row at k = 64 on
+// one thread, fitted as time = per-entry x n + fixed: Cholesky's k x k
+// factorisation and system forming cost ~66 entries (either feedback), so
+// k + 2; implicit CG's Y^T Y p per step ~19, so (cg_steps + 1) k / 13;
+// explicit CG's vector updates ~5.
+int64_t row_solve_cost(const AlsOptions& opt);
+
 struct RowOutcome {
   bool empty = false;          // no entries: factors and bias set to 0
   bool ldlt_fallback = false;  // Cholesky: A was not positive definite, LDLT used
