@@ -134,6 +134,15 @@ RowSolver::RowSolver(const SideState& other, float global_mean, const Eigen::Mat
   b_.resize(dim_);
   z_.resize(dim_);
   l_.setZero(dim_, dim_);
+  if (is_explicit(opt)) {  // solve_short_explicit's scratch: rows shorter than dim_
+    short_dinv_.resize(dim_);
+    short_c_.resize(dim_);
+    short_u_.resize(dim_);
+    short_v_.resize(dim_);
+    short_g_.resize(dim_, dim_);
+    short_h_.resize(dim_, dim_);
+    short_m_.resize(static_cast<size_t>(dim_) * static_cast<size_t>(dim_));
+  }
   x_.resize(dim_);
   r_.resize(dim_);
   p_.resize(dim_);
@@ -253,8 +262,66 @@ bool write_solution(const Vector& z, int k, bool explicit_fb, float* factors, fl
 
 }  // namespace
 
+// Explicit rows of n < 2/3 (k + 1) entries: A = D + G^T G with D
+// the diagonal ridge (plus the prior's lambda) and G = [Y 1] the row's n
+// gathered rows, so by the Woodbury identity
+//   A^-1 c = D^-1 c - D^-1 G^T M^-1 G D^-1 c,   M = I_n + G D^-1 G^T,
+// an n x n factorisation and O(n^2 k) products replace the (k + 1) x (k + 1)
+// factorisation whose fixed cost dominates short rows (measured at k = 64,
+// one thread, per row: 0.4 us against 13 us at n = 1, 11 us against 18 us at
+// n = 32, even near n = 48 and slower above: hence the 2/3). In double throughout
+// (G, c and M are summed in double). Returns false, having written nothing,
+// when D has a zero (lambda = 0: A may be singular) or M is not positive
+// definite (NaN inputs): the (k + 1) x (k + 1) path then decides.
+bool RowSolver::solve_short_explicit(const RowEntries& row, const RowPrior* prior) {
+  const int64_t n = row.count;
+  const double prior_lambda = prior != nullptr ? prior->lambda : 0.0;
+  const double ridge = factor_ridge(opt_, n);
+  for (int i = 0; i < dim_; ++i) {
+    const double d = (i < k_ ? ridge : opt_.lambda_bias) + prior_lambda;
+    if (!(d > 0.0)) return false;
+    short_dinv_[i] = 1.0 / d;
+  }
+  // G (n x (k + 1)) and c = G^T t (+ lambda * prior mean).
+  const float* y = y_.data();
+  short_c_.setZero();
+  for (int64_t e = 0; e < n; ++e) {
+    const int32_t j = row.cols[e];
+    auto g = short_g_.row(e);
+    g.head(k_) = Eigen::Map<const Eigen::VectorXf>(y + static_cast<int64_t>(j) * k_, k_)
+                     .cast<double>()
+                     .transpose();
+    g[k_] = 1.0;
+    const double t = double{row.values[e]} - mu_ - other_bias_[static_cast<size_t>(j)];
+    short_c_.noalias() += t * g.transpose();
+  }
+  if (prior != nullptr) {
+    for (int i = 0; i < dim_; ++i) short_c_[i] += prior->lambda * double{prior->mean[i]};
+  }
+  const auto g = short_g_.topRows(n);
+  // u = D^-1 c, v = G u, M = I + (G D^-1/2)(G D^-1/2)^T (lower triangle).
+  short_u_ = short_dinv_.cwiseProduct(short_c_);
+  Eigen::Map<Eigen::VectorXd> v(short_v_.data(), n);
+  v.noalias() = g * short_u_;
+  auto h = short_h_.topRows(n);
+  h = g * short_dinv_.cwiseSqrt().asDiagonal();
+  Eigen::Map<Eigen::MatrixXd> m(short_m_.data(), n, n);
+  m.triangularView<Eigen::Lower>() = h * h.transpose();
+  m.diagonal().array() += 1.0;
+  if (!cholesky_in_place(m.data(), static_cast<int>(n))) return false;
+  cholesky_solve(m.data(), static_cast<int>(n), v.data());  // v = M^-1 G u
+  z_.noalias() = g.transpose() * v;
+  z_ = short_u_ - short_dinv_.cwiseProduct(z_);
+  return true;
+}
+
 RowOutcome RowSolver::solve_cholesky(const RowEntries& row, float* factors, float* bias,
                                      const RowPrior* prior) {
+  if (is_explicit(opt_) && 3 * row.count < 2 * dim_ && solve_short_explicit(row, prior)) {
+    RowOutcome out;
+    out.finite = write_solution(z_, k_, true, factors, bias);
+    return out;
+  }
   accumulate_lower(row);
   form_system(row.count);
   add_prior(prior);

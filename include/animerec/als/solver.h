@@ -35,6 +35,10 @@
 //    in-place left-looking Cholesky (faster than Eigen::LLT at k ~ 64; same
 //    test: a pivot <= 0 means not positive definite) and falls back to
 //    Eigen::LDLT, counted in RowOutcome (only possible with lambda = 0).
+//    Explicit rows with fewer than 2/3 (k + 1) entries are solved through
+//    the n x n system of the Woodbury identity instead, in double (the
+//    (k + 1)^3 factorisation would dominate them); same solution up to
+//    rounding.
 //  kConjugateGradient: opt.cg_steps CG iterations warm-started from the
 //    row's current values, never forming A: A p = reg p (+ Y^T Y p) +
 //    G^T (G p) with G the gathered buffer, O(n_u k) per step. Explicit CG
@@ -56,6 +60,7 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <cstdint>
+#include <vector>
 
 #include "animerec/als/types.h"
 
@@ -132,6 +137,7 @@ class RowSolver {
   RowOutcome solve_cholesky(const RowEntries& row, float* factors, float* bias,
                             const RowPrior* prior);
   RowOutcome solve_cg(const RowEntries& row, float* factors, float* bias, const RowPrior* prior);
+  bool solve_short_explicit(const RowEntries& row, const RowPrior* prior);
   void apply_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
   void gather_explicit_cg(const RowEntries& row);
   void apply_explicit_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
@@ -158,6 +164,11 @@ class RowSolver {
   Eigen::LDLT<Eigen::MatrixXd> ldlt_;
   Eigen::MatrixXf gram_f_;  // implicit CG: Y^T Y in float
   Eigen::VectorXf x_, r_, p_, ap_, q_;
+  // solve_short_explicit (Woodbury, rows of n < 2/3 (k + 1) entries), in double.
+  using DoubleRows = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::VectorXd short_dinv_, short_c_, short_u_, short_v_;
+  DoubleRows short_g_, short_h_;  // G and G D^-1/2, n rows used
+  std::vector<double> short_m_;   // M = I + G D^-1 G^T, n x n column-major
 };
 
 }  // namespace animerec::als
