@@ -7,7 +7,9 @@
 # Environment: USERS (270000), ANIME (25000), RATINGS (24000000) — the
 # MyAnimeList 2023 scale of bench/train_bench.sh —, FACTORS (64), ITERATIONS (3),
 # ROUNDS (2), CASES ("explicit:cg:1:2 implicit:cg:1:2 explicit:cg:2:1",
-# feedback:solver:ranks:threads). Prints the median s/iteration of each run and
+# feedback:solver:ranks:threads), POPULARITY_SKEW and ACTIVITY_SKEW (0 0: synth's
+# built-in shape; otherwise the set is written by the after binary, as the
+# before one may not know these flags). Prints the median s/iteration of each run and
 # the ratio after/before per case. Scratch space under ${TMPDIR:-/tmp}, removed at exit.
 set -euo pipefail
 before=$(realpath "$1")
@@ -19,12 +21,21 @@ FACTORS=${FACTORS:-64}
 ITERATIONS=${ITERATIONS:-3}
 ROUNDS=${ROUNDS:-2}
 CASES=${CASES:-explicit:cg:1:2 implicit:cg:1:2 explicit:cg:2:1}
+POPULARITY_SKEW=${POPULARITY_SKEW:-0}
+ACTIVITY_SKEW=${ACTIVITY_SKEW:-0}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/animerec-compare.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
-echo "== data: synth $USERS users x $ANIME anime x $RATINGS ratings, prepare (with the before binary)"
-"$before" synth --out "$scratch/s" --users "$USERS" --anime "$ANIME" --ratings "$RATINGS" --quiet
+if [[ $POPULARITY_SKEW == 0 && $ACTIVITY_SKEW == 0 ]]; then
+  echo "== data: synth $USERS users x $ANIME anime x $RATINGS ratings, prepare (with the before binary)"
+  "$before" synth --out "$scratch/s" --users "$USERS" --anime "$ANIME" --ratings "$RATINGS" --quiet
+else
+  echo "== data: synth $USERS users x $ANIME anime x $RATINGS ratings, --popularity-skew" \
+    "$POPULARITY_SKEW --activity-skew $ACTIVITY_SKEW (after binary), prepare (before binary)"
+  "$after" synth --out "$scratch/s" --users "$USERS" --anime "$ANIME" --ratings "$RATINGS" \
+    --popularity-skew "$POPULARITY_SKEW" --activity-skew "$ACTIVITY_SKEW" --quiet
+fi
 "$before" prepare --ratings "$scratch/s/users-score-2023.csv" \
   --anime "$scratch/s/anime-dataset-2023.csv" --out "$scratch/d.h5" --quiet
 rm -rf "$scratch/s"

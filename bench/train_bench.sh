@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Benchmark of `animerec train` at the MyAnimeList 2023 scale: a synthetic
-# 270K users x 25K anime x 24M ratings set (19.2M training ratings after the
+# Benchmark of `animerec train` at the MyAnimeList 2023 scale: synthetic
+# 270K users x 25K anime x 24M ratings sets (19.2M training ratings after the
 # default 20% test split), k = 64, seconds per full iteration (both
 # half-sweeps and the factor exchange) for
 #   (1 rank, 1 thread), (1 rank, 2 threads), (2 ranks, 1 thread each)
-# with Cholesky and CG, implicit and explicit feedback; the extra cost of the
-# hybrid prior; peak RSS per rank;
-# rating storage per rating; and the kernel microbenchmark (normal-equation
-# build GFLOP/s against an Eigen GEMM measured in the same run).
+# with Cholesky and CG, implicit and explicit feedback, on two sets in the
+# same run: `uniform` (synth's built-in MyAnimeList-like popularity and
+# activity) and `skew` (pure Zipf popularity 1.0 and activity 0.5: the top
+# anime in nearly every user's list, docs/benchmarks.md); then, on the first
+# set, the extra cost of the hybrid prior, peak RSS per rank, rating storage
+# per rating and the kernel microbenchmark (normal-equation build GFLOP/s
+# against an Eigen GEMM measured in the same run).
 #
 #   bench/train_bench.sh [BUILD_DIR]      (default build)
 # Environment: USERS, ANIME, RATINGS, FACTORS (64), ITERATIONS (3), FEEDBACKS
-# ("implicit explicit"). Scratch space (~1.5 GB) under ${TMPDIR:-/tmp}, removed at exit.
+# ("implicit explicit"), SETS ("uniform:0:0 skew:1:0.5",
+# name:popularity-skew:activity-skew). Scratch space (~1.5 GB per set) under
+# ${TMPDIR:-/tmp}, removed at exit.
 set -euo pipefail
 build=${1:-build}
 bin=$build/animerec
@@ -21,15 +26,23 @@ RATINGS=${RATINGS:-24000000}
 FACTORS=${FACTORS:-64}
 ITERATIONS=${ITERATIONS:-3}
 FEEDBACKS=${FEEDBACKS:-implicit explicit}
+SETS=${SETS:-uniform:0:0 skew:1:0.5}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/animerec-train-bench.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
-echo "== data: synth $USERS users x $ANIME anime x $RATINGS ratings, prepare"
-"$bin" synth --out "$scratch/s" --users "$USERS" --anime "$ANIME" --ratings "$RATINGS" --quiet
-"$bin" prepare --ratings "$scratch/s/users-score-2023.csv" --anime "$scratch/s/anime-dataset-2023.csv" \
-  --out "$scratch/d.h5" --quiet
-rm -rf "$scratch/s"
+for set in $SETS; do
+  IFS=: read -r name pop act <<<"$set"
+  echo "== data $name: synth $USERS users x $ANIME anime x $RATINGS ratings," \
+    "--popularity-skew $pop --activity-skew $act, prepare"
+  "$bin" synth --out "$scratch/s" --users "$USERS" --anime "$ANIME" --ratings "$RATINGS" \
+    --popularity-skew "$pop" --activity-skew "$act" --quiet
+  "$bin" prepare --ratings "$scratch/s/users-score-2023.csv" \
+    --anime "$scratch/s/anime-dataset-2023.csv" --out "$scratch/$name.h5" --quiet
+  rm -rf "$scratch/s"
+done
+first_set=${SETS%% *}
+first_set=${first_set%%:*}
 
 # Median of the per-iteration seconds in a metrics file.
 median_seconds() {
@@ -38,9 +51,11 @@ import json, statistics, sys
 print("%.2f" % statistics.median(json.loads(l)["seconds"] for l in open(sys.argv[1])))' "$1"
 }
 
-run() {  # feedback solver ranks threads [lambda-content]
-  local fb=$1 solver=$2 np=$3 threads=$4 content=${5:-0} tag="$1-$2-np$3-t$4-c${5:-0}"
-  local args=(train --dataset "$scratch/d.h5" --out "$scratch/$tag.h5" --factors "$FACTORS"
+run() {  # set feedback solver ranks threads [lambda-content]
+  local set=$1
+  shift
+  local fb=$1 solver=$2 np=$3 threads=$4 content=${5:-0} tag="$set-$1-$2-np$3-t$4-c${5:-0}"
+  local args=(train --dataset "$scratch/$set.h5" --out "$scratch/$tag.h5" --factors "$FACTORS"
     --iterations "$ITERATIONS" --feedback "$fb" --solver "$solver" --threads "$threads"
     --lambda-content "$content" --metrics-out "$scratch/$tag.jsonl" --quiet --overwrite)
   if [[ $np -eq 1 ]]; then
@@ -51,35 +66,38 @@ run() {  # feedback solver ranks threads [lambda-content]
   fi
   local rss
   rss=$(cat "$scratch/$tag.rss"* | sort -n | tail -1)
-  printf '%-9s %-9s %5s %7s %12s %14s\n' "$fb" "$solver" "$np" "$threads" "$(median_seconds "$scratch/$tag.jsonl")" \
+  printf '%-8s %-9s %-9s %5s %7s %12s %14s\n' "$set" "$fb" "$solver" "$np" "$threads" "$(median_seconds "$scratch/$tag.jsonl")" \
     "$((rss / 1024)) MB"
 }
 
 echo
 echo "== seconds per iteration (median of $ITERATIONS), k = $FACTORS"
-printf '%-9s %-9s %5s %7s %12s %14s\n' feedback solver ranks threads "s/iteration" "peak RSS/rank"
-for fb in $FEEDBACKS; do
-  for solver in cholesky cg; do
-    run "$fb" "$solver" 1 1
-    run "$fb" "$solver" 1 2
-    run "$fb" "$solver" 2 1
+printf '%-8s %-9s %-9s %5s %7s %12s %14s\n' set feedback solver ranks threads "s/iteration" \
+  "peak RSS/rank"
+for set in $SETS; do
+  for fb in $FEEDBACKS; do
+    for solver in cholesky cg; do
+      run "${set%%:*}" "$fb" "$solver" 1 1
+      run "${set%%:*}" "$fb" "$solver" 1 2
+      run "${set%%:*}" "$fb" "$solver" 2 1
+    done
   done
 done
 
 echo
-echo "== hybrid prior (--lambda-content 1) against plain ALS, explicit, 1 rank x 2 threads"
+echo "== hybrid prior (--lambda-content 1) against plain ALS, explicit, 1 rank x 2 threads, $first_set"
 for solver in cholesky cg; do
-  run explicit "$solver" 1 2 0 >/dev/null
-  run explicit "$solver" 1 2 1 >/dev/null
-  plain=$(median_seconds "$scratch/explicit-$solver-np1-t2-c0.jsonl")
-  hybrid=$(median_seconds "$scratch/explicit-$solver-np1-t2-c1.jsonl")
+  run "$first_set" explicit "$solver" 1 2 0 >/dev/null
+  run "$first_set" explicit "$solver" 1 2 1 >/dev/null
+  plain=$(median_seconds "$scratch/$first_set-explicit-$solver-np1-t2-c0.jsonl")
+  hybrid=$(median_seconds "$scratch/$first_set-explicit-$solver-np1-t2-c1.jsonl")
   awk -v s="$solver" -v p="$plain" -v h="$hybrid" 'BEGIN {
     printf "%-9s plain %.2f s, hybrid %.2f s: +%.1f%%\n", s, p, h, 100 * (h - p) / p }'
 done
 
 echo
 echo "== rating storage"
-"$bin" train --dataset "$scratch/d.h5" --out "$scratch/storage.h5" --factors 8 --iterations 1 2>&1 |
+"$bin" train --dataset "$scratch/$first_set.h5" --out "$scratch/storage.h5" --factors 8 --iterations 1 2>&1 |
   grep "rating storage"
 
 echo

@@ -22,6 +22,12 @@ constexpr int64_t kGramMaxChunks = 64;
 constexpr int64_t kGramSubChunk = 512;
 // Rows per partial sum of a loss.
 constexpr int32_t kLossChunk = 1024;
+// A row with more than this many times the block's mean entries is heavy:
+// it is handed out before the others (see work_order).
+constexpr int64_t kHeavyRowFactor = 4;
+// Rows per grab of the dynamic schedule over the work order: small enough
+// that the last grabs are short, large enough that grabbing costs nothing.
+constexpr int kRowsPerGrab = 16;
 
 void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("als::" + what);
@@ -103,6 +109,30 @@ struct ImplicitSums {
   }
 };
 
+// The order in which a block's rows are handed to the threads: the heavy
+// rows first, heaviest first (ties by index), then the others in index order
+// (their entries and factors in memory order). A heavy row started last
+// would keep one thread busy while the others idle; started first, the light
+// rows fill in around it. Only who computes a row changes, never its result.
+std::vector<int32_t> work_order(const RatingBlock& block) {
+  const int32_t rows = block.rows();
+  std::vector<int32_t> order;
+  order.reserve(static_cast<size_t>(rows));
+  if (rows == 0) return order;
+  const int64_t heavy = kHeavyRowFactor * std::max<int64_t>(1, block.nnz() / rows);
+  auto entries = [&](int32_t r) { return block.offsets[r + 1] - block.offsets[r]; };
+  for (int32_t r = 0; r < rows; ++r) {
+    if (entries(r) > heavy) order.push_back(r);
+  }
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return entries(a) != entries(b) ? entries(a) > entries(b) : a < b;
+  });
+  for (int32_t r = 0; r < rows; ++r) {
+    if (entries(r) <= heavy) order.push_back(r);
+  }
+  return order;
+}
+
 }  // namespace
 
 void SweepStats::merge(const SweepStats& other) {
@@ -130,12 +160,14 @@ SweepStats solve_block(const RatingBlock& block, const SideState& other, float g
   SweepStats total;
   const int32_t rows = block.rows();
   const int k = opt.factors;
+  const std::vector<int32_t> order = work_order(block);
 #pragma omp parallel
   {
     RowSolver solver(other, global_mean, gram, opt);
     SweepStats local;
-#pragma omp for schedule(dynamic, 64) nowait
-    for (int32_t r = 0; r < rows; ++r) {
+#pragma omp for schedule(dynamic, kRowsPerGrab) nowait
+    for (int32_t i = 0; i < rows; ++i) {
+      const int32_t r = order[static_cast<size_t>(i)];
       const int64_t row = int64_t{block.first_row} + r;
       float* factors = self.factors.data() + row * k;
       float* bias = self.bias.empty() ? nullptr : &self.bias[static_cast<size_t>(row)];

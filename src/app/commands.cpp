@@ -160,6 +160,8 @@ int cmd_synth(const Params& p, const std::string&) {
   o.factors = static_cast<int>(p.get_int("factors"));
   o.noise = p.get_double("noise");
   o.unrated_fraction = p.get_double("unrated-fraction");
+  o.popularity_skew = p.get_double("popularity-skew");
+  o.activity_skew = p.get_double("activity-skew");
   o.quiet = p.get_bool("quiet");
   data::SynthResult r = data::write_synthetic(o, p.get_string("out"), p.get_bool("overwrite"));
   if (!o.quiet) {

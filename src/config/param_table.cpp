@@ -168,6 +168,17 @@ std::vector<ParamSpec> build_param_table() {
           .fraction()
           .on({"synth"})
           .doc("mal2016 layout: share of rows written as -1 (watched, not rated)"),
+      number("popularity-skew", "0")
+          .in(0, 4)
+          .on({"synth"})
+          .doc("Zipf exponent s of anime popularity (the r-th most popular anime is picked with "
+               "weight r^-s); 0 = the built-in MyAnimeList-like shape (r + 20)^-1.05 "
+               "(docs/usage.md)"),
+      number("activity-skew", "0")
+          .in(0, 4)
+          .on({"synth"})
+          .doc("Zipf exponent s of user activity (the r-th most active user gets a share r^-s of "
+               "the ratings, capped at --anime); 0 = the built-in Lomax tail (docs/usage.md)"),
 
       // ---- info
       path("dataset").required().on({"info"}).doc("dataset file to summarize"),

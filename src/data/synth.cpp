@@ -658,6 +658,16 @@ std::vector<int32_t> draw_genres(Rng& rng, const std::array<Weighted, N>& genres
   return chosen;
 }
 
+// Weight (r + offset)^-exponent for the item at each rank r (from 1) of `order`.
+std::vector<double> zipf_over(const std::vector<size_t>& order, double exponent,
+                              double offset = 0) {
+  std::vector<double> w(order.size());
+  for (size_t r = 0; r < order.size(); ++r) {
+    w[order[r]] = std::pow(static_cast<double>(r + 1) + offset, -exponent);
+  }
+  return w;
+}
+
 template <size_t N>
 void build_anime(SynthModel& m, const std::array<Weighted, N>& genres, const SynthOptions& o) {
   Rng rng(o.seed, kAnimeStream);
@@ -665,15 +675,15 @@ void build_anime(SynthModel& m, const std::array<Weighted, N>& genres, const Syn
   const int f = m.factors;
   m.anime_ids = gapped_ids(o.anime, rng, 0.45, 4);
 
-  // Zipf popularity over a random order of the anime.
+  // A random order of the anime: its ranks are their popularity ranks.
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
   for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-  m.anime_popularity.resize(n);
-  for (size_t r = 0; r < n; ++r) {
-    m.anime_popularity[order[r]] =
-        std::pow(static_cast<double>(r + 1) + kPopularityOffset, -kPopularityExponent);
-  }
+  // Zipf popularity over a random order of the anime: the built-in offset
+  // Zipf (a flatter head, as MyAnimeList's) unless a pure exponent is asked for.
+  m.anime_popularity = o.popularity_skew > 0
+                           ? zipf_over(order, o.popularity_skew)
+                           : zipf_over(order, kPopularityExponent, kPopularityOffset);
   // Standardized log popularity, to make popular anime a little better.
   std::vector<double> logpop(n);
   double mean = 0, var = 0;
@@ -722,7 +732,14 @@ std::vector<int64_t> activity_counts(const SynthOptions& o) {
   Rng rng(o.seed, kActivityStream);
   const auto n = static_cast<size_t>(o.users);
   std::vector<double> w(n);
-  for (auto& x : w) x = std::pow(rng.uniform_open(), -1.0 / kActivityShape) - 1.0;
+  if (o.activity_skew > 0) {  // Zipf over a random order of the users
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), size_t{0});
+    for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+    w = zipf_over(order, o.activity_skew);
+  } else {
+    for (auto& x : w) x = std::pow(rng.uniform_open(), -1.0 / kActivityShape) - 1.0;
+  }
   std::vector<int64_t> counts(n, 1);
   const int64_t cap = o.anime;
   int64_t remaining = o.ratings - o.users;
@@ -1295,6 +1312,13 @@ void validate_synth_options(const SynthOptions& o) {
   }
   if (!(o.noise >= 0 && o.noise <= 100)) {
     throw ConfigError(fmt::format("--noise {} must be between 0 and 100", o.noise));
+  }
+  if (!(o.popularity_skew >= 0 && o.popularity_skew <= 4)) {
+    throw ConfigError(
+        fmt::format("--popularity-skew {} must be between 0 and 4", o.popularity_skew));
+  }
+  if (!(o.activity_skew >= 0 && o.activity_skew <= 4)) {
+    throw ConfigError(fmt::format("--activity-skew {} must be between 0 and 4", o.activity_skew));
   }
   if (!(o.unrated_fraction >= 0 && o.unrated_fraction < 1)) {
     throw ConfigError(fmt::format("--unrated-fraction {} must be in [0, 1)", o.unrated_fraction));

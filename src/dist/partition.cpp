@@ -26,9 +26,9 @@ void check_offsets(const std::vector<int64_t>& offsets) {
   }
 }
 
-// Weight before boundary j: ratings of rows [0, j) plus one per row.
-int64_t weight_before(const std::vector<int64_t>& offsets, int64_t j) {
-  return offsets[static_cast<size_t>(j)] - offsets[0] + j;
+// Weight before boundary j: ratings of rows [0, j) plus row_cost per row.
+int64_t weight_before(const std::vector<int64_t>& offsets, int64_t row_cost, int64_t j) {
+  return offsets[static_cast<size_t>(j)] - offsets[0] + j * row_cost;
 }
 
 // round(r * total / parts), halves up, without overflowing r * total:
@@ -42,12 +42,14 @@ int64_t target(int r, int64_t total, int parts) {
 // The boundary j in [lo, n] with weight_before(j) nearest to t, lower on a tie.
 // Searching from lo (the previous boundary) is safe: the nearest boundary is
 // monotone in t because weight_before is strictly increasing.
-int64_t nearest_boundary(const std::vector<int64_t>& offsets, int64_t lo, int64_t t) {
+int64_t nearest_boundary(const std::vector<int64_t>& offsets, int64_t row_cost, int64_t lo,
+                         int64_t t) {
+  auto before = [&](int64_t j) { return weight_before(offsets, row_cost, j); };
   int64_t first = lo;  // first j with weight_before(j) >= t
   int64_t count = static_cast<int64_t>(offsets.size()) - lo;
   while (count > 0) {
     const int64_t half = count / 2;
-    if (weight_before(offsets, first + half) < t) {
+    if (before(first + half) < t) {
       first += half + 1;
       count -= half + 1;
     } else {
@@ -56,7 +58,7 @@ int64_t nearest_boundary(const std::vector<int64_t>& offsets, int64_t lo, int64_
   }
   const int64_t n = static_cast<int64_t>(offsets.size()) - 1;
   if (first > n) return n;
-  if (first > lo && t - weight_before(offsets, first - 1) <= weight_before(offsets, first) - t) {
+  if (first > lo && t - before(first - 1) <= before(first) - t) {
     return first - 1;
   }
   return first;
@@ -64,15 +66,17 @@ int64_t nearest_boundary(const std::vector<int64_t>& offsets, int64_t lo, int64_
 
 }  // namespace
 
-std::vector<int64_t> balanced_blocks(const std::vector<int64_t>& offsets, int parts) {
+std::vector<int64_t> balanced_blocks(const std::vector<int64_t>& offsets, int parts,
+                                     int64_t row_cost) {
   check_offsets(offsets);
   if (parts < 1) internal_error(fmt::format("parts must be >= 1, got {}", parts));
+  if (row_cost < 1) internal_error(fmt::format("row_cost must be >= 1, got {}", row_cost));
   const int64_t n = static_cast<int64_t>(offsets.size()) - 1;
-  const int64_t total = weight_before(offsets, n);
+  const int64_t total = weight_before(offsets, row_cost, n);
   std::vector<int64_t> bounds(static_cast<size_t>(parts) + 1, 0);
   for (int r = 1; r < parts; ++r) {
-    bounds[static_cast<size_t>(r)] =
-        nearest_boundary(offsets, bounds[static_cast<size_t>(r) - 1], target(r, total, parts));
+    bounds[static_cast<size_t>(r)] = nearest_boundary(
+        offsets, row_cost, bounds[static_cast<size_t>(r) - 1], target(r, total, parts));
   }
   bounds.back() = n;
   return bounds;

@@ -13,17 +13,25 @@ float predict(const als::SideState& users, const als::SideState& anime, float mu
   return mu + users.bias[u] + anime.bias[a] + users.factors.row(u).dot(anime.factors.row(a));
 }
 
+// On the threads of the sweep: run serially it was the one single-threaded
+// pass of an explicit iteration (a dot product per training rating). Each
+// term is rounded to a fixed-point integer first and integer sums are exact,
+// so the total is the same for any split over threads.
 ExactSum squared_errors(const als::RatingBlock& block, const als::SideState& rows,
                         const als::SideState& cols, float mu) {
-  ExactSum s;
+  int64_t fixed = 0, count = 0;
+#pragma omp parallel for schedule(dynamic, 256) reduction(+ : fixed, count)
   for (int32_t r = 0; r < block.rows(); ++r) {
-    int32_t row = block.first_row + r;
+    const int32_t row = block.first_row + r;
+    ExactSum s;
     for (int64_t e = block.offsets[r]; e < block.offsets[r + 1]; ++e) {
-      double err = block.values[e] - predict(rows, cols, mu, row, block.cols[e]);
+      const double err = block.values[e] - predict(rows, cols, mu, row, block.cols[e]);
       s.add(err * err);
     }
+    fixed += s.fixed;
+    count += s.count;
   }
-  return s;
+  return ExactSum{fixed, count};
 }
 
 ExactSum squared_errors(const HeldOut& held, const als::SideState& users,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "animerec/als/solver.h"
 #include "animerec/core/error.h"
 #include "animerec/core/hash.h"
 #include "animerec/core/resources.h"
@@ -158,8 +159,10 @@ TrainingData load_training_data(const TrainOptions& o, int threads, dist::Comm& 
   std::string sha = comm.rank() == 0 ? sha256_file(o.dataset_path) : std::string();
   comm.broadcast(sha, 0);
   d.sha256 = sha;
-  d.user_bounds = dist::balanced_blocks(d.header.user_offsets, comm.size());
-  d.anime_bounds = dist::balanced_blocks(d.header.anime_offsets, comm.size());
+  // Blocks of equal estimated work: ratings plus the per-row solve cost.
+  const int64_t row_cost = als::row_solve_cost(o.als);
+  d.user_bounds = dist::balanced_blocks(d.header.user_offsets, comm.size(), row_cost);
+  d.anime_bounds = dist::balanced_blocks(d.header.anime_offsets, comm.size(), row_cost);
   const dist::Block my_users = dist::block_of(d.user_bounds, comm.rank());
   const dist::Block my_anime = dist::block_of(d.anime_bounds, comm.rank());
   check_memory(memory_inputs(o, d.header, my_users, my_anime, threads, comm.rank() == 0), o, comm,

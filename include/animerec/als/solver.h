@@ -35,9 +35,15 @@
 //    in-place left-looking Cholesky (faster than Eigen::LLT at k ~ 64; same
 //    test: a pivot <= 0 means not positive definite) and falls back to
 //    Eigen::LDLT, counted in RowOutcome (only possible with lambda = 0).
+//    Explicit rows with fewer than 2/3 (k + 1) entries are solved through
+//    the n x n system of the Woodbury identity instead, in double (the
+//    (k + 1)^3 factorisation would dominate them); same solution up to
+//    rounding.
 //  kConjugateGradient: opt.cg_steps CG iterations warm-started from the
 //    row's current values, never forming A: A p = reg p (+ Y^T Y p) +
-//    G^T (G p) with G the gathered buffer, O(n_u k) per step. It stops early
+//    G^T (G p) with G the gathered buffer, O(n_u k) per step. Explicit CG
+//    gathers y_j alone (k wide, vector-aligned rows) and applies G's column
+//    of ones as numbers; its right-hand side is summed during the gather. It stops early
 //    on an exactly zero residual; a NaN/inf residual makes the row NaN so the
 //    sweep reports it rather than keeping the warm start.
 //
@@ -54,6 +60,7 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <cstdint>
+#include <vector>
 
 #include "animerec/als/types.h"
 
@@ -72,6 +79,15 @@ RowEntries row_entries(const RatingBlock& block, int32_t local_row);
 // Size of a row's linear system: k + 1 (factors and bias) for explicit
 // feedback, k for implicit.
 int system_size(const AlsOptions& opt);
+
+// The cost of solving a row that does not grow with its entries, in units
+// of the cost of one entry: what a rank or thread pays per row on top of its
+// ratings (dist::balanced_blocks' row_cost). Measured per row at k = 64 on
+// one thread, fitted as time = per-entry x n + fixed: Cholesky's k x k
+// factorisation and system forming cost ~66 entries (either feedback), so
+// k + 2; implicit CG's Y^T Y p per step ~19, so (cg_steps + 1) k / 13;
+// explicit CG's vector updates ~5.
+int64_t row_solve_cost(const AlsOptions& opt);
 
 struct RowOutcome {
   bool empty = false;          // no entries: factors and bias set to 0
@@ -121,7 +137,11 @@ class RowSolver {
   RowOutcome solve_cholesky(const RowEntries& row, float* factors, float* bias,
                             const RowPrior* prior);
   RowOutcome solve_cg(const RowEntries& row, float* factors, float* bias, const RowPrior* prior);
+  bool solve_short_explicit(const RowEntries& row, const RowPrior* prior);
   void apply_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
+  void gather_explicit_cg(const RowEntries& row);
+  void apply_explicit_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
+  void apply_cg_system(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
   void ensure_rows(int64_t n);
 
   const FactorMatrix& y_;
@@ -133,6 +153,7 @@ class RowSolver {
   const int dim_;
 
   Buffer buf_;             // gathered rows: (y_j, 1) explicit, sqrt(c-1) y_j implicit
+  Buffer yk_;              // explicit CG: the row's y_j alone (k wide)
   Eigen::VectorXf t_;      // explicit: r_uj - mu - c_j of the gathered rows
   Eigen::MatrixXf af_;     // float sum over entries (lower triangle)
   Eigen::VectorXf bf_;     // float right-hand side
@@ -143,6 +164,11 @@ class RowSolver {
   Eigen::LDLT<Eigen::MatrixXd> ldlt_;
   Eigen::MatrixXf gram_f_;  // implicit CG: Y^T Y in float
   Eigen::VectorXf x_, r_, p_, ap_, q_;
+  // solve_short_explicit (Woodbury, rows of n < 2/3 (k + 1) entries), in double.
+  using DoubleRows = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::VectorXd short_dinv_, short_c_, short_u_, short_v_;
+  DoubleRows short_g_, short_h_;  // G and G D^-1/2, n rows used
+  std::vector<double> short_m_;   // M = I + G D^-1 G^T, n x n column-major
 };
 
 }  // namespace animerec::als

@@ -34,8 +34,10 @@ struct SweepStats {
 // implicit feedback (may be null for explicit). Explicit uses
 // other.bias and global_mean; implicit ignores both and writes self.bias = 0
 // (when self.bias is not empty). Rows run in parallel (OpenMP, dynamic
-// schedule of 64 rows). Throws std::invalid_argument on mismatched sizes;
-// block.cols must index rows of `other` (not checked: O(nnz)).
+// schedule of 16 rows per grab, rows over 4x the block's mean entries first,
+// heaviest first, then the rest in index order). Throws
+// std::invalid_argument on mismatched sizes; block.cols must index rows of
+// `other` (not checked: O(nnz)).
 // `prior` (may be null: plain ALS) adds the hybrid prior to every non-empty
 // row; its means must have block.rows() rows and k + 1 columns.
 SweepStats solve_block(const RatingBlock& block, const SideState& other, float global_mean,

@@ -25,6 +25,11 @@ struct SynthOptions {
   double noise = config::default_double("synth", "noise");  // std dev of score noise
   // mal2016 only: share of -1 rows.
   double unrated_fraction = config::default_double("synth", "unrated-fraction");
+  // Zipf exponents of anime popularity and user activity; 0 keeps the
+  // built-in shapes (offset Zipf 1.05 and a Lomax tail), so existing seeds
+  // give the same bytes.
+  double popularity_skew = config::default_double("synth", "popularity-skew");
+  double activity_skew = config::default_double("synth", "activity-skew");
   bool quiet = config::default_bool("synth", "quiet");
 };
 

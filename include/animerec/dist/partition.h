@@ -1,17 +1,21 @@
 #pragma once
 // How rows (users or anime) are split into one contiguous block per rank.
 //
-// The rule, balanced_blocks(offsets, parts): row i weighs w_i = (ratings of
-// row i) + 1, the +1 so that rows without ratings still cost something and are
-// spread over the ranks instead of piling onto one. C(j) = w_0 + ... + w_{j-1}
-// = (offsets[j] - offsets[0]) + j is the weight before boundary j, and
-// W = C(n) the total. Boundary b_r (0 < r < parts) is the j in [0, n] whose
-// C(j) is nearest to the target T_r = round(r * W / parts) (halves round up,
-// computed exactly in integers), the smaller j on a tie; b_0 = 0, b_parts = n.
-// C is strictly increasing, so the boundaries are non-decreasing and depend
-// only on offsets and parts: every rank computes the same blocks on its own.
-// Each block weighs less than max_i w_i + 1 away from W / parts; with
-// parts > n some blocks are empty.
+// The rule, balanced_blocks(offsets, parts, c): row i weighs w_i = (ratings of
+// row i) + c, its estimated solve work in ratings: c is the per-row cost that
+// does not grow with the row (a factorisation, vector updates), so that rows
+// with few ratings are not under-counted, and is >= 1 so that rows without
+// ratings still cost something and are spread over the ranks instead of
+// piling onto one (the trainer passes als::row_solve_cost). C(j) = w_0 + ... +
+// w_{j-1} = (offsets[j] - offsets[0]) + c j is the weight before boundary j,
+// and W = C(n) the total. Boundary b_r (0 < r < parts) is the j in [0, n]
+// whose C(j) is nearest to the target T_r = round(r * W / parts) (halves round
+// up, computed exactly in integers), the smaller j on a tie; b_0 = 0,
+// b_parts = n. C is strictly increasing, so the boundaries are non-decreasing
+// and depend only on offsets, parts and c: every rank computes the same blocks
+// on its own. Each block weighs less than max_i w_i + 1 away from W / parts;
+// with parts > n some blocks are empty. Which rank solves a row never changes
+// the row's result, so any c gives the same model.
 
 #include <cstdint>
 #include <vector>
@@ -28,9 +32,10 @@ struct Block {
 
 // parts + 1 boundaries 0 = b_0 <= ... <= b_parts = n by the rule above.
 // offsets: CSR offsets, n + 1 non-decreasing cumulative rating counts for n
-// rows. Throws animerec::Error (internal) when offsets is empty or decreasing
-// or parts < 1.
-std::vector<int64_t> balanced_blocks(const std::vector<int64_t>& offsets, int parts);
+// rows. Throws animerec::Error (internal) when offsets is empty or decreasing,
+// parts < 1 or row_cost < 1.
+std::vector<int64_t> balanced_blocks(const std::vector<int64_t>& offsets, int parts,
+                                     int64_t row_cost = 1);
 
 // Part `part`'s rows: [boundaries[part], boundaries[part + 1]).
 Block block_of(const std::vector<int64_t>& boundaries, int part);

@@ -163,6 +163,51 @@ TEST_P(SolverExplicitTest, LongRowSpanningSeveralChunks) {
   expect_close(got, explicit_reference(row, other, 7.0f, o), 2e-4);
 }
 
+// Rows with fewer entries than 2/3 (k + 1) (Cholesky solves them through the
+// n x n Woodbury system) give the least-squares solution, down to a single
+// entry and across the threshold, with the bias, and the ridge exponent applied.
+TEST_P(SolverExplicitTest, ShortRowsMatchDenseLeastSquares) {
+  std::mt19937_64 rng(31);
+  const int k = 16;
+  const SideState other = random_side(200, k, rng, 0.5f);
+  AlsOptions o = options(k, Feedback::kExplicit, GetParam());
+  o.lambda_exponent = 0.6;
+  for (int count : {1, 2, 5, 11, 12, 16, 17}) {
+    const Row row = random_row(count, 200, rng, 1.0f, 10.0f);
+    const Solved s = solve_row(row, other, 7.0f, nullptr, o);
+    EXPECT_FALSE(s.outcome.ldlt_fallback);
+    EXPECT_TRUE(s.outcome.finite);
+    Eigen::VectorXf got(k + 1);
+    got << s.factors, s.bias;
+    SCOPED_TRACE(count);
+    expect_close(got, explicit_reference(row, other, 7.0f, o), 2e-4);
+  }
+}
+
+// One solver reused over rows whose lengths grow past its buffers in steps
+// (600, 1000, 1100, 2300 entries: the buffers grow geometrically, so some
+// rows fit the grown capacity and some do not) gives each row bit for bit
+// what a fresh solver gives it: a row's result never depends on the rows the
+// thread solved before.
+TEST_P(SolverExplicitTest, ReusedSolverMatchesFreshSolverAsRowsGrow) {
+  std::mt19937_64 rng(21);
+  const int k = 8;
+  const SideState other = random_side(3000, k, rng, 0.5f);
+  AlsOptions o = options(k, Feedback::kExplicit, GetParam());
+  o.cg_steps = 3;  // the trainer's default: the warm start matters
+  RowSolver reused(other, 7.0f, nullptr, o);
+  for (int count : {600, 1000, 1100, 2300, 700}) {
+    const Row row = random_row(count, 3000, rng, 1.0f, 10.0f);
+    const Solved fresh = solve_row(row, other, 7.0f, nullptr, o);
+    Eigen::VectorXf factors = Eigen::VectorXf::Constant(k, 0.3f);
+    float bias = 0.3f;
+    reused.solve(row.entries(), factors.data(), &bias);
+    EXPECT_EQ(0, std::memcmp(factors.data(), fresh.factors.data(), sizeof(float) * k))
+        << count << " entries";
+    EXPECT_EQ(0, std::memcmp(&bias, &fresh.bias, sizeof(float))) << count << " entries";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Solvers, SolverExplicitTest,
                          ::testing::Values(SolverKind::kCholesky, SolverKind::kConjugateGradient));
 
@@ -339,6 +384,30 @@ TEST_P(SolverPriorTest, RowWithPriorEqualsDenseClosedForm) {
 }
 
 // A huge prior weight puts the row on its prior mean: the pull is real.
+// Short explicit rows with the prior (Cholesky's Woodbury path
+// takes the prior's lambda into its diagonal and its mean into c).
+TEST(SolverPriorTest, ShortExplicitRowWithPriorEqualsDenseClosedForm) {
+  std::mt19937_64 rng(73);
+  const int k = 12;
+  const SideState other = random_side(30, k, rng);
+  for (SolverKind kind : {SolverKind::kCholesky, SolverKind::kConjugateGradient}) {
+    const AlsOptions o = options(k, Feedback::kExplicit, kind);
+    for (int count : {1, 4, 8}) {
+      const Row row = random_row(count, 30, rng, 1.0f, 10.0f);
+      const std::vector<float> mean = prior_mean(k + 1, rng);
+      RowSolver solver(other, 7.0f, nullptr, o);
+      Eigen::VectorXf factors = Eigen::VectorXf::Constant(k, 0.3f);
+      float bias = 0.3f;
+      const RowPrior prior{2.5, mean.data()};
+      EXPECT_TRUE(solver.solve(row.entries(), factors.data(), &bias, &prior).finite);
+      Eigen::VectorXf got(k + 1);
+      got << factors, bias;
+      SCOPED_TRACE(count);
+      expect_close(got, prior_reference(row, other, 7.0f, o, 2.5, mean), 1e-4);
+    }
+  }
+}
+
 TEST_P(SolverPriorTest, StrongPriorGivesThePriorMean) {
   const auto [feedback, solver_kind] = GetParam();
   std::mt19937_64 rng(73);

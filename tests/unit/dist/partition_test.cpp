@@ -103,6 +103,21 @@ TEST(Partition, RandomRowsStayWithinOneRowOfTheMean) {
   }
 }
 
+// A per-row cost c > 1 weighs the rows as ratings + c: a block of many short
+// rows then takes fewer rows than by ratings alone. Rows 0..7 hold 1 rating
+// each, row 8 holds 16: by ratings + 1 the halves are rows [0, 8) (16) and
+// [8, 9) (17); with c = 10 the weights are 11 x 8 = 88 and 26, so the cut
+// moves into the short rows: [0, 5) (55) and [5, 9) (33 + 26 = 59).
+TEST(Partition, RowCostWeighsEachRowAsRatingsPlusCost) {
+  const Offsets offsets = offsets_of({1, 1, 1, 1, 1, 1, 1, 1, 16});
+  EXPECT_EQ(balanced_blocks(offsets, 2), (Offsets{0, 8, 9}));
+  EXPECT_EQ(balanced_blocks(offsets, 2, 1), (Offsets{0, 8, 9}));
+  EXPECT_EQ(balanced_blocks(offsets, 2, 10), (Offsets{0, 5, 9}));
+  // Rows without ratings: the cost alone spreads them evenly.
+  EXPECT_EQ(balanced_blocks(offsets_of({0, 0, 0, 0, 0, 0}), 3, 7), (Offsets{0, 2, 4, 6}));
+  EXPECT_THROW(balanced_blocks(offsets, 2, 0), Error);
+}
+
 TEST(Partition, BlockOwnerAndCounts) {
   const Offsets bounds = {0, 3, 3, 7};
   EXPECT_EQ(block_of(bounds, 0).begin, 0);
