@@ -111,6 +111,7 @@ RowSolver::RowSolver(const SideState& other, float global_mean, const Eigen::Mat
       opt_(opt),
       k_(opt.factors),
       dim_(system_size(opt)),
+      unobserved_gap_(static_cast<float>(1.0 - opt.alpha0)),
       ldlt_(std::max(dim_, 0)) {
   require(k_ > 0, "factors must be positive");
   require(y_.cols() == k_, "other side has " + std::to_string(y_.cols()) +
@@ -121,7 +122,10 @@ RowSolver::RowSolver(const SideState& other, float global_mean, const Eigen::Mat
   } else {
     require(gram != nullptr && gram->rows() == k_ && gram->cols() == k_,
             "implicit feedback needs the k x k gram matrix of the other side");
-    gram_f_ = gram->cast<float>();
+    require(opt.alpha0 > 0 && opt.alpha0 <= 1,
+            "the weight of unobserved pairs alpha0 must lie in (0, 1], got " +
+                std::to_string(opt.alpha0));
+    gram_f_ = (opt.alpha0 * *gram).cast<float>();
   }
   require(opt.solver == SolverKind::kCholesky || opt.cg_steps >= 0, "cg_steps must be >= 0");
   buf_.resize(kChunk, dim_);
@@ -147,6 +151,10 @@ RowSolver::RowSolver(const SideState& other, float global_mean, const Eigen::Mat
   r_.resize(dim_);
   p_.resize(dim_);
   ap_.resize(dim_);
+}
+
+double RowSolver::row_ridge(int64_t n) const {
+  return is_explicit(opt_) ? factor_ridge(opt_, n) : implicit_factor_ridge(opt_, n, y_.rows());
 }
 
 void RowSolver::ensure_rows(int64_t n) {
@@ -181,7 +189,8 @@ void RowSolver::gather(const RowEntries& row, int64_t begin, int64_t count) {
     } else {
       const float extra = extra_confidence(opt_, row.values[e]);
       Eigen::Map<const Eigen::VectorXf> yj(src, k_);
-      Eigen::Map<Eigen::VectorXf>(dst, k_) = std::sqrt(extra) * yj;
+      // c - alpha0: the entry's weight above the alpha0 Y^T Y already in A.
+      Eigen::Map<Eigen::VectorXf>(dst, k_) = std::sqrt(extra + unobserved_gap_) * yj;
       bf_.noalias() += (1.0f + extra) * yj;
     }
   }
@@ -204,8 +213,8 @@ void RowSolver::accumulate_lower(const RowEntries& row) {
 // a_ (lower), b_ in double from the float sums, with Y^T Y and the ridge.
 void RowSolver::form_system(int64_t n) {
   a_.triangularView<Eigen::Lower>() = af_.cast<double>();
-  if (!is_explicit(opt_)) a_.triangularView<Eigen::Lower>() += *gram_;
-  const double ridge = factor_ridge(opt_, n);
+  if (!is_explicit(opt_)) a_.triangularView<Eigen::Lower>() += opt_.alpha0 * *gram_;
+  const double ridge = row_ridge(n);
   for (int i = 0; i < k_; ++i) a_(i, i) += ridge;
   if (is_explicit(opt_)) a_(k_, k_) += opt_.lambda_bias;  // a damped mean: not scaled by n
   b_ = bf_.cast<double>();
@@ -424,7 +433,7 @@ RowOutcome RowSolver::solve_cg(const RowEntries& row, float* factors, float* bia
     bf_.setZero();
     gather(row, 0, n);
   }
-  reg_.setConstant(static_cast<float>(factor_ridge(opt_, n)));
+  reg_.setConstant(static_cast<float>(row_ridge(n)));
   if (is_explicit(opt_)) reg_[k_] = static_cast<float>(opt_.lambda_bias);
   if (prior != nullptr) {
     for (int i = 0; i < dim_; ++i) {

@@ -259,13 +259,13 @@ ImplicitLoss implicit_block_loss(const RatingBlock& block, const SideState& self
         s.observed += c * (1.0 - score) * (1.0 - score);
         s.unobserved -= score * score;
       }
-      s.regularization += factor_ridge(opt, e.count) * xd.squaredNorm();
+      s.regularization += implicit_factor_ridge(opt, e.count, other.rows()) * xd.squaredNorm();
       s.count += e.count;
     }
     return s;
   };
   const ImplicitSums s = reduce_chunks<ImplicitSums>(block.rows(), kLossChunk, chunk_sums);
-  return {s.observed, s.unobserved, s.regularization, s.count};
+  return {s.observed, opt.alpha0 * s.unobserved, s.regularization, s.count};
 }
 
 }  // namespace animerec::als

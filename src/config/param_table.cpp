@@ -266,6 +266,16 @@ std::vector<ParamSpec> build_param_table() {
           .at_least(0)
           .on({"train", "cv"})
           .doc("implicit: weight of status plan to watch"),
+      number("weight-score-slope", "0")
+          .at_least(0)
+          .on({"train", "cv"})
+          .doc("implicit: a scored row also weighs slope * (score - --weight-score-pivot), so a "
+               "10 counts more than a 5 (0 = the score's value does not count; a row whose "
+               "weight ends <= 0 is left out)"),
+      number("weight-score-pivot", "0")
+          .at_least(0)
+          .on({"train", "cv"})
+          .doc("implicit: the score at which --weight-score-slope adds nothing"),
       integer("iterations", "15")
           .in(1, 10000)
           .on({"train", "cv"})
@@ -292,7 +302,26 @@ std::vector<ParamSpec> build_param_table() {
           .at_least(0)
           .on({"train", "cv"})
           .adjustable_on_resume()
-          .doc("ranking part: ridge lambda * n of a row with n interactions"),
+          .doc("ranking part: ridge lambda * count^--ranking-lambda-exponent of a row, count = "
+               "its n interactions (see --ranking-regularization)"),
+      number("ranking-lambda-exponent", "1")
+          .in(0, 1)
+          .on({"train", "cv"})
+          .adjustable_on_resume()
+          .doc("ranking part: the exponent nu of the ridge lambda * count^nu (1 = ALS-WR)"),
+      number("ranking-alpha0", "1")
+          .in(0, 1)
+          .on({"train", "cv"})
+          .adjustable_on_resume()
+          .doc("ranking part: weight of every unobserved (user, anime) pair, > 0 (Rendle et al. "
+               "2022; 1 = Hu-Koren-Volinsky, where an interaction's confidence 1 + alpha * "
+               "weight is relative to it)"),
+      choice("ranking-regularization", "count")
+          .one_of({"count", "frequency"})
+          .on({"train", "cv"})
+          .adjustable_on_resume()
+          .doc("ranking part: the count in the ridge, count = the row's n interactions, "
+               "frequency = n + --ranking-alpha0 * rows of the other side (Rendle et al. 2022)"),
       integer("ranking-iterations", "15")
           .in(1, 10000)
           .on({"train", "cv"})

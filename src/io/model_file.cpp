@@ -70,6 +70,8 @@ void check_hyperparameters(const model::Hyperparameters& h, std::string_view lab
   check("lambda_bias", h.lambda_bias);
   check("alpha", h.alpha);
   check("weight_scored", h.weights.scored);
+  check("weight_score_slope", h.weights.score_slope);
+  check("weight_score_pivot", h.weights.score_pivot);
   for (const auto& [status, name] : model::kStatusWeightParams) {
     check(model::attribute_name(name), h.weights.by_status.at(static_cast<size_t>(status)));
   }
@@ -258,6 +260,14 @@ void validate_ranking(const model::RankingPart& r, const Model& m, std::string_v
   }
   check_positive_finite(label, "/ranking/@alpha", r.alpha, false);
   check_positive_finite(label, "/ranking/@lambda", r.lambda, true);
+  if (!(r.alpha0 > 0 && r.alpha0 <= 1)) {
+    fail(label, "/ranking/@alpha0",
+         fmt::format("attribute is {}, expected a number in (0, 1]", r.alpha0));
+  }
+  if (!(r.lambda_exponent >= 0 && r.lambda_exponent <= 1)) {
+    fail(label, "/ranking/@lambda_exponent",
+         fmt::format("attribute is {}, expected a number in [0, 1]", r.lambda_exponent));
+  }
   check_positive_finite(label, "/ranking/@blend", r.blend, true);
   check_int(label, "/ranking/@factors", r.factors(), 1, kMaxModelFactors);
   auto check = [&](std::string_view field, const FactorMatrix& f, size_t n, std::string_view why) {
@@ -330,6 +340,8 @@ void write_hyperparameters(const Group& root, const model::Hyperparameters& h) {
   h5::write_attribute(root, "lambda_bias", h.lambda_bias);
   h5::write_attribute(root, "alpha", h.alpha);
   h5::write_attribute(root, "weight_scored", h.weights.scored);
+  h5::write_attribute(root, "weight_score_slope", h.weights.score_slope);
+  h5::write_attribute(root, "weight_score_pivot", h.weights.score_pivot);
   for (const auto& [status, name] : model::kStatusWeightParams) {
     h5::write_attribute(root, model::attribute_name(name).c_str(),
                         h.weights.by_status.at(static_cast<size_t>(status)));
@@ -375,6 +387,10 @@ void write_ranking(const Group& g, const model::RankingPart& r) {
   h5::write_attribute(g, "factors", int64_t{r.factors()});
   h5::write_attribute(g, "alpha", r.alpha);
   h5::write_attribute(g, "lambda", r.lambda);
+  h5::write_attribute(g, "alpha0", r.alpha0);
+  h5::write_attribute(g, "lambda_exponent", r.lambda_exponent);
+  h5::write_attribute(g, "regularization",
+                      std::string_view(r.ridge_counts_unobserved ? "frequency" : "count"));
   h5::write_attribute(g, "blend", r.blend);
   write_factors(g, "user_factors", r.user_factors);
   write_factors(g, "anime_factors", r.anime_factors);
@@ -463,6 +479,18 @@ int32_t read_int32(const Group& g, const char* name, int64_t lo, int64_t hi) {
   return static_cast<int32_t>(value);
 }
 
+// The score rule of the implicit weights: absent in files written before it
+// existed, which were trained with slope 0 (the score's value not counted).
+void read_score_weights(const Group& root, model::ImplicitWeights& w) {
+  if (root.has_attribute("weight_score_slope")) {
+    w.score_slope = h5::read_double_attribute(root, "weight_score_slope");
+    w.score_pivot = h5::read_double_attribute(root, "weight_score_pivot");
+  } else {
+    w.score_slope = 0;
+    w.score_pivot = 0;
+  }
+}
+
 // The typed hyperparameters, or nullopt in a file written before they were
 // stored (no /@lambda): read_model_groups then takes them from /config.
 std::optional<model::Hyperparameters> read_hyperparameters(const Group& root) {
@@ -473,6 +501,7 @@ std::optional<model::Hyperparameters> read_hyperparameters(const Group& root) {
   h.lambda_bias = h5::read_double_attribute(root, "lambda_bias");
   h.alpha = h5::read_double_attribute(root, "alpha");
   h.weights.scored = h5::read_double_attribute(root, "weight_scored");
+  read_score_weights(root, h.weights);
   for (const auto& [status, name] : model::kStatusWeightParams) {
     h.weights.by_status.at(static_cast<size_t>(status)) =
         h5::read_double_attribute(root, model::attribute_name(name).c_str());
@@ -495,6 +524,8 @@ std::optional<model::Hyperparameters> hyperparameters_from_config(
     return v;
   };
   model::Hyperparameters h;
+  h.weights.score_slope = 0;  // such files predate the score rule
+  h.weights.score_pivot = 0;
   std::vector<std::pair<const char*, double*>> fields = {{"lambda", &h.lambda},
                                                          {"lambda-exponent", &h.lambda_exponent},
                                                          {"lambda-bias", &h.lambda_bias},
@@ -637,6 +668,18 @@ model::RankingPart read_ranking(const Group& g, const Model& m) {
   const int k = read_int32(g, "factors", 1, kMaxModelFactors);
   r.alpha = h5::read_double_attribute(g, "alpha");
   r.lambda = h5::read_double_attribute(g, "lambda");
+  // Absent in files written before the frequency-scaled fit: their part was
+  // fit with alpha0 1 and the ridge lambda * n (the RankingPart defaults).
+  if (g.has_attribute("alpha0")) {
+    r.alpha0 = h5::read_double_attribute(g, "alpha0");
+    r.lambda_exponent = h5::read_double_attribute(g, "lambda_exponent");
+    const std::string regularization = h5::read_string_attribute(g, "regularization");
+    if (regularization != "count" && regularization != "frequency") {
+      fail(g.file(), "/ranking/@regularization",
+           fmt::format("attribute is \"{}\", expected \"count\" or \"frequency\"", regularization));
+    }
+    r.ridge_counts_unobserved = regularization == "frequency";
+  }
   r.blend = h5::read_double_attribute(g, "blend");
   r.user_factors = read_factors(g, "user_factors", m.n_users(), k, kUsersWhy);
   r.anime_factors = read_factors(g, "anime_factors", m.n_anime(), k, kAnimeWhy);

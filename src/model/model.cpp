@@ -18,7 +18,7 @@ std::array<double, 8> default_status_weights() {
 
 double implicit_weight(const ImplicitWeights& w, float score, uint8_t status) {
   double v = status < w.by_status.size() ? w.by_status[status] : 0.0;
-  if (score > 0) v += w.scored;
+  if (score > 0) v += w.scored + w.score_slope * (score - w.score_pivot);
   return v;
 }
 

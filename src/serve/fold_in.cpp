@@ -80,7 +80,9 @@ struct detail::FoldInSystem {
       opt.feedback = als::Feedback::kImplicit;
       opt.alpha = m.ranking->alpha;
       opt.lambda = m.ranking->lambda;
-      opt.lambda_exponent = 1.0;  // the ranking fit always uses ALS-WR (train/trainer.cpp)
+      opt.lambda_exponent = m.ranking->lambda_exponent;
+      opt.alpha0 = m.ranking->alpha0;
+      opt.ridge_counts_unobserved = m.ranking->ridge_counts_unobserved;
     } else {
       other.factors = m.anime_factors;
       opt.feedback = is_implicit(m) ? als::Feedback::kImplicit : als::Feedback::kExplicit;

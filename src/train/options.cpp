@@ -50,6 +50,8 @@ model::Hyperparameters model_hyperparameters(const TrainOptions& o) {
 ImplicitWeights implicit_weights(const Params& p) {
   ImplicitWeights w;
   w.scored = p.get_double("weight-scored");
+  w.score_slope = p.get_double("weight-score-slope");
+  w.score_pivot = p.get_double("weight-score-pivot");
   for (const auto& [status, name] : model::kStatusWeightParams) {
     w.by_status.at(static_cast<size_t>(status)) = p.get_double(name);
   }
@@ -107,6 +109,15 @@ TrainOptions train_options(const Params& p, const std::string& command_line) {
   o.ranking_factors = static_cast<int>(p.get_int("ranking-factors"));
   o.ranking_alpha = p.get_double("ranking-alpha");
   o.ranking_lambda = p.get_double("ranking-lambda");
+  o.ranking_lambda_exponent = p.get_double("ranking-lambda-exponent");
+  o.ranking_alpha0 = p.get_double("ranking-alpha0");
+  if (!(o.ranking_alpha0 > 0)) {
+    throw ConfigError(fmt::format(
+        "invalid value for --ranking-alpha0: {} (must be > 0: unobserved pairs with no weight at "
+        "all leave nothing to rank by)",
+        o.ranking_alpha0));
+  }
+  o.ranking_frequency_ridge = p.get_string("ranking-regularization") == "frequency";
   o.ranking_iterations = static_cast<int>(p.get_int("ranking-iterations"));
   o.ranking_blend = p.get_double("ranking-blend");
   o.early_stop_patience = static_cast<int>(p.get_int("early-stop-patience"));

@@ -127,6 +127,8 @@ void compare_hyperparameters(const model::Hyperparameters& a, const model::Hyper
   d.value("/@lambda_bias", a.lambda_bias, b.lambda_bias);
   d.value("/@alpha", a.alpha, b.alpha);
   d.value("/@weight_scored", a.weights.scored, b.weights.scored);
+  d.value("/@weight_score_slope", a.weights.score_slope, b.weights.score_slope);
+  d.value("/@weight_score_pivot", a.weights.score_pivot, b.weights.score_pivot);
   for (const auto& [status, name] : model::kStatusWeightParams) {
     const auto i = static_cast<size_t>(status);
     d.value("/@" + model::attribute_name(name), a.weights.by_status.at(i),
@@ -150,6 +152,10 @@ void compare_content(const model::ContentPart& a, const model::ContentPart& b, D
 void compare_ranking(const model::RankingPart& a, const model::RankingPart& b, Differences& d) {
   d.value("/ranking/@alpha", a.alpha, b.alpha);
   d.value("/ranking/@lambda", a.lambda, b.lambda);
+  d.value("/ranking/@alpha0", a.alpha0, b.alpha0);
+  d.value("/ranking/@lambda_exponent", a.lambda_exponent, b.lambda_exponent);
+  d.value("/ranking/@frequency_regularization", a.ridge_counts_unobserved ? 1.0 : 0.0,
+          b.ridge_counts_unobserved ? 1.0 : 0.0);
   d.value("/ranking/@blend", a.blend, b.blend);
   d.matrix("/ranking/user_factors", a.user_factors, b.user_factors);
   d.matrix("/ranking/anime_factors", a.anime_factors, b.anime_factors);

@@ -74,7 +74,9 @@ FitOptions ranking_fit_options(const TrainOptions& o) {
   f.als.factors = o.ranking_factors;
   f.als.alpha = o.ranking_alpha;
   f.als.lambda = o.ranking_lambda;
-  f.als.lambda_exponent = 1.0;
+  f.als.lambda_exponent = o.ranking_lambda_exponent;
+  f.als.alpha0 = o.ranking_alpha0;
+  f.als.ridge_counts_unobserved = o.ranking_frequency_ridge;
   f.als.solver = als::SolverKind::kConjugateGradient;
   f.init_scale = o.init_scale;
   f.seed = o.seed;
@@ -359,14 +361,20 @@ model::Checkpoint TrainingRun::assemble_checkpoint(const AlsFit& fit,
 model::RankingPart TrainingRun::fit_ranking_part() {
   const FitOptions f = ranking_fit_options(o_);
   Driver driver(ranking_driver_options(o_), comm_);
-  driver.say(fmt::format("implicit ALS, k = {}, alpha {}, lambda {}, on {} interactions",
-                         f.als.factors, f.als.alpha, f.als.lambda,
-                         data_.train_entries[kRankingFit]));
+  driver.say(
+      fmt::format("implicit ALS, k = {}, alpha {}, alpha0 {}, lambda {} ({}, exponent {}), "
+                  "on {} interactions",
+                  f.als.factors, f.als.alpha, f.als.alpha0, f.als.lambda,
+                  f.als.ridge_counts_unobserved ? "frequency" : "count", f.als.lambda_exponent,
+                  data_.train_entries[kRankingFit]));
   AlsFit fit(f, data_, *exchange_, comm_, nullptr);
   driver.run(fit, nullptr, nullptr);
   model::RankingPart r;
   r.alpha = f.als.alpha;
   r.lambda = f.als.lambda;
+  r.alpha0 = f.als.alpha0;
+  r.lambda_exponent = f.als.lambda_exponent;
+  r.ridge_counts_unobserved = f.als.ridge_counts_unobserved;
   r.blend = o_.ranking_blend;
   r.user_factors = fit.state().users.factors;
   r.anime_factors = fit.state().anime.factors;

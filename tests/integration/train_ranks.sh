@@ -63,6 +63,20 @@ same_ranking() {
 "$mpiexec" -n 3 "$bin" "${common[@]}" --ranking-factors 6 --threads 2 --out "$work/rank-3.h5" ||
   fail "mpiexec -n 3 train with a ranking part"
 same_ranking "$work/rank-1.h5" "$work/rank-3.h5" || fail "ranking part: -np 3 x 2 threads differs from -np 1"
+# The same with every option of the Rendle et al. fit and the score confidence
+# (the ridge counts the other side's rows, which each rank must see whole).
+rendle=(--ranking-factors 6 --ranking-alpha0 0.2 --ranking-regularization frequency
+  --ranking-lambda-exponent 0.8 --weight-score-slope 0.3 --weight-score-pivot 5)
+"$bin" "${common[@]}" "${rendle[@]}" --threads 1 --out "$work/rendle-1.h5" ||
+  fail "train with a frequency-regularised ranking part"
+h5diff -q "$work/rank-1.h5" "$work/rendle-1.h5" /ranking/user_factors /ranking/user_factors \
+  >/dev/null 2>&1 && fail "the ranking options changed nothing"
+for np in 2 3; do
+  "$mpiexec" -n "$np" "$bin" "${common[@]}" "${rendle[@]}" --threads 2 --out "$work/rendle-$np.h5" ||
+    fail "mpiexec -n $np train with a frequency-regularised ranking part"
+  same_ranking "$work/rendle-1.h5" "$work/rendle-$np.h5" ||
+    fail "frequency-regularised ranking part: -np $np x 2 threads differs from -np 1"
+done
 
 # The hybrid prior (--lambda-content > 0) on a dataset with cold anime: the
 # model arrays and the content map are bit-identical for any ranks and threads,

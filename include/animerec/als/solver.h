@@ -16,15 +16,21 @@
 // would shrink every row by the same factor 1 / (1 + lambda_bias).)
 //   b = sum_j (r_uj - mu - c_j) (y_j,1)
 //
-// Implicit (Hu, Koren & Volinsky 2008). Unknowns x_u, dimension k. Preference
-// 1 on every entry of the row, 0 elsewhere; confidence c_uj = 1 + alpha w_uj on
-// the row's entries, 1 elsewhere:
-//   minimise  sum_{all j} c_uj (p_uj - x_u.y_j)^2 + lambda n_u |x_u|^2
-//   A = Y^T Y + sum_{j in row} (c_uj - 1) y_j y_j^T + lambda n_u I
+// Implicit (Hu, Koren & Volinsky 2008, with Rendle et al. 2022's alpha0).
+// Unknowns x_u, dimension k. Preference 1 on every entry of the row, 0
+// elsewhere; confidence c_uj = 1 + alpha w_uj on the row's entries, alpha0
+// (opt.alpha0, in (0, 1]; 1 = HKV) on every other column:
+//   minimise  sum_{j in row} c_uj (1 - x_u.y_j)^2 + alpha0 sum_{j not in row} (x_u.y_j)^2
+//             + R(n_u) |x_u|^2
+//   A = alpha0 Y^T Y + sum_{j in row} (c_uj - alpha0) y_j y_j^T + R(n_u) I
 //   b = sum_{j in row} c_uj y_j
-// Regularisation scaling: ALS-WR, lambda times the row's entry count n_u (the
-// same rule as explicit, so one --lambda means the same thing per entry in both
-// modes; an empty row has x = 0 either way). Y^T Y is the precomputed gram
+// Regularisation scaling R(n_u): lambda n_u^e, ALS-WR at e = 1 (the same rule
+// as explicit, so one --lambda means the same thing per entry in both modes;
+// an empty row has x = 0 either way), or with opt.ridge_counts_unobserved
+// Rendle's frequency scaling lambda (n_u + alpha0 n_other)^e, n_other = the
+// other side's rows: the weight of everything the row is fit to (types.h
+// implicit_factor_ridge). With alpha0 = 1 every term is the HKV one bit for
+// bit (1 - alpha0 = 0 is added, Y^T Y scaled by 1). Y^T Y is the precomputed gram
 // matrix (gram_matrix() in sweep.h), so a row costs O(n_u k^2 + k^3). Weights
 // must make alpha w >= 0 (confidence >= 1); a negative product counts as 0.
 // Biases are not used in implicit mode (the row's bias is written as 0).
@@ -143,6 +149,7 @@ class RowSolver {
   void apply_explicit_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
   void apply_cg_system(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
   void ensure_rows(int64_t n);
+  double row_ridge(int64_t n) const;
 
   const FactorMatrix& y_;
   const std::vector<float>& other_bias_;
@@ -151,6 +158,7 @@ class RowSolver {
   const AlsOptions opt_;
   const int k_;
   const int dim_;
+  const float unobserved_gap_;  // implicit: 1 - alpha0 (0 for Hu-Koren-Volinsky)
 
   Buffer buf_;             // gathered rows: (y_j, 1) explicit, sqrt(c-1) y_j implicit
   Buffer yk_;              // explicit CG: the row's y_j alone (k wide)

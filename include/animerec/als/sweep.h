@@ -65,10 +65,11 @@ ExplicitLoss explicit_block_loss(const RatingBlock& block, const SideState& self
 // Implicit (Hu-Koren-Volinsky) loss of a block's rows u against every column j
 // of the other side, s_uj = x_u.y_j, c_uj = 1 + alpha w_uj (alpha w clamped at 0):
 //   observed     = sum over the block's entries of c_uj (1 - s_uj)^2
-//   unobserved   = sum over the block's rows of x_u^T (Y^T Y) x_u
-//                  - sum over the block's entries of s_uj^2
-//                  (= sum of s_uj^2 over every column the row has no entry in)
-//   regularization = sum over the block's rows of lambda n_u |x_u|^2
+//   unobserved   = alpha0 (sum over the block's rows of x_u^T (Y^T Y) x_u
+//                  - sum over the block's entries of s_uj^2)
+//                  (= alpha0 times the sum of s_uj^2 over every column the row
+//                  has no entry in)
+//   regularization = sum over the block's rows of R(n_u) |x_u|^2 (solver.h)
 // so total() is the part of the objective that the block's rows solve for,
 // plus their penalty; the full objective adds the other side's regularization.
 // other_gram = gram_matrix(other.factors). Products in double.

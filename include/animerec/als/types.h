@@ -80,12 +80,33 @@ struct AlsOptions {
   double lambda_bias = config::default_double("train", "lambda-bias");
   // Implicit only: confidence c = 1 + alpha * w.
   double alpha = config::default_double("train", "alpha");
+  // Implicit only (Rendle et al. 2022): every pair the row has no entry for
+  // weighs alpha0 (the gram term Y^T Y scaled by it); the row's entries keep
+  // confidence c. 1 = Hu-Koren-Volinsky. Must lie in (0, 1] so c - alpha0 >= 0.
+  double alpha0 = 1.0;
+  // Implicit only: frequency-scaled regularisation, the ridge of a row with n
+  // entries is lambda * (n + alpha0 * n_other)^lambda_exponent (n_other = rows
+  // of the other side, i.e. every pair the row is fit to) instead of
+  // lambda * n^lambda_exponent.
+  bool ridge_counts_unobserved = false;
 };
+
+// lambda * count^lambda_exponent.
+inline double scaled_ridge(const AlsOptions& opt, double count) {
+  return opt.lambda * (opt.lambda_exponent == 1.0 ? count : std::pow(count, opt.lambda_exponent));
+}
 
 // lambda * n^lambda_exponent: the factor ridge of a row with n entries.
 inline double factor_ridge(const AlsOptions& opt, int64_t n) {
-  const double count = static_cast<double>(n);
-  return opt.lambda * (opt.lambda_exponent == 1.0 ? count : std::pow(count, opt.lambda_exponent));
+  return scaled_ridge(opt, static_cast<double>(n));
+}
+
+// The factor ridge of an implicit row with n entries against an other side of
+// n_other rows: factor_ridge, or with ridge_counts_unobserved
+// lambda * (n + alpha0 * n_other)^lambda_exponent.
+inline double implicit_factor_ridge(const AlsOptions& opt, int64_t n, int64_t n_other) {
+  if (!opt.ridge_counts_unobserved) return factor_ridge(opt, n);
+  return scaled_ridge(opt, static_cast<double>(n) + opt.alpha0 * static_cast<double>(n_other));
 }
 
 // The hybrid prior of one row (docs/content.md): the row's penalty gains

@@ -34,15 +34,20 @@ std::array<double, 8> default_status_weights();
 
 // Weight w of each interaction kind in implicit mode (confidence 1 + alpha*w),
 // indexed by data::Status; scored rows use `scored` (added to the status weight
-// of their row when they have one). Defaults: train's.
+// of their row when they have one) plus score_slope * (score - score_pivot), so
+// a 10 can weigh more than a 5. Defaults: train's (slope 0: the score's value
+// does not count, the rule of models written before the slope existed).
 struct ImplicitWeights {
   double scored = config::default_double("train", "weight-scored");
   std::array<double, 8> by_status = default_status_weights();  // index = Status code
+  double score_slope = config::default_double("train", "weight-score-slope");
+  double score_pivot = config::default_double("train", "weight-score-pivot");
 };
 
 // The weight rule, shared by training (train/local_data.cpp) and fold-in:
-// the status weight of the row, plus `scored` when it has a score. A status
-// code outside the table weighs 0.
+// the status weight of the row, plus, when it has a score,
+// scored + score_slope * (score - score_pivot). A status code outside the
+// table weighs 0. A row whose weight is <= 0 is no interaction at all.
 double implicit_weight(const ImplicitWeights& w, float score, uint8_t status);
 
 // The training hyperparameters a fold-in repeats for a new user, stored typed
@@ -78,11 +83,16 @@ struct ContentPart {
 // likely to watch at all. Predicted ratings alone rank obscure, rarely-rated
 // anime first; ordering by preference + blend * (predicted rating - mu) does not.
 struct RankingPart {
-  double alpha = 0;                 // confidence 1 + alpha * weight of an interaction
-  double lambda = 0;                // ridge of the implicit fit
-  double blend = 0;                 // weight of the centred predicted rating in the order
-  als::FactorMatrix user_factors;   // n_users x factors()
-  als::FactorMatrix anime_factors;  // n_anime x factors()
+  double alpha = 0;   // confidence 1 + alpha * weight of an interaction
+  double lambda = 0;  // ridge of the implicit fit
+  // Written since the frequency-scaled fit (Rendle et al. 2022); a model
+  // without them reads with these values, the plain ALS-WR fit it was made by.
+  double alpha0 = 1;                     // weight of every unobserved pair (als/types.h)
+  double lambda_exponent = 1;            // ridge lambda * count^lambda_exponent
+  bool ridge_counts_unobserved = false;  // count = n + alpha0 * n_anime (or n_users), else n
+  double blend = 0;                      // weight of the centred predicted rating in the order
+  als::FactorMatrix user_factors;        // n_users x factors()
+  als::FactorMatrix anime_factors;       // n_anime x factors()
   int factors() const { return static_cast<int>(user_factors.cols()); }
 };
 

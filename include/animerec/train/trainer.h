@@ -54,6 +54,9 @@ struct TrainOptions {
   int ranking_factors = int_default("ranking-factors");
   double ranking_alpha = number_default("ranking-alpha");
   double ranking_lambda = number_default("ranking-lambda");
+  double ranking_lambda_exponent = number_default("ranking-lambda-exponent");
+  double ranking_alpha0 = number_default("ranking-alpha0");
+  bool ranking_frequency_ridge = false;  // --ranking-regularization frequency
   int ranking_iterations = int_default("ranking-iterations");
   double ranking_blend = number_default("ranking-blend");
   int early_stop_patience = int_default("early-stop-patience");  // 0 = off

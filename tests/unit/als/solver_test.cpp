@@ -226,6 +226,65 @@ TEST_P(SolverImplicitTest, MatchesDenseHuKorenVolinskyFormula) {
   expect_close(s.factors, implicit_reference(row, other, o), 1e-4);
 }
 
+// Brute force of Rendle et al.'s row objective, straight from its definition:
+//   sum_{j in row} c_j (1 - x.y_j)^2 + alpha0 sum_{j not in row} (x.y_j)^2
+//   + lambda (n + alpha0 N)^nu |x|^2   (lambda n^nu |x|^2 without ridge_counts_unobserved)
+// as weighted least squares over every column (rows sqrt(weight) y_j, targets
+// sqrt(weight) preference) plus sqrt(ridge) I, solved by QR in double.
+Eigen::VectorXd rendle_reference(const Row& row, const SideState& other, const AlsOptions& o) {
+  const auto n_other = static_cast<Eigen::Index>(other.rows());
+  const int k = o.factors;
+  Eigen::MatrixXd design = Eigen::MatrixXd::Zero(n_other + k, k);
+  Eigen::VectorXd target = Eigen::VectorXd::Zero(n_other + k);
+  for (Eigen::Index j = 0; j < n_other; ++j) {
+    design.row(j) = std::sqrt(o.alpha0) * other.factors.row(j).cast<double>();
+  }
+  for (size_t i = 0; i < row.cols.size(); ++i) {
+    const double c = 1.0 + o.alpha * row.values[i];
+    design.row(row.cols[i]) = std::sqrt(c) * other.factors.row(row.cols[i]).cast<double>();
+    target(row.cols[i]) = std::sqrt(c);
+  }
+  const double count = static_cast<double>(row.cols.size()) +
+                       (o.ridge_counts_unobserved ? o.alpha0 * static_cast<double>(n_other) : 0.0);
+  const double ridge = o.lambda * std::pow(count, o.lambda_exponent);
+  for (int i = 0; i < k; ++i) design(n_other + i, i) = std::sqrt(ridge);
+  return design.colPivHouseholderQr().solve(target);
+}
+
+// alpha0 scales the gram term, and the ridge counts alpha0 N unobserved pairs.
+TEST_P(SolverImplicitTest, MatchesBruteForceOfRendleObjective) {
+  std::mt19937_64 rng(23);
+  const int k = 5;
+  const SideState other = random_side(60, k, rng, 0.7f);
+  const Eigen::MatrixXd gram = gram_matrix(other.factors);
+  AlsOptions o = options(k, Feedback::kImplicit, GetParam());
+  o.alpha0 = 0.05;
+  o.ridge_counts_unobserved = true;
+  o.lambda_exponent = 0.7;
+  o.lambda = 0.3;
+  const Row row = random_row(12, 60, rng, 0.5f, 2.0f);
+  const Solved s = solve_row(row, other, 7.0f, &gram, o);
+  EXPECT_TRUE(s.outcome.finite);
+  expect_close(s.factors, rendle_reference(row, other, o), 1e-4);
+  // alpha0 on its own (the ridge by the entry count) is the one solved too.
+  o.ridge_counts_unobserved = false;
+  expect_close(solve_row(row, other, 7.0f, &gram, o).factors, rendle_reference(row, other, o),
+               1e-4);
+}
+
+TEST(SolverTest, RejectsAlpha0OutsideZeroToOne) {
+  std::mt19937_64 rng(29);
+  const SideState other = random_side(10, 3, rng);
+  const Eigen::MatrixXd gram = gram_matrix(other.factors);
+  AlsOptions o = options(3, Feedback::kImplicit, SolverKind::kCholesky);
+  for (double bad : {0.0, -0.5, 1.5}) {
+    o.alpha0 = bad;
+    EXPECT_THROW(RowSolver(other, 0.0f, &gram, o), std::invalid_argument) << bad;
+  }
+  o.alpha0 = 1.0;
+  EXPECT_NO_THROW(RowSolver(other, 0.0f, &gram, o));
+}
+
 INSTANTIATE_TEST_SUITE_P(Solvers, SolverImplicitTest,
                          ::testing::Values(SolverKind::kCholesky, SolverKind::kConjugateGradient));
 

@@ -223,6 +223,30 @@ TEST(SweepLossTest, ImplicitLossMatchesSumOverEveryColumn) {
   EXPECT_NEAR(loss.observed + loss.unobserved, all, 1e-5 * all);
   EXPECT_NEAR(loss.regularization, reg, 1e-9 * reg);
   EXPECT_EQ(loss.count, static_cast<int64_t>(entries.size()));
+
+  // Rendle et al.: unobserved pairs weigh alpha0, the ridge counts them.
+  o.alpha0 = 0.1;
+  o.ridge_counts_unobserved = true;
+  o.lambda_exponent = 0.5;
+  const ImplicitLoss rendle = implicit_block_loss(block, x, y, gram_matrix(y.factors), o);
+  double weighted = 0, frequency_reg = 0;
+  for (int32_t u = 0; u < users; ++u) {
+    std::vector<double> c(anime, o.alpha0), pref(anime, 0.0);
+    for (int64_t e = block.offsets[u]; e < block.offsets[u + 1]; ++e) {
+      c[static_cast<size_t>(block.cols[e])] = 1 + o.alpha * block.values[e];
+      pref[static_cast<size_t>(block.cols[e])] = 1;
+    }
+    for (int32_t a = 0; a < anime; ++a) {
+      const double s = x.factors.row(u).cast<double>().dot(y.factors.row(a).cast<double>());
+      weighted += c[static_cast<size_t>(a)] * (pref[static_cast<size_t>(a)] - s) *
+                  (pref[static_cast<size_t>(a)] - s);
+    }
+    const double n = static_cast<double>(block.offsets[u + 1] - block.offsets[u]);
+    frequency_reg +=
+        o.lambda * std::sqrt(n + o.alpha0 * anime) * x.factors.row(u).cast<double>().squaredNorm();
+  }
+  EXPECT_NEAR(rendle.observed + rendle.unobserved, weighted, 1e-5 * weighted);
+  EXPECT_NEAR(rendle.regularization, frequency_reg, 1e-9 * frequency_reg);
 }
 
 // Two taste clusters; every cluster-0 user but one watched anime 0. That
@@ -323,21 +347,28 @@ TEST(SweepTest, BitIdenticalForOneAndTwoThreads) {
       o.feedback = feedback;
       o.solver = kind;
       o.alpha = 3.0;
-      SideState one = f.self, two = f.self;
-      SweepStats s1, s2;
-      {
-        ThreadCount threads(1);
-        s1 = solve_block(f.block, f.other, 7.0f, &f.gram, o, one);
+      // Implicit: Hu-Koren-Volinsky, then Rendle et al.'s alpha0 and frequency ridge.
+      for (bool rendle : {false, true}) {
+        if (rendle && feedback == Feedback::kExplicit) continue;
+        o.alpha0 = rendle ? 0.05 : 1.0;
+        o.ridge_counts_unobserved = rendle;
+        o.lambda_exponent = rendle ? 0.8 : 1.0;
+        SideState one = f.self, two = f.self;
+        SweepStats s1, s2;
+        {
+          ThreadCount threads(1);
+          s1 = solve_block(f.block, f.other, 7.0f, &f.gram, o, one);
+        }
+        {
+          ThreadCount threads(2);
+          s2 = solve_block(f.block, f.other, 7.0f, &f.gram, o, two);
+        }
+        EXPECT_TRUE(bit_identical(one, two));
+        EXPECT_EQ(s1.rows_solved, s2.rows_solved);
+        EXPECT_EQ(s1.empty_rows, 700 / 17 + 1);
+        EXPECT_EQ(s1.rows_solved + s1.empty_rows, f.block.rows());
+        EXPECT_EQ(s1.first_nonfinite_row, -1);
       }
-      {
-        ThreadCount threads(2);
-        s2 = solve_block(f.block, f.other, 7.0f, &f.gram, o, two);
-      }
-      EXPECT_TRUE(bit_identical(one, two));
-      EXPECT_EQ(s1.rows_solved, s2.rows_solved);
-      EXPECT_EQ(s1.empty_rows, 700 / 17 + 1);
-      EXPECT_EQ(s1.rows_solved + s1.empty_rows, f.block.rows());
-      EXPECT_EQ(s1.first_nonfinite_row, -1);
     }
   }
 }

@@ -100,6 +100,8 @@ Model sample_model() {
   h.alpha = 12.5;
   h.weights.scored = 0.75;
   h.weights.by_status = {0, 0.9, 0.8, 0.7, 0.6, 0, 0.4, 0.3};
+  h.weights.score_slope = 0.375;
+  h.weights.score_pivot = 6.5;
   m.hyperparameters = h;
   return m;
 }
@@ -148,6 +150,8 @@ void expect_same_model(const Model& a, const Model& b) {
     EXPECT_EQ(a.hyperparameters->alpha, b.hyperparameters->alpha);
     EXPECT_EQ(a.hyperparameters->weights.scored, b.hyperparameters->weights.scored);
     EXPECT_EQ(a.hyperparameters->weights.by_status, b.hyperparameters->weights.by_status);
+    EXPECT_EQ(a.hyperparameters->weights.score_slope, b.hyperparameters->weights.score_slope);
+    EXPECT_EQ(a.hyperparameters->weights.score_pivot, b.hyperparameters->weights.score_pivot);
   }
   EXPECT_EQ(a.factors, b.factors);
   EXPECT_EQ(a.global_mean, b.global_mean);
@@ -178,6 +182,9 @@ void expect_same_ranking(const Model& a, const Model& b) {
   EXPECT_EQ(a.ranking->alpha, b.ranking->alpha);
   EXPECT_EQ(a.ranking->lambda, b.ranking->lambda);
   EXPECT_EQ(a.ranking->blend, b.ranking->blend);
+  EXPECT_EQ(a.ranking->alpha0, b.ranking->alpha0);
+  EXPECT_EQ(a.ranking->lambda_exponent, b.ranking->lambda_exponent);
+  EXPECT_EQ(a.ranking->ridge_counts_unobserved, b.ranking->ridge_counts_unobserved);
   expect_same_bits(a.ranking->user_factors, b.ranking->user_factors);
   expect_same_bits(a.ranking->anime_factors, b.ranking->anime_factors);
 }
@@ -190,6 +197,9 @@ Model sample_model_with_ranking() {
   r.alpha = 5;
   r.lambda = 0.05;
   r.blend = 0.1;
+  r.alpha0 = 0.3;  // none of them the defaults, so a fallback would show
+  r.lambda_exponent = 0.7;
+  r.ridge_counts_unobserved = true;
   r.user_factors = random_factors(3, 2, rng);
   r.anime_factors = random_factors(4, 2, rng);
   m.ranking = std::move(r);
@@ -538,6 +548,45 @@ TEST(ModelFileTest, OlderModelTakesHyperparametersFromItsConfig) {
   EXPECT_EQ(r.hyperparameters->weights.scored, 2);
   const std::array<double, 8> expected = {0, 0.1, 0.2, 0.3, 0.4, 0, 0.5, 0.6};
   EXPECT_EQ(r.hyperparameters->weights.by_status, expected);
+}
+
+// A model written before alpha0, the frequency ridge and the score slope:
+// it reads with the rule it was trained with (HKV, ridge lambda * n, slope 0).
+TEST(ModelFileTest, OlderRankingPartReadsAsThePlainFit) {
+  if (!have_h5py()) GTEST_SKIP() << "python3-h5py not installed";
+  TempDir dir;
+  const std::string path = dir.file("model.h5");
+  write_model(sample_model_with_ranking(), path, false);
+  ASSERT_EQ(run_python(dir,
+                       "f = h5py.File(sys.argv[1], 'r+')\n"
+                       "for a in ['alpha0', 'lambda_exponent', 'regularization']:\n"
+                       "    del f['ranking'].attrs[a]\n"
+                       "for a in ['weight_score_slope', 'weight_score_pivot']:\n"
+                       "    del f.attrs[a]",
+                       path),
+            0);
+  const Model r = read_model(path);
+  ASSERT_TRUE(r.ranking.has_value());
+  EXPECT_EQ(r.ranking->alpha0, 1.0);
+  EXPECT_EQ(r.ranking->lambda_exponent, 1.0);
+  EXPECT_FALSE(r.ranking->ridge_counts_unobserved);
+  ASSERT_TRUE(r.hyperparameters.has_value());
+  EXPECT_EQ(r.hyperparameters->weights.score_slope, 0.0);
+  EXPECT_EQ(r.hyperparameters->weights.scored, 0.75);
+}
+
+TEST(ModelFileTest, RankingAlpha0OutsideZeroToOneIsRejected) {
+  if (!have_h5py()) GTEST_SKIP() << "python3-h5py not installed";
+  TempDir dir;
+  const std::string path = dir.file("model.h5");
+  write_model(sample_model_with_ranking(), path, false);
+  ASSERT_EQ(run_python(dir,
+                       "f = h5py.File(sys.argv[1], 'r+')\n"
+                       "f['ranking'].attrs['alpha0'] = np.float64(0)",
+                       path),
+            0);
+  expect_io_error([&] { read_model(path); },
+                  path + ": field /ranking/@alpha0: attribute is 0, expected a number in (0, 1]");
 }
 
 TEST(ModelFileTest, OlderModelWithoutConfigValuesHasNoHyperparameters) {

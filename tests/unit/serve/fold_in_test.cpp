@@ -77,6 +77,17 @@ const std::string& ranking_model() {
   return path;
 }
 
+// A ranking part fit with Rendle et al.'s options and the score confidence.
+const std::string kRendleArgs =
+    " --ranking-factors 6 --ranking-alpha 5 --ranking-lambda 0.05 --ranking-iterations 25"
+    " --ranking-alpha0 0.2 --ranking-regularization frequency --ranking-lambda-exponent 0.8"
+    " --weight-score-slope 0.3 --weight-score-pivot 5";
+const std::string& rendle_model() {
+  static const std::string path =
+      train(synthetic().dir, synthetic().dataset, "rendle.h5", kRendleArgs);
+  return path;
+}
+
 // An explicit model without one.
 const std::string& plain_model() {
   static const std::string path = train(synthetic().dir, synthetic().dataset, "plain.h5", "");
@@ -158,6 +169,48 @@ TEST(FoldInTest, RankingPartIsTheImplicitRowSolveOfEveryInteraction) {
   EXPECT_EQ(v.ranking, p);
   // The trainer fit the ranking part by warm-started CG steps, not exact
   // solves: the fold-in still orders anime like the stored user does.
+  const als::FactorMatrix stored = m.ranking->user_factors.row(u);
+  const double cosine = v.ranking.row(0).cast<double>().dot(stored.row(0).cast<double>()) /
+                        (v.ranking.norm() * stored.norm());
+  EXPECT_GT(cosine, 0.95);
+}
+
+// The stored alpha0, ridge rule and score weights are the ones fold-in solves with.
+TEST(FoldInTest, RankingPartRepeatsTheFrequencyRidgeAlpha0AndScoreWeights) {
+  const Synthetic& t = synthetic();
+  const model::Model m = io::read_model(rendle_model());
+  ASSERT_TRUE(m.ranking.has_value());
+  EXPECT_EQ(m.ranking->alpha0, 0.2);
+  EXPECT_EQ(m.ranking->lambda_exponent, 0.8);
+  EXPECT_TRUE(m.ranking->ridge_counts_unobserved);
+  const int32_t u = 42;
+  const UserHistory h = history_of_rows(m, rows_of_user(t.dataset, u));
+  const model::UserVectors v = fold_in(m, h);
+
+  als::AlsOptions opt;
+  opt.factors = 6;
+  opt.feedback = als::Feedback::kImplicit;
+  opt.alpha = kRankingAlpha;
+  opt.lambda = kRankingLambda;
+  opt.alpha0 = 0.2;
+  opt.lambda_exponent = 0.8;
+  opt.ridge_counts_unobserved = true;
+  const als::SideState anime{m.ranking->anime_factors, std::vector<float>(m.n_anime(), 0.0f)};
+  const Eigen::MatrixXd gram = als::gram_matrix(anime.factors);
+  // Every training row of a mal2023 user is scored: weight 1 + 0.3 (score - 5),
+  // and a row whose weight is <= 0 (a score of 1) is no interaction.
+  std::vector<int32_t> cols;
+  std::vector<float> weights;
+  for (size_t i = 0; i < h.size(); ++i) {
+    const double w = 1 + 0.3 * (h.score[i] - 5.0);
+    if (w <= 0) continue;
+    cols.push_back(h.anime[i]);
+    weights.push_back(static_cast<float>(w));
+  }
+  als::RowSolver solver(anime, 0.0f, &gram, opt);
+  als::FactorMatrix p = als::FactorMatrix::Zero(1, 6);
+  solver.solve({cols.data(), weights.data(), static_cast<int64_t>(cols.size())}, p.data(), nullptr);
+  EXPECT_EQ(v.ranking, p);
   const als::FactorMatrix stored = m.ranking->user_factors.row(u);
   const double cosine = v.ranking.row(0).cast<double>().dot(stored.row(0).cast<double>()) /
                         (v.ranking.norm() * stored.norm());

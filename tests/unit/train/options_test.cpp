@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "animerec/config/params.h"
+#include "animerec/core/error.h"
 #include "animerec/data/dataset.h"
 #include "animerec/train/reproduce.h"
 #include "animerec/train/trainer.h"
@@ -45,10 +46,14 @@ const std::map<std::string, std::function<double(const TrainOptions&)>>& bound_f
       {"weight-on-hold", [](O o) { return status_weight(o, Status::kOnHold); }},
       {"weight-dropped", [](O o) { return status_weight(o, Status::kDropped); }},
       {"weight-plan-to-watch", [](O o) { return status_weight(o, Status::kPlanToWatch); }},
+      {"weight-score-slope", [](O o) { return o.weights.score_slope; }},
+      {"weight-score-pivot", [](O o) { return o.weights.score_pivot; }},
       {"iterations", [](O o) { return o.iterations; }},
       {"ranking-factors", [](O o) { return o.ranking_factors; }},
       {"ranking-alpha", [](O o) { return o.ranking_alpha; }},
       {"ranking-lambda", [](O o) { return o.ranking_lambda; }},
+      {"ranking-lambda-exponent", [](O o) { return o.ranking_lambda_exponent; }},
+      {"ranking-alpha0", [](O o) { return o.ranking_alpha0; }},
       {"ranking-iterations", [](O o) { return o.ranking_iterations; }},
       {"ranking-blend", [](O o) { return o.ranking_blend; }},
       {"early-stop-patience", [](O o) { return o.early_stop_patience; }},
@@ -150,6 +155,25 @@ TEST(TrainOptionsDefaults, TextParametersMatchTheTable) {
   EXPECT_EQ(config::default_text("train", "memory-limit"), "auto");
   EXPECT_EQ(code.memory_limit, 0u);  // 0 = auto (detect)
   EXPECT_EQ(cli.memory_limit, code.memory_limit);
+  EXPECT_EQ(config::default_text("train", "ranking-regularization"), "count");
+  EXPECT_FALSE(code.ranking_frequency_ridge);
+  EXPECT_EQ(cli.ranking_frequency_ridge, code.ranking_frequency_ridge);
+}
+
+TEST(TrainOptionsDefaults, RankingRegularizationAndAlpha0ReachTheFit) {
+  const TrainOptions o = from_command_line(
+      "train", {"--dataset=d.h5", "--out=m.h5", "--ranking-regularization=frequency",
+                "--ranking-alpha0=0.25", "--ranking-lambda-exponent=0.5"});
+  EXPECT_TRUE(o.ranking_frequency_ridge);
+  EXPECT_EQ(o.ranking_alpha0, 0.25);
+  EXPECT_EQ(o.ranking_lambda_exponent, 0.5);
+  // No weight at all on unobserved pairs is refused by name.
+  try {
+    from_command_line("train", {"--dataset=d.h5", "--out=m.h5", "--ranking-alpha0=0"});
+    ADD_FAILURE() << "--ranking-alpha0 0 was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--ranking-alpha0"), std::string::npos) << e.what();
+  }
 }
 
 TEST(TrainOptionsDefaults, CommandLineValuesReachTheOptions) {
