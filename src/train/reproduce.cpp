@@ -153,6 +153,9 @@ void compare_ranking(const model::RankingPart& a, const model::RankingPart& b, D
   d.value("/ranking/@blend", a.blend, b.blend);
   d.matrix("/ranking/user_factors", a.user_factors, b.user_factors);
   d.matrix("/ranking/anime_factors", a.anime_factors, b.anime_factors);
+  d.value("/ranking/@lambda_content", a.lambda_content, b.lambda_content);
+  d.value("/ranking/@content_ridge", a.content_ridge, b.content_ridge);
+  d.matrix("/ranking/content_w", a.content_w, b.content_w);
 }
 
 // A part only one model has is one difference; parts both have are compared.

@@ -357,9 +357,25 @@ model::RankingPart TrainingRun::fit_ranking_part() {
   driver.say(fmt::format("implicit ALS, k = {}, alpha {}, lambda {}, on {} interactions",
                          f.als.factors, f.als.alpha, f.als.lambda,
                          data_.train_entries[kRankingFit]));
-  AlsFit fit(f, data_, *exchange_, comm_, nullptr);
+  // The ranking prior maps the hybrid part's content vectors (one vocabulary
+  // for both maps); "warm" here means having any training interaction.
+  std::unique_ptr<HybridPrior> prior;
+  if (o_.ranking_lambda_content > 0) {
+    prior = std::make_unique<HybridPrior>(data_.meta, data_.local.fits[kRankingFit].anime_block,
+                                          data_.anime_bounds, hybrid_->vocabulary(), o_.content,
+                                          o_.ranking_lambda_content, o_.ranking_content_ridge,
+                                          f.als.factors, comm_);
+    driver.say(fmt::format("ranking prior: lambda-content {}, content-ridge {}",
+                           o_.ranking_lambda_content, o_.ranking_content_ridge));
+  }
+  AlsFit fit(f, data_, *exchange_, comm_, prior.get());
   driver.run(fit, nullptr, nullptr);
   model::RankingPart r;
+  if (prior) {
+    r.lambda_content = o_.ranking_lambda_content;
+    r.content_ridge = o_.ranking_content_ridge;
+    r.content_w = fit.state().content_w.leftCols(f.als.factors).cast<float>();
+  }
   r.alpha = f.als.alpha;
   r.lambda = f.als.lambda;
   r.blend = o_.ranking_blend;

@@ -83,6 +83,13 @@ struct RankingPart {
   double blend = 0;                 // weight of the centred predicted rating in the order
   als::FactorMatrix user_factors;   // n_users x factors()
   als::FactorMatrix anime_factors;  // n_anime x factors()
+  // The ranking prior (--ranking-lambda-content > 0), empty without it: the map
+  // from the /content vectors to ranking factors, y_rank_i ~ W^T x_i
+  // (F x factors(), F = ContentPart::n_features()). Anime without training
+  // interactions have anime_factors = W^T x_i; a new anime gets the same.
+  double lambda_content = 0;  // the prior's weight (0 without it)
+  double content_ridge = 0;   // mu of the W regression
+  als::FactorMatrix content_w;
   int factors() const { return static_cast<int>(user_factors.cols()); }
 };
 

@@ -56,6 +56,10 @@ struct TrainOptions {
   double ranking_lambda = number_default("ranking-lambda");
   int ranking_iterations = int_default("ranking-iterations");
   double ranking_blend = number_default("ranking-blend");
+  // The ranking part's content prior (0 = none): its anime factors pulled
+  // toward a map of the hybrid part's content vectors; needs lambda_content > 0.
+  double ranking_lambda_content = number_default("ranking-lambda-content");
+  double ranking_content_ridge = number_default("ranking-content-ridge");
   int early_stop_patience = int_default("early-stop-patience");  // 0 = off
   // Smallest improvement of the validation metric that counts.
   double tolerance = number_default("tolerance");
