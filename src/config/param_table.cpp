@@ -306,6 +306,13 @@ std::vector<ParamSpec> build_param_table() {
           .on({"train", "cv"})
           .adjustable_on_resume()
           .doc("ranking part: ridge mu of the regression of ranking factors on content vectors"),
+      number("ranking-popularity-weight", "0")
+          .at_least(0)
+          .on({"train", "cv"})
+          .adjustable_on_resume()
+          .doc("ranking prior: cold anime's ranking factors also move this far along the "
+               "direction warm anime's factors grow with their standardised log member count "
+               "(0 = none; needs --ranking-lambda-content > 0; docs/content.md)"),
       integer("early-stop-patience", "0")
           .at_least(0)
           .on({"train", "cv"})

@@ -20,6 +20,7 @@
 #include "animerec/train/driver.h"
 #include "animerec/train/factor_exchange.h"
 #include "animerec/train/hybrid.h"
+#include "animerec/train/popularity.h"
 #include "animerec/train/training_data.h"
 
 namespace animerec::train {
@@ -371,16 +372,22 @@ model::RankingPart TrainingRun::fit_ranking_part() {
   AlsFit fit(f, data_, *exchange_, comm_, prior.get());
   driver.run(fit, nullptr, nullptr);
   model::RankingPart r;
-  if (prior) {
-    r.lambda_content = o_.ranking_lambda_content;
-    r.content_ridge = o_.ranking_content_ridge;
-    r.content_w = fit.state().content_w.leftCols(f.als.factors).cast<float>();
-  }
   r.alpha = f.als.alpha;
   r.lambda = f.als.lambda;
   r.blend = o_.ranking_blend;
   r.user_factors = fit.state().users.factors;
   r.anime_factors = fit.state().anime.factors;
+  if (prior) {
+    r.lambda_content = o_.ranking_lambda_content;
+    r.content_ridge = o_.ranking_content_ridge;
+    r.content_w = fit.state().content_w.leftCols(f.als.factors).cast<float>();
+    // After the fit, so the term never feeds back into the users' solves.
+    if (o_.ranking_popularity_weight > 0) {
+      r.popularity = fit_popularity_term(data_.meta.members, prior->warm(), r.anime_factors,
+                                         o_.ranking_popularity_weight);
+      add_popularity_to_cold(*r.popularity, data_.meta.members, prior->warm(), r.anime_factors);
+    }
+  }
   return r;
 }
 
