@@ -93,14 +93,16 @@ rc=$?
 [[ $rc -eq 2 ]] && grep -q -- "--lambda-content was 2" "$work/log" ||
   { fail "resume with another --lambda-content must be refused"; cat "$work/log"; }
 
-# The ranking part's content prior (--ranking-lambda-content > 0) on the cold
+# The ranking part's content prior and popularity term on the cold
 # dataset: ranking factors (cold anime's from content) and the ranking map are
 # bit-identical for -np 1..4 and for 2 ranks x 2 threads.
-ranked=("${hybrid[@]}" --ranking-factors 6 --ranking-lambda-content 3 --ranking-content-ridge 1)
+ranked=("${hybrid[@]}" --ranking-factors 6 --ranking-lambda-content 3 --ranking-content-ridge 1
+  --ranking-popularity-weight 1)
 same_ranking_prior() {
   same_hybrid "$1" "$2" || return 1
   local a
-  for a in /ranking/user_factors /ranking/anime_factors /ranking/content_w; do
+  for a in /ranking/user_factors /ranking/anime_factors /ranking/content_w \
+    /ranking/popularity_direction; do
     h5diff -q "$1" "$2" "$a" "$a" >/dev/null 2>&1 || { echo "  $a differs: $1 vs $2"; return 1; }
   done
 }
