@@ -333,6 +333,26 @@ std::vector<ParamSpec> build_param_table() {
           .adjustable_on_resume()
           .doc("ranking part: recommendations follow preference + blend * (predicted score - "
                "mean)"),
+      number("ranking-lambda-content", "0")
+          .at_least(0)
+          .on({"train", "cv"})
+          .adjustable_on_resume()
+          .doc("ranking part: pull each anime's ranking factors toward a ridge-regression map of "
+               "its content vector (the hybrid part's, so it needs --lambda-content > 0) with this "
+               "weight; cold anime get the map's prediction (0 = no ranking prior; "
+               "docs/content.md)"),
+      number("ranking-content-ridge", "1")
+          .at_least(0)
+          .on({"train", "cv"})
+          .adjustable_on_resume()
+          .doc("ranking part: ridge mu of the regression of ranking factors on content vectors"),
+      number("ranking-popularity-weight", "0")
+          .at_least(0)
+          .on({"train", "cv"})
+          .adjustable_on_resume()
+          .doc("ranking prior: cold anime's ranking factors also move this far along the "
+               "direction warm anime's factors grow with their standardised log member count "
+               "(0 = none; needs --ranking-lambda-content > 0; docs/content.md)"),
       integer("early-stop-patience", "0")
           .at_least(0)
           .on({"train", "cv"})

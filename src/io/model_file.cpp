@@ -254,6 +254,52 @@ void check_positive_finite(std::string_view label, std::string_view field, doubl
   }
 }
 
+// The ranking prior: a map from the /content vectors, so it needs /content.
+void validate_ranking_prior(const model::RankingPart& r, const Model& m, std::string_view label) {
+  if (r.content_w.size() == 0) {
+    if (r.popularity) {
+      fail(label, "/ranking/popularity_direction", "is present but /ranking/content_w is not");
+    }
+    if (r.lambda_content != 0) {
+      fail(label, "/ranking/@lambda_content",
+           fmt::format("is {} but /ranking/content_w is absent", r.lambda_content));
+    }
+    return;
+  }
+  check_positive_finite(label, "/ranking/@lambda_content", r.lambda_content, false);
+  check_positive_finite(label, "/ranking/@content_ridge", r.content_ridge, true);
+  if (!m.content) {
+    fail(label, "/ranking/content_w", "is present but /content (the vectors it maps) is not");
+  }
+  if (static_cast<size_t>(r.content_w.rows()) != m.content->n_features()) {
+    fail(label, "/ranking/content_w",
+         fmt::format("has {} rows, expected {} ({})", r.content_w.rows(), m.content->n_features(),
+                     kFeaturesWhy));
+  }
+  if (r.content_w.cols() != r.factors()) {
+    fail(label, "/ranking/content_w",
+         fmt::format("has {} columns, expected {} ({})", r.content_w.cols(), r.factors(),
+                     kRankingFactorsWhy));
+  }
+  check_finite(label, "/ranking/content_w", r.content_w);
+  if (!r.popularity) return;
+  const model::PopularityTerm& t = *r.popularity;
+  check_positive_finite(label, "/ranking/@popularity_weight", t.weight, false);
+  if (!std::isfinite(t.log_mean)) {
+    fail(label, "/ranking/@popularity_log_mean",
+         fmt::format("attribute is {}, expected a finite number", t.log_mean));
+  }
+  check_positive_finite(label, "/ranking/@popularity_log_sd", t.log_sd, false);
+  if (t.direction.size() != r.factors()) {
+    fail(label, "/ranking/popularity_direction",
+         fmt::format("has {} elements, expected {} ({})", t.direction.size(), r.factors(),
+                     kRankingFactorsWhy));
+  }
+  check_finite(label, "/ranking/popularity_direction",
+               std::span<const float>(t.direction.data(), static_cast<size_t>(t.direction.size())),
+               0);
+}
+
 void validate_ranking(const model::RankingPart& r, const Model& m, std::string_view label) {
   if (m.feedback != als::Feedback::kExplicit) {
     fail(label, "/ranking", "is only allowed in explicit-feedback models");
@@ -283,6 +329,7 @@ void validate_ranking(const model::RankingPart& r, const Model& m, std::string_v
   };
   check("/ranking/user_factors", r.user_factors, m.n_users(), kUsersWhy);
   check("/ranking/anime_factors", r.anime_factors, m.n_anime(), kAnimeWhy);
+  validate_ranking_prior(r, m, label);
 }
 
 // `best_iteration` is the value the root attribute will hold (see write_checkpoint).
@@ -394,6 +441,20 @@ void write_ranking(const Group& g, const model::RankingPart& r) {
   h5::write_attribute(g, "blend", r.blend);
   write_factors(g, "user_factors", r.user_factors);
   write_factors(g, "anime_factors", r.anime_factors);
+  if (r.content_w.size() > 0) {
+    h5::write_attribute(g, "lambda_content", r.lambda_content);
+    h5::write_attribute(g, "content_ridge", r.content_ridge);
+    write_factors(g, "content_w", r.content_w);
+  }
+  if (r.popularity) {
+    const model::PopularityTerm& t = *r.popularity;
+    h5::write_attribute(g, "popularity_weight", t.weight);
+    h5::write_attribute(g, "popularity_log_mean", t.log_mean);
+    h5::write_attribute(g, "popularity_log_sd", t.log_sd);
+    h5::write_array(
+        g, "popularity_direction",
+        std::vector<float>(t.direction.data(), t.direction.data() + t.direction.size()));
+  }
 }
 
 // Groups after the root attributes: /users, /anime, /training, /config,
@@ -683,6 +744,23 @@ model::RankingPart read_ranking(const Group& g, const Model& m) {
   r.blend = h5::read_double_attribute(g, "blend");
   r.user_factors = read_factors(g, "user_factors", m.n_users(), k, kUsersWhy);
   r.anime_factors = read_factors(g, "anime_factors", m.n_anime(), k, kAnimeWhy);
+  // A model written before the ranking prior existed has none: read it so.
+  if (g.has_child("content_w")) {
+    r.lambda_content = h5::read_double_attribute(g, "lambda_content");
+    r.content_ridge = h5::read_double_attribute(g, "content_ridge");
+    if (!m.content) g.fail("content_w", "is present but /content (the vectors it maps) is not");
+    r.content_w = read_factors(g, "content_w", m.content->n_features(), k, kFeaturesWhy);
+  }
+  if (g.has_child("popularity_direction")) {
+    model::PopularityTerm t;
+    t.weight = h5::read_double_attribute(g, "popularity_weight");
+    t.log_mean = h5::read_double_attribute(g, "popularity_log_mean");
+    t.log_sd = h5::read_double_attribute(g, "popularity_log_sd");
+    const std::vector<float> d =
+        read_floats(g, "popularity_direction", static_cast<hsize_t>(k), kRankingFactorsWhy);
+    t.direction = Eigen::Map<const Eigen::VectorXf>(d.data(), static_cast<Eigen::Index>(d.size()));
+    r.popularity = std::move(t);
+  }
   validate_ranking(r, m, g.file());
   return r;
 }

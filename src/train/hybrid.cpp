@@ -53,6 +53,22 @@ HybridPrior::HybridPrior(const data::AnimeMeta& meta, const als::RatingBlock& an
     : lambda_(lambda), ridge_(ridge), k_(factors), n_anime_(anime_bounds.back()) {
   warm_ = gather_warm_flags(anime_block, anime_bounds, comm);
   vocab_ = content::build_vocabulary(meta, warm_, options);
+  build_system(meta, anime_block, options, comm);
+}
+
+HybridPrior::HybridPrior(const data::AnimeMeta& meta, const als::RatingBlock& anime_block,
+                         const std::vector<int64_t>& anime_bounds,
+                         const content::Vocabulary& vocabulary,
+                         const content::ContentOptions& options, double lambda, double ridge,
+                         int factors, dist::Comm& comm)
+    : lambda_(lambda), ridge_(ridge), k_(factors), n_anime_(anime_bounds.back()) {
+  warm_ = gather_warm_flags(anime_block, anime_bounds, comm);
+  vocab_ = vocabulary;
+  build_system(meta, anime_block, options, comm);
+}
+
+void HybridPrior::build_system(const data::AnimeMeta& meta, const als::RatingBlock& anime_block,
+                               const content::ContentOptions& options, dist::Comm& comm) {
   rows_ = content::build_content(meta, vocab_, anime_block.first_row,
                                  anime_block.first_row + anime_block.rows(), options);
 

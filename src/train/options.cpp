@@ -120,6 +120,9 @@ TrainOptions train_options(const Params& p, const std::string& command_line) {
   o.ranking_frequency_ridge = p.get_string("ranking-regularization") == "frequency";
   o.ranking_iterations = static_cast<int>(p.get_int("ranking-iterations"));
   o.ranking_blend = p.get_double("ranking-blend");
+  o.ranking_lambda_content = p.get_double("ranking-lambda-content");
+  o.ranking_content_ridge = p.get_double("ranking-content-ridge");
+  o.ranking_popularity_weight = p.get_double("ranking-popularity-weight");
   o.early_stop_patience = static_cast<int>(p.get_int("early-stop-patience"));
   o.tolerance = p.get_double("tolerance");
   o.validation_users = static_cast<int>(p.get_int("validation-users"));
@@ -139,6 +142,25 @@ TrainOptions train_options(const Params& p, const std::string& command_line) {
   if (o.checkpoint_every > 0 && o.checkpoint_dir.empty()) {
     throw ConfigError(
         fmt::format("--checkpoint-every {} needs --checkpoint-dir", o.checkpoint_every));
+  }
+  if (o.ranking_lambda_content > 0 && o.lambda_content <= 0) {
+    throw ConfigError(fmt::format(
+        "--ranking-lambda-content {} needs --lambda-content > 0 (the ranking prior maps the "
+        "content vectors of the hybrid part)",
+        o.ranking_lambda_content));
+  }
+  if (o.ranking_popularity_weight > 0 && o.ranking_lambda_content <= 0) {
+    throw ConfigError(fmt::format(
+        "--ranking-popularity-weight {} needs --ranking-lambda-content > 0 (the term moves the "
+        "content-predicted ranking factors of cold anime)",
+        o.ranking_popularity_weight));
+  }
+  if (o.ranking_lambda_content > 0 &&
+      (o.ranking_factors <= 0 || o.als.feedback != als::Feedback::kExplicit)) {
+    throw ConfigError(fmt::format(
+        "--ranking-lambda-content {} needs a ranking part (--ranking-factors > 0 and --feedback "
+        "explicit)",
+        o.ranking_lambda_content));
   }
   if (!o.checkpoint_dir.empty() && !std::filesystem::is_directory(o.checkpoint_dir)) {
     throw ConfigError(fmt::format("--checkpoint-dir {}: not a directory", o.checkpoint_dir));

@@ -159,6 +159,23 @@ void compare_ranking(const model::RankingPart& a, const model::RankingPart& b, D
   d.value("/ranking/@blend", a.blend, b.blend);
   d.matrix("/ranking/user_factors", a.user_factors, b.user_factors);
   d.matrix("/ranking/anime_factors", a.anime_factors, b.anime_factors);
+  d.value("/ranking/@lambda_content", a.lambda_content, b.lambda_content);
+  d.value("/ranking/@content_ridge", a.content_ridge, b.content_ridge);
+  d.matrix("/ranking/content_w", a.content_w, b.content_w);
+  if (a.popularity.has_value() != b.popularity.has_value()) {
+    d.note(
+        fmt::format("/ranking/popularity_direction: only in model {}", a.popularity ? "a" : "b"));
+  } else if (a.popularity) {
+    d.value("/ranking/@popularity_weight", a.popularity->weight, b.popularity->weight);
+    d.value("/ranking/@popularity_log_mean", a.popularity->log_mean, b.popularity->log_mean);
+    d.value("/ranking/@popularity_log_sd", a.popularity->log_sd, b.popularity->log_sd);
+    d.array("/ranking/popularity_direction",
+            std::span<const float>(a.popularity->direction.data(),
+                                   static_cast<size_t>(a.popularity->direction.size())),
+            std::span<const float>(b.popularity->direction.data(),
+                                   static_cast<size_t>(b.popularity->direction.size())),
+            1);
+  }
 }
 
 // A part only one model has is one difference; parts both have are compared.

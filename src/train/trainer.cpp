@@ -20,6 +20,7 @@
 #include "animerec/train/driver.h"
 #include "animerec/train/factor_exchange.h"
 #include "animerec/train/hybrid.h"
+#include "animerec/train/popularity.h"
 #include "animerec/train/training_data.h"
 
 namespace animerec::train {
@@ -367,7 +368,18 @@ model::RankingPart TrainingRun::fit_ranking_part() {
                   f.als.factors, f.als.alpha, f.als.alpha0, f.als.lambda,
                   f.als.ridge_counts_unobserved ? "frequency" : "count", f.als.lambda_exponent,
                   data_.train_entries[kRankingFit]));
-  AlsFit fit(f, data_, *exchange_, comm_, nullptr);
+  // The ranking prior maps the hybrid part's content vectors (one vocabulary
+  // for both maps); "warm" here means having any training interaction.
+  std::unique_ptr<HybridPrior> prior;
+  if (o_.ranking_lambda_content > 0) {
+    prior = std::make_unique<HybridPrior>(data_.meta, data_.local.fits[kRankingFit].anime_block,
+                                          data_.anime_bounds, hybrid_->vocabulary(), o_.content,
+                                          o_.ranking_lambda_content, o_.ranking_content_ridge,
+                                          f.als.factors, comm_);
+    driver.say(fmt::format("ranking prior: lambda-content {}, content-ridge {}",
+                           o_.ranking_lambda_content, o_.ranking_content_ridge));
+  }
+  AlsFit fit(f, data_, *exchange_, comm_, prior.get());
   driver.run(fit, nullptr, nullptr);
   model::RankingPart r;
   r.alpha = f.als.alpha;
@@ -378,6 +390,17 @@ model::RankingPart TrainingRun::fit_ranking_part() {
   r.blend = o_.ranking_blend;
   r.user_factors = fit.state().users.factors;
   r.anime_factors = fit.state().anime.factors;
+  if (prior) {
+    r.lambda_content = o_.ranking_lambda_content;
+    r.content_ridge = o_.ranking_content_ridge;
+    r.content_w = fit.state().content_w.leftCols(f.als.factors).cast<float>();
+    // After the fit, so the term never feeds back into the users' solves.
+    if (o_.ranking_popularity_weight > 0) {
+      r.popularity = fit_popularity_term(data_.meta.members, prior->warm(), r.anime_factors,
+                                         o_.ranking_popularity_weight);
+      add_popularity_to_cold(*r.popularity, data_.meta.members, prior->warm(), r.anime_factors);
+    }
+  }
   return r;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The trainer as users run it: under mpiexec with 1..4 ranks and 1..2 threads
-# the model arrays are bit-identical (plain ALS and the hybrid prior); an interrupted run resumed from its
+# the model arrays are bit-identical (plain ALS, the hybrid prior and the ranking part's prior); an interrupted run resumed from its
 # checkpoint equals an uninterrupted one; a bad dataset part read by one rank
 # ends the whole job with that rank's message.
 # Usage: train_ranks.sh ANIMEREC_BINARY SOURCE_DIR
@@ -106,6 +106,31 @@ same_hybrid "$work/hyb-ref-explicit-cholesky.h5" "$work/hyb-resumed.h5" ||
 rc=$?
 [[ $rc -eq 2 ]] && grep -q -- "--lambda-content was 2" "$work/log" ||
   { fail "resume with another --lambda-content must be refused"; cat "$work/log"; }
+
+# The ranking part's content prior and popularity term on the cold
+# dataset: ranking factors (cold anime's from content) and the ranking map are
+# bit-identical for -np 1..4 and for 2 ranks x 2 threads.
+ranked=("${hybrid[@]}" --ranking-factors 6 --ranking-lambda-content 3 --ranking-content-ridge 1
+  --ranking-popularity-weight 1)
+same_ranking_prior() {
+  same_hybrid "$1" "$2" || return 1
+  local a
+  for a in /ranking/user_factors /ranking/anime_factors /ranking/content_w \
+    /ranking/popularity_direction; do
+    h5diff -q "$1" "$2" "$a" "$a" >/dev/null 2>&1 || { echo "  $a differs: $1 vs $2"; return 1; }
+  done
+}
+"$bin" "${ranked[@]}" --threads 1 --out "$work/rp-ref.h5" || fail "train with a ranking prior"
+for np in 2 3 4; do
+  "$mpiexec" -n "$np" "$bin" "${ranked[@]}" --threads 1 --out "$work/rp-np$np.h5" ||
+    fail "mpiexec -n $np train with a ranking prior"
+  same_ranking_prior "$work/rp-ref.h5" "$work/rp-np$np.h5" ||
+    fail "ranking prior: -np $np differs from -np 1"
+done
+"$mpiexec" -n 2 "$bin" "${ranked[@]}" --threads 2 --out "$work/rp-t2.h5" ||
+  fail "mpiexec -n 2 train with a ranking prior and 2 threads"
+same_ranking_prior "$work/rp-ref.h5" "$work/rp-t2.h5" ||
+  fail "ranking prior: 2 ranks x 2 threads differs from 1 x 1"
 
 # Interrupted after 3 iterations (as SIGUSR1 would), then resumed: same model.
 "$bin" "${common[@]}" --out "$work/full.h5"

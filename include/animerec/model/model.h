@@ -2,7 +2,9 @@
 // The trained model in memory, exactly as model.h5 stores it
 // (docs/model-format.md), and the trainer's checkpoint.
 
+#include <Eigen/Core>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -77,6 +79,23 @@ struct ContentPart {
   size_t n_features() const { return names.size(); }
 };
 
+// The ranking part's popularity term for cold anime (train/popularity.h):
+// y_i = W^T x_i + weight * z_i * direction, z_i the standardised
+// log(1 + members) of the anime (0 when its member count is unknown, < 0).
+struct PopularityTerm {
+  double weight = 0;          // 0: no term
+  double log_mean = 0;        // of log(1 + members) over the warm anime
+  double log_sd = 1;          // > 0
+  Eigen::VectorXf direction;  // factors(): slope of warm ranking factors on z
+  double z(int64_t members) const {
+    return members < 0 ? 0.0 : (std::log1p(static_cast<double>(members)) - log_mean) / log_sd;
+  }
+  // What the term adds to a cold anime's ranking factors.
+  Eigen::VectorXf cold_offset(int64_t members) const {
+    return static_cast<float>(weight * z(members)) * direction;
+  }
+};
+
 // The ranking part of an explicit model (docs/recommend.md), present only when
 // it was trained with --ranking-factors > 0: implicit-feedback factors fit to
 // every interaction (scored, watched, planned...), which say what a user is
@@ -93,6 +112,16 @@ struct RankingPart {
   double blend = 0;                      // weight of the centred predicted rating in the order
   als::FactorMatrix user_factors;        // n_users x factors()
   als::FactorMatrix anime_factors;       // n_anime x factors()
+  // The ranking prior (--ranking-lambda-content > 0), empty without it: the map
+  // from the /content vectors to ranking factors, y_rank_i ~ W^T x_i
+  // (F x factors(), F = ContentPart::n_features()). Anime without training
+  // interactions have anime_factors = W^T x_i; a new anime gets the same.
+  double lambda_content = 0;  // the prior's weight (0 without it)
+  double content_ridge = 0;   // mu of the W regression
+  als::FactorMatrix content_w;
+  // The popularity term (--ranking-popularity-weight > 0), only with the prior:
+  // a new anime's ranking factors are content_w^T x + popularity.cold_offset(members).
+  std::optional<PopularityTerm> popularity;
   int factors() const { return static_cast<int>(user_factors.cols()); }
 };
 

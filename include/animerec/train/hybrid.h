@@ -42,6 +42,13 @@ class HybridPrior {
   HybridPrior(const data::AnimeMeta& meta, const als::RatingBlock& anime_block,
               const std::vector<int64_t>& anime_bounds, const content::ContentOptions& options,
               double lambda, double ridge, int factors, dist::Comm& comm);
+  // The same over a given vocabulary (the ranking part's prior reuses the main
+  // fit's, so one stored set of content vectors serves both maps); `warm` still
+  // comes from `anime_block`, the anime this fit has interactions for.
+  HybridPrior(const data::AnimeMeta& meta, const als::RatingBlock& anime_block,
+              const std::vector<int64_t>& anime_bounds, const content::Vocabulary& vocabulary,
+              const content::ContentOptions& options, double lambda, double ridge, int factors,
+              dist::Comm& comm);
 
   // [W | w_b] (F x (k+1)) fitted to the warm anime rows of `anime` (the
   // rank's own block is read; every rank must call this together).
@@ -61,6 +68,9 @@ class HybridPrior {
 
  private:
   Eigen::VectorXd row_prediction(const Eigen::MatrixXd& w, int32_t local_row) const;
+  // Content rows of this rank's block and the factorised X^T X + ridge I.
+  void build_system(const data::AnimeMeta& meta, const als::RatingBlock& anime_block,
+                    const content::ContentOptions& options, dist::Comm& comm);
 
   double lambda_;
   double ridge_;

@@ -59,6 +59,11 @@ struct TrainOptions {
   bool ranking_frequency_ridge = false;  // --ranking-regularization frequency
   int ranking_iterations = int_default("ranking-iterations");
   double ranking_blend = number_default("ranking-blend");
+  // The ranking part's content prior (0 = none): its anime factors pulled
+  // toward a map of the hybrid part's content vectors; needs lambda_content > 0.
+  double ranking_lambda_content = number_default("ranking-lambda-content");
+  double ranking_content_ridge = number_default("ranking-content-ridge");
+  double ranking_popularity_weight = number_default("ranking-popularity-weight");
   int early_stop_patience = int_default("early-stop-patience");  // 0 = off
   // Smallest improvement of the validation metric that counts.
   double tolerance = number_default("tolerance");

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -138,6 +139,121 @@ TEST(ModelContentTest, MapRowsNotMatchingFeaturesAreRejected) {
   expect_read_refused(
       "del f['content/w']\nf['content'].create_dataset('w', data=np.zeros((3, 2), np.float32))",
       ": field /content/w: has 3 rows, expected 4 (the number of features in /content/names)");
+}
+
+}  // namespace
+}  // namespace animerec::io
+
+namespace animerec::io {
+namespace {
+
+// The hybrid model with a ranking part (k = 3) that has the ranking prior and
+// its popularity term: content_w maps the 4 /content features to 3 factors.
+Model ranked_hybrid_model() {
+  Model m = hybrid_model();
+  model::RankingPart r;
+  r.alpha = 2;
+  r.lambda = 0.05;
+  r.blend = 0.1;
+  r.user_factors = als::FactorMatrix::Constant(2, 3, 0.5f);
+  r.anime_factors = als::FactorMatrix::Constant(3, 3, -0.125f);
+  r.lambda_content = 30;
+  r.content_ridge = 1;
+  r.content_w.resize(4, 3);
+  r.content_w << 0.1f, 0.2f, 0.3f, -0.4f, 0.5f, -0.6f, 0.7f, 1e-30f, -0.0f, 2.0f, -3.0f, 4.0f;
+  model::PopularityTerm t;
+  t.weight = 4;
+  t.log_mean = 8.25;
+  t.log_sd = 2.5;
+  t.direction = Eigen::Vector3f(0.25f, -0.5f, 1e-20f);
+  r.popularity = t;
+  m.ranking = std::move(r);
+  return m;
+}
+
+TEST(ModelContentTest, RoundTripKeepsTheRankingPriorBitExact) {
+  TempDir dir;
+  const std::string path = dir.file("model.h5");
+  const Model m = ranked_hybrid_model();
+  write_model(m, path, false);
+  const Model r = read_model(path);
+  ASSERT_TRUE(r.ranking.has_value());
+  const model::RankingPart& a = *m.ranking;
+  const model::RankingPart& b = *r.ranking;
+  EXPECT_EQ(a.lambda_content, b.lambda_content);
+  EXPECT_EQ(a.content_ridge, b.content_ridge);
+  ASSERT_EQ(b.content_w.rows(), 4);
+  ASSERT_EQ(b.content_w.cols(), 3);
+  EXPECT_TRUE(same_floats(a.content_w.data(), b.content_w.data(), 12));
+  ASSERT_TRUE(b.popularity.has_value());
+  EXPECT_EQ(a.popularity->weight, b.popularity->weight);
+  EXPECT_EQ(a.popularity->log_mean, b.popularity->log_mean);
+  EXPECT_EQ(a.popularity->log_sd, b.popularity->log_sd);
+  ASSERT_EQ(b.popularity->direction.size(), 3);
+  EXPECT_TRUE(same_floats(a.popularity->direction.data(), b.popularity->direction.data(), 3));
+}
+
+// A model written before the ranking prior existed has a /ranking group with
+// neither content_w nor the popularity term: it reads with no ranking prior.
+TEST(ModelContentTest, RankingPartWithoutPriorReadsWithNone) {
+  TempDir dir;
+  const std::string path = dir.file("model.h5");
+  Model m = ranked_hybrid_model();
+  m.ranking->content_w.resize(0, 0);
+  m.ranking->lambda_content = 0;
+  m.ranking->content_ridge = 0;
+  m.ranking->popularity.reset();
+  write_model(m, path, false);
+  const Model r = read_model(path);
+  ASSERT_TRUE(r.ranking.has_value());
+  EXPECT_EQ(r.ranking->content_w.size(), 0);
+  EXPECT_EQ(r.ranking->lambda_content, 0);
+  EXPECT_FALSE(r.ranking->popularity.has_value());
+}
+
+void expect_ranking_write_refused(void (*damage)(Model&), const std::string& field) {
+  TempDir dir;
+  Model m = ranked_hybrid_model();
+  damage(m);
+  try {
+    write_model(m, dir.file("model.h5"), false);
+    FAIL() << "expected IoError naming " << field;
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("field " + field + ":"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ModelContentTest, WriteRefusesARankingPriorThatDoesNotFit) {
+  expect_ranking_write_refused([](Model& m) { m.ranking->content_w.conservativeResize(3, 3); },
+                               "/ranking/content_w");
+  expect_ranking_write_refused([](Model& m) { m.ranking->content_w.conservativeResize(4, 2); },
+                               "/ranking/content_w");
+  expect_ranking_write_refused([](Model& m) { m.content.reset(); }, "/ranking/content_w");
+  expect_ranking_write_refused([](Model& m) { m.ranking->lambda_content = 0; },
+                               "/ranking/@lambda_content");
+  expect_ranking_write_refused([](Model& m) { m.ranking->popularity->direction.resize(2); },
+                               "/ranking/popularity_direction");
+  expect_ranking_write_refused([](Model& m) { m.ranking->popularity->log_sd = 0; },
+                               "/ranking/@popularity_log_sd");
+  expect_ranking_write_refused(
+      [](Model& m) {
+        m.ranking->content_w.resize(0, 0);
+        m.ranking->lambda_content = 0;
+      },
+      "/ranking/popularity_direction");
+}
+
+TEST(ModelContentTest, PopularityTermOffsetsByStandardisedLogMembers) {
+  model::PopularityTerm t;
+  t.weight = 2;
+  t.log_mean = std::log1p(999.0);
+  t.log_sd = 0.5;
+  t.direction = Eigen::Vector2f(1.0f, -2.0f);
+  EXPECT_EQ(t.z(-1), 0.0);  // unknown member count: no offset
+  EXPECT_NEAR(t.z(999), 0.0, 1e-12);
+  EXPECT_NEAR(t.z(static_cast<int64_t>(std::exp(std::log1p(999.0) + 0.5) - 1 + 0.5)), 1.0, 1e-3);
+  const Eigen::VectorXf o = t.cold_offset(-1);
+  EXPECT_EQ(o.squaredNorm(), 0.0f);
 }
 
 }  // namespace
