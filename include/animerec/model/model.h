@@ -83,6 +83,10 @@ struct RankingPart {
   double blend = 0;                 // weight of the centred predicted rating in the order
   als::FactorMatrix user_factors;   // n_users x factors()
   als::FactorMatrix anime_factors;  // n_anime x factors()
+  // F x factors(): the ranking prior's map from content vectors (ContentPart)
+  // to ranking factors, so a new anime's are W^T x; empty when the model was
+  // trained without a ranking prior.
+  als::FactorMatrix content_w;
   int factors() const { return static_cast<int>(user_factors.cols()); }
 };
 
