@@ -5,12 +5,6 @@
 #include <stdexcept>
 
 namespace animerec::serve {
-namespace {
-
-const als::FactorMatrix kNoMap;
-
-}  // namespace
-
 ContentRow model_content_row(const model::Model& m, int32_t anime) {
   ContentRow x;
   if (!m.content) return x;
@@ -36,10 +30,19 @@ Eigen::VectorXd factors_from_content(const als::FactorMatrix& w, const ContentRo
   return y;
 }
 
+Eigen::VectorXd cowatch_factors(const model::Model& m, int32_t anime) {
+  const als::FactorMatrix& learnt = m.ranking ? m.ranking->anime_factors : m.anime_factors;
+  Eigen::VectorXd y = learnt.row(anime).cast<double>().transpose();
+  const als::FactorMatrix* map = m.ranking   ? &m.ranking->content_w
+                                 : m.content ? &m.content->w
+                                             : nullptr;
+  if (y.isZero(0) && map != nullptr && map->rows() > 0)
+    y = factors_from_content(*map, model_content_row(m, anime));
+  return y;
+}
+
 CoWatch::CoWatch(const model::Model& m) : ranking_(m.ranking.has_value()) {
   const als::FactorMatrix& users = ranking_ ? m.ranking->user_factors : m.user_factors;
-  const als::FactorMatrix& anime = ranking_ ? m.ranking->anime_factors : m.anime_factors;
-  content_map_ = ranking_ ? &m.ranking->content_w : m.content ? &m.content->w : &kNoMap;
   // One rank-1 update per user, in user order: the same sums whatever the
   // thread count (a blocked product could split them differently).
   gram_ = Eigen::MatrixXd::Zero(users.cols(), users.cols());
@@ -49,12 +52,8 @@ CoWatch::CoWatch(const model::Model& m) : ranking_(m.ranking.has_value()) {
   }
   gram_ = Eigen::MatrixXd(gram_.selfadjointView<Eigen::Lower>());
   anime_.reserve(m.n_anime());
-  for (size_t a = 0; a < m.n_anime(); ++a) {
-    Eigen::VectorXd y = anime.row(static_cast<Eigen::Index>(a)).cast<double>().transpose();
-    if (y.isZero(0) && content_map_->rows() > 0)
-      y = factors_from_content(*content_map_, model_content_row(m, static_cast<int32_t>(a)));
-    anime_.push_back(std::move(y));
-  }
+  for (size_t a = 0; a < m.n_anime(); ++a)
+    anime_.push_back(cowatch_factors(m, static_cast<int32_t>(a)));
 }
 
 std::vector<double> CoWatch::scores(const Eigen::VectorXd& q) const {

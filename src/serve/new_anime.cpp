@@ -77,7 +77,7 @@ const model::ContentPart& content_part(const model::Model& m, const std::string&
 
 bool is_explicit(const model::Model& m) { return m.feedback == als::Feedback::kExplicit; }
 
-NewAnime from_model(const model::Model& m, int32_t row, const CoWatch* cw) {
+NewAnime from_model(const model::Model& m, int32_t row) {
   NewAnime a;
   const auto r = static_cast<size_t>(row);
   a.id = m.anime_ids[r];
@@ -86,7 +86,7 @@ NewAnime from_model(const model::Model& m, int32_t row, const CoWatch* cw) {
   a.content = model_content_row(m, row);
   a.factors = m.anime_factors.row(row).cast<double>().transpose();
   a.bias = m.anime_bias.empty() ? 0.0 : double{m.anime_bias[r]};
-  if (m.ranking) a.ranking = cw->factors(row);
+  if (m.ranking) a.ranking = cowatch_factors(m, row);  // learnt, or from the ranking prior
   return a;
 }
 
@@ -191,7 +191,6 @@ std::vector<NewAnime> read_new_anime(const model::Model& m, const std::string& p
   std::vector<int64_t> ids;
   for (const auto& [id, rec] : table.by_id) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
-  const CoWatch cw(m);
   std::vector<NewAnime> out;
   for (int64_t id : ids) {
     const data::AnimeRecord& rec = table.by_id.at(id);
@@ -204,7 +203,7 @@ std::vector<NewAnime> read_new_anime(const model::Model& m, const std::string& p
             "not the file's metadata",
             path, id, m.anime_titles[static_cast<size_t>(row)]));
       }
-      out.push_back(from_model(m, row, &cw));
+      out.push_back(from_model(m, row));
       continue;
     }
     std::vector<std::string> unknown;

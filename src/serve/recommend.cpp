@@ -273,7 +273,7 @@ std::vector<int64_t> training_interactions(const std::string& dataset_path,
 }
 
 bool cowatch_falls_back(const model::Model& m, int32_t anime) {
-  return CoWatch(m).factors(anime).isZero(0);
+  return cowatch_factors(m, anime).isZero(0);
 }
 
 std::vector<Scored> cowatch_list(const CoWatch& cw, const Eigen::VectorXd& q,

@@ -40,6 +40,11 @@ ContentRow model_content_row(const model::Model& m, int32_t anime);
 // index is outside W's rows.
 Eigen::VectorXd factors_from_content(const als::FactorMatrix& w, const ContentRow& x);
 
+// The factors cowatch scores anime row `anime` with: its learnt row (the
+// ranking part's, or the main factors without one), or W^T x of its content
+// when that row is all zero and the model has the map.
+Eigen::VectorXd cowatch_factors(const model::Model& m, int32_t anime);
+
 class CoWatch {
  public:
   // Copies the anime side and forms P^T P once; O(n_users k^2).
@@ -47,10 +52,7 @@ class CoWatch {
 
   // True when the scores come from the ranking part (else the main factors).
   bool uses_ranking_part() const { return ranking_; }
-  // The content map of the factors used (RankingPart::content_w or
-  // ContentPart::w); empty when the model has none.
-  const als::FactorMatrix& content_map() const { return *content_map_; }
-  // Anime `a`'s factor row, from content where the stored row is all zero.
+  // cowatch_factors of anime row `a`.
   const Eigen::VectorXd& factors(int32_t a) const { return anime_[static_cast<size_t>(a)]; }
   // Predicted co-watching q^T (P^T P) q_j of every model anime j with an anime
   // of factors q (a model anime's, or a new anime's from content).
@@ -62,7 +64,6 @@ class CoWatch {
 
  private:
   bool ranking_ = false;
-  const als::FactorMatrix* content_map_ = nullptr;
   std::vector<Eigen::VectorXd> anime_;
   Eigen::MatrixXd gram_;  // P^T P
 };
