@@ -110,6 +110,11 @@ void check_new_anime_request(const RecommendOptions& o) {
         "like it) and --similar ANIME (anime like the file's anime ANIME)",
         o.new_anime));
   }
+  if (o.explain) {
+    throw ConfigError(
+        "--explain explains a user's list from their ratings; --new-anime has no ratings to "
+        "explain by: drop --explain");
+  }
   if (o.dataset_path.empty()) {
     throw ConfigError(
         "--new-anime needs --dataset (the dataset.h5 the model was trained on): it says who "
@@ -605,7 +610,9 @@ std::string for_new_anime(const Context& c, const RecommendOptions& o) {
     const Listing l = similar_to_new_anime(c, o, all);
     return format_list(l.query, l.items, c.m, &c.meta, o.format);
   }
-  if (c.m.ranking && c.m.ranking->content_w.rows() == 0) {
+  const bool any_new =
+      std::any_of(all.begin(), all.end(), [](const NewAnime& a) { return a.model_row < 0; });
+  if (any_new && c.m.ranking && c.m.ranking->content_w.rows() == 0) {
     c.note(
         "--new-anime: this model's ranking part has no content map (trained without a ranking "
         "prior), so new anime are ordered by their predicted score alone");

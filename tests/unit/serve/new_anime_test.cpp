@@ -292,6 +292,8 @@ TEST(NewAnimeTest, OptionsWithoutTheirPartnerAreRefused) {
   EXPECT_NE(out.find("exactly one of --top-users N"), std::string::npos) << out;
   EXPECT_EQ(recommend(t, "--new-anime '" + file + "' --top-users 3 --similar 1", &out), 2) << out;
   EXPECT_EQ(recommend(t, "--new-anime '" + file + "' --top-users 3 --user 1", &out), 2) << out;
+  EXPECT_EQ(recommend(t, "--new-anime '" + file + "' --top-users 3 --explain", &out), 2) << out;
+  EXPECT_NE(out.find("drop --explain"), std::string::npos) << out;
   EXPECT_EQ(testing::run_animerec(
                 "recommend --model '" + t.model_path + "' --new-anime '" + file + "' --top-users 3",
                 &out),
