@@ -240,6 +240,12 @@ int cmd_train(const Params& p, const std::string& command_line) {
   return train::run_training(o, *g_comm);
 }
 
+// True when the command line or a config file set the parameter (not its default).
+bool given(const Params& p, const std::string& name) {
+  const auto it = p.sources().find(name);
+  return it != p.sources().end() && it->second != "default";
+}
+
 int64_t user_id_of(const std::string& text) {
   int64_t id = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
@@ -252,8 +258,10 @@ int64_t user_id_of(const std::string& text) {
 
 // recommend --all-users: every user's list into a file, over MPI ranks.
 int cmd_recommend_all_users(const Params& p) {
-  if (!p.get_string("user").empty() || !p.get_string("similar").empty())
-    throw ConfigError("--all-users lists every user: drop --user and --similar");
+  if (!p.get_string("user").empty() || !p.get_string("similar").empty() ||
+      !p.get_string("new-anime").empty() || given(p, "top-users"))
+    throw ConfigError(
+        "--all-users lists every user: drop --user, --similar, --new-anime and --top-users");
   if (p.get_string("mode") != "model")
     throw ConfigError(
         fmt::format("--mode {}: --all-users supports --mode model only", p.get_string("mode")));
@@ -289,6 +297,9 @@ int cmd_recommend(const Params& p, const std::string&) {
   o.has_user = !user.empty();
   if (o.has_user) o.user_id = user_id_of(user);
   o.similar = p.get_string("similar");
+  o.new_anime = p.get_string("new-anime");
+  o.has_top_users = given(p, "top-users");
+  o.top_users = static_cast<int>(p.get_int("top-users"));
   o.top = static_cast<int>(p.get_int("top"));
   o.mode = serve::user_mode_from_name(p.get_string("mode"));
   o.include_seen = p.get_bool("include-seen");

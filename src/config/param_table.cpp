@@ -492,8 +492,19 @@ std::vector<ParamSpec> build_param_table() {
           .doc("external id of a user in the dataset: recommend anime for them"),
       choice("similar", "")
           .on({"recommend"})
-          .doc("anime id or exact title (case-insensitive): list anime similar to it"),
+          .doc("anime id or exact title (case-insensitive): list anime similar to it (with "
+               "--new-anime: an anime of that file)"),
       integer("top", "10").in(1, 1000000).on({"recommend"}).doc("how many anime to list"),
+      path("new-anime")
+          .on({"recommend"})
+          .doc("metadata rows of anime not in the model (any layout prepare --anime reads), "
+               "placed by content: with --top-users the users most likely to watch and like "
+               "each, with --similar ANIME (an anime of the file) the anime similar to it; "
+               "needs --dataset"),
+      integer("top-users", "10")
+          .in(1, 100000000)
+          .on({"recommend"})
+          .doc("with --new-anime: how many users to list for each new anime"),
       choice("mode", "model")
           .one_of({"model", "content"})
           .on({"recommend"})
@@ -531,11 +542,12 @@ std::vector<ParamSpec> build_param_table() {
           .on({"recommend"})
           .doc("say why: the rated anime that contributed most to each score and the content "
                "features shared with the user's taste"),
-      choice("similar-mode", "cf")
-          .one_of({"cf", "content", "hybrid"})
+      choice("similar-mode", "cowatch")
+          .one_of({"cowatch", "cf", "content", "hybrid"})
           .on({"recommend"})
-          .doc("with --similar: cf = cosine of anime factors, content = cosine of content "
-               "vectors, hybrid = blend of the two"),
+          .doc("with --similar: cowatch = what the anime's watchers also watch, as the model "
+               "predicts it (ranking part; cold anime from content), cf = cosine of anime "
+               "factors, content = cosine of content vectors, hybrid = blend of cf and content"),
       number("similar-blend", "0.5")
           .in(0.0, 1.0)
           .on({"recommend"})

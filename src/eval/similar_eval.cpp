@@ -8,6 +8,7 @@
 #include "animerec/eval/held_out.h"
 #include "animerec/eval/metrics.h"
 #include "animerec/serve/batch.h"
+#include "animerec/serve/cowatch.h"
 #include "animerec/train/metrics.h"
 
 namespace animerec::eval {
@@ -26,6 +27,7 @@ SimilarList from_serve(const model::Model& m, serve::SimilarMode mode) {
 }
 
 const char* similar_title(const std::string& key) {
+  if (key == "cowatch") return "cowatch (model co-watching)";
   if (key == "cf") return "cf (model factors)";
   if (key == "ranking_factors") return "ranking part's factors";
   if (key == "content") return "content";
@@ -53,6 +55,23 @@ int32_t similar_query(const data::Dataset& d, int64_t user) {
 
 std::vector<SimilarMethod> similar_methods(const model::Model& m, const ItemKnn* knn) {
   std::vector<SimilarMethod> out;
+  // One CoWatch for every query: it holds the users' Gram matrix, which
+  // serve::similar_anime would form again per call.
+  auto cowatch = std::make_shared<const serve::CoWatch>(m);
+  out.push_back(
+      {"cowatch", [cowatch, &m](int32_t query, const std::vector<uint8_t>& excluded, int top) {
+         std::vector<int32_t> list;
+         if (cowatch->factors(query).isZero(0)) {  // as recommend: content cosine instead
+           if (serve::model_content_row(m, query).empty()) return list;
+           return from_serve(m, serve::SimilarMode::kContent)(query, excluded, top);
+         }
+         std::vector<uint8_t> ex = excluded;
+         ex[static_cast<size_t>(query)] = 1;
+         for (const serve::Scored& s :
+              serve::cowatch_list(*cowatch, cowatch->factors(query), ex, top))
+           list.push_back(s.anime);
+         return list;
+       }});
   out.push_back({"cf", from_serve(m, serve::SimilarMode::kCf)});
   if (m.ranking) {
     // The ranking part's anime factors through the same cosine as cf.

@@ -24,7 +24,8 @@ std::vector<std::string> headers(bool with_meta, bool with_why) {
 }
 
 bool is_number_column(const std::string& header) {
-  return header == "rank" || header == "anime_id" || header == "score" || header == "year";
+  return header == "rank" || header == "anime_id" || header == "score" || header == "year" ||
+         header == "user_id";
 }
 
 std::string join(const std::vector<std::string>& items, const char* separator) {
@@ -171,7 +172,57 @@ std::string csv(const std::vector<Row>& rows, const std::vector<std::string>& he
   return out;
 }
 
+std::vector<Row> user_rows(const UserList& l, const model::Model& m, bool with_anime) {
+  std::vector<Row> rows;
+  for (size_t r = 0; r < l.users.size(); ++r) {
+    Row row;
+    if (with_anime) row.cells.push_back(fmt::format("{}", l.anime_id));
+    row.cells.insert(row.cells.end(),
+                     {fmt::format("{}", r + 1),
+                      fmt::format("{}", m.user_ids[static_cast<size_t>(l.users[r].user)]),
+                      fmt::format("{:.2f}", l.users[r].score)});
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 }  // namespace
+
+std::string format_users(const std::vector<UserList>& lists, const model::Model& m,
+                         const std::string& format) {
+  if (format == "table") {
+    std::string out;
+    for (const UserList& l : lists) {
+      if (!out.empty()) out += '\n';  // a blank line between two anime's lists
+      out += table(l.query, user_rows(l, m, false), {"rank", "user_id", "score"});
+    }
+    return out;
+  }
+  if (format == "csv") {
+    std::vector<Row> rows;
+    for (const UserList& l : lists) {
+      std::vector<Row> r = user_rows(l, m, true);
+      rows.insert(rows.end(), r.begin(), r.end());
+    }
+    return csv(rows, {"anime_id", "rank", "user_id", "score"});
+  }
+  if (format == "json") {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const UserList& l : lists) {
+      nlohmann::ordered_json users = nlohmann::ordered_json::array();
+      for (size_t r = 0; r < l.users.size(); ++r) {
+        nlohmann::ordered_json u;
+        u["rank"] = r + 1;
+        u["user_id"] = m.user_ids[static_cast<size_t>(l.users[r].user)];
+        u["score"] = std::round(l.users[r].score * 1e4) / 1e4;
+        users.push_back(u);
+      }
+      out.push_back({{"query", l.query}, {"users", users}});
+    }
+    return nlohmann::ordered_json{{"new_anime", out}}.dump(2) + "\n";
+  }
+  throw std::invalid_argument("format_users: unknown format " + format);
+}
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\r\n") == std::string::npos) return s;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 #include "animerec/io/model_file.h"
 #include "animerec/model/scoring.h"
 #include "animerec/serve/fold_in.h"
+#include "animerec/serve/new_anime.h"
 #include "animerec/serve/output.h"
 
 namespace animerec::serve {
@@ -82,7 +84,47 @@ std::vector<double> content_scores(const model::Model& m, const UserRows& rows) 
 
 bool is_new_user(const RecommendOptions& o) { return o.has_ratings || !o.ratings_file.empty(); }
 
+void check_format(const RecommendOptions& o) {
+  if (o.format != "table" && o.format != "json" && o.format != "csv") {
+    throw ConfigError(fmt::format("--format {}: must be table, json or csv", o.format));
+  }
+}
+
+void check_new_anime_request(const RecommendOptions& o) {
+  if (o.new_anime.empty()) {
+    if (o.has_top_users) {
+      throw ConfigError(
+          "--top-users lists the users for a new anime: give --new-anime FILE (its metadata "
+          "row) with it");
+    }
+    return;
+  }
+  if (o.has_user || is_new_user(o)) {
+    throw ConfigError(
+        "--new-anime lists users for new anime, or anime similar to one: drop --user, --ratings "
+        "and --ratings-file");
+  }
+  if (int{o.has_top_users} + int{!o.similar.empty()} != 1) {
+    throw ConfigError(fmt::format(
+        "--new-anime {}: give exactly one of --top-users N (the users most likely to watch and "
+        "like it) and --similar ANIME (anime like the file's anime ANIME)",
+        o.new_anime));
+  }
+  if (o.explain) {
+    throw ConfigError(
+        "--explain explains a user's list from their ratings; --new-anime has no ratings to "
+        "explain by: drop --explain");
+  }
+  if (o.dataset_path.empty()) {
+    throw ConfigError(
+        "--new-anime needs --dataset (the dataset.h5 the model was trained on): it says who "
+        "already watched an anime the model has");
+  }
+}
+
 void check_request(const RecommendOptions& o) {
+  check_new_anime_request(o);
+  if (!o.new_anime.empty()) return check_format(o);
   if (int{o.has_user} + int{is_new_user(o)} + int{!o.similar.empty()} != 1) {
     throw ConfigError(
         "give exactly one of --user ID (recommendations for a user in the dataset), "
@@ -102,9 +144,7 @@ void check_request(const RecommendOptions& o) {
         "--user needs --dataset (the dataset.h5 the model was trained on), to "
         "know what the user has already seen");
   }
-  if (o.format != "table" && o.format != "json" && o.format != "csv") {
-    throw ConfigError(fmt::format("--format {}: must be table, json or csv", o.format));
-  }
+  check_format(o);
 }
 
 }  // namespace
@@ -116,16 +156,19 @@ UserMode user_mode_from_name(const std::string& name) {
 }
 
 SimilarMode similar_mode_from_name(const std::string& name) {
+  if (name == "cowatch") return SimilarMode::kCowatch;
   if (name == "cf") return SimilarMode::kCf;
   if (name == "content") return SimilarMode::kContent;
   if (name == "hybrid") return SimilarMode::kHybrid;
-  throw ConfigError(fmt::format("--similar-mode {}: must be cf, content or hybrid", name));
+  throw ConfigError(fmt::format("--similar-mode {}: must be cowatch, cf, content or hybrid", name));
 }
 
 const char* user_mode_name(UserMode m) { return m == UserMode::kModel ? "model" : "content"; }
 
 const char* similar_mode_name(SimilarMode m) {
   switch (m) {
+    case SimilarMode::kCowatch:
+      return "cowatch";
     case SimilarMode::kCf:
       return "cf";
     case SimilarMode::kContent:
@@ -234,8 +277,38 @@ std::vector<int64_t> training_interactions(const std::string& dataset_path,
   return counts;
 }
 
+bool cowatch_falls_back(const model::Model& m, int32_t anime) {
+  return cowatch_factors(m, anime).isZero(0);
+}
+
+std::vector<Scored> cowatch_list(const CoWatch& cw, const Eigen::VectorXd& q,
+                                 const std::vector<uint8_t>& excluded, int top) {
+  std::vector<double> scores = cw.scores(q);
+  // q^T P^T P q: how much the model expects the anime's own watchers to watch
+  // it; 0 only for q = 0 (or users all orthogonal to q), which has no list.
+  const double self = cw.scores_at(q, q);
+  if (!(self > 0)) return {};
+  for (double& s : scores) s /= self;
+  return top_n(scores, excluded, top);
+}
+
 std::vector<Scored> similar_anime(const model::Model& m, int32_t anime, SimilarMode mode,
                                   double blend, int top, const std::vector<uint8_t>& filtered) {
+  std::vector<uint8_t> excluded(m.n_anime(), 0);
+  excluded.at(static_cast<size_t>(anime)) = 1;
+  exclude_also(excluded, filtered);
+  if (mode == SimilarMode::kCowatch) {
+    const CoWatch cw(m);
+    if (!cw.factors(anime).isZero(0)) return cowatch_list(cw, cw.factors(anime), excluded, top);
+    if (!has_content_row(m, anime)) {
+      const std::string& title = m.anime_titles[static_cast<size_t>(anime)];
+      throw Error(fmt::format(
+          "anime {}{} has neither factors (nobody watched it in training) nor content features "
+          "(no metadata for it), so nothing is similar to it by co-watching or by content",
+          m.anime_ids[static_cast<size_t>(anime)], title.empty() ? "" : " (" + title + ")"));
+    }
+    mode = SimilarMode::kContent;  // nobody watched it and no content map: content is all there is
+  }
   std::vector<double> scores;
   if (mode == SimilarMode::kCf) {
     scores = cf_similarity(m, anime);
@@ -254,9 +327,6 @@ std::vector<Scored> similar_anime(const model::Model& m, int32_t anime, SimilarM
     for (size_t b = 0; b < scores.size(); ++b)
       scores[b] = blend * scores[b] + (1 - blend) * content[b];
   }
-  std::vector<uint8_t> excluded(m.n_anime(), 0);
-  excluded.at(static_cast<size_t>(anime)) = 1;
-  exclude_also(excluded, filtered);
   return top_n(scores, excluded, top);
 }
 
@@ -456,6 +526,12 @@ Listing for_similar(const Context& c, const RecommendOptions& o) {
   l.query["similar"] = c.m.anime_ids[static_cast<size_t>(a)];
   l.query["title"] = c.m.anime_titles[static_cast<size_t>(a)];
   l.query["similar_mode"] = similar_mode_name(o.similar_mode);
+  if (o.similar_mode == SimilarMode::kCowatch && cowatch_falls_back(c.m, a)) {
+    c.note(fmt::format(
+        "anime {} has no factors (nobody watched it in training and the model has no content map "
+        "to give it some): listed by content cosine instead of co-watching",
+        o.similar));
+  }
   if (o.similar_mode == SimilarMode::kHybrid && c.m.content && !has_content_row(c.m, a)) {
     c.note(fmt::format(
         "anime {} has no content features (no metadata in the training dataset): the hybrid "
@@ -481,6 +557,80 @@ Listing for_similar(const Context& c, const RecommendOptions& o) {
   return l;
 }
 
+// The file's anime named by --similar: an id or an exact title
+// (case-insensitive), as for model anime.
+const NewAnime& pick_new_anime(const std::vector<NewAnime>& all, const RecommendOptions& o) {
+  std::string lowered = o.similar;
+  for (char& ch : lowered) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const NewAnime& a : all) {
+    std::string title = a.title;
+    for (char& ch : title) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (std::to_string(a.id) == o.similar || (!title.empty() && title == lowered)) return a;
+  }
+  std::string ids;
+  for (const NewAnime& a : all) ids += fmt::format("\n  {}  {}", a.id, a.title);
+  throw Error(
+      fmt::format("--similar {}: no anime of --new-anime {} has this id or title; it has:{}",
+                  o.similar, o.new_anime, ids));
+}
+
+Listing similar_to_new_anime(const Context& c, const RecommendOptions& o,
+                             const std::vector<NewAnime>& all) {
+  const NewAnime& a = pick_new_anime(all, o);
+  Listing l;
+  bool fell_back = false;
+  l.items = similar_to_new(c.m, a, o.similar_mode, o.similar_blend, o.top, c.filtered, &fell_back);
+  l.query["new_anime"] = a.id;
+  l.query["title"] = a.title;
+  l.query["similar_mode"] = similar_mode_name(o.similar_mode);
+  if (o.similar_mode == SimilarMode::kHybrid) l.query["similar_blend"] = o.similar_blend;
+  if (fell_back) {
+    c.note(fmt::format(
+        "anime {} has no ranking factors (the model has no content map for them): listed by "
+        "content cosine instead of co-watching",
+        a.id));
+  }
+  return l;
+}
+
+// Users with any row of model anime `row` in the dataset: they watched it already.
+std::vector<uint8_t> watchers(const Context& c, const RecommendOptions& o, int32_t row) {
+  std::vector<uint8_t> seen(c.m.n_users(), 0);
+  const auto a = static_cast<size_t>(row);
+  const data::RatingArrays r =
+      io::read_rating_slice(o.dataset_path, io::Orientation::kByAnime, c.h.anime_offsets.at(a),
+                            c.h.anime_offsets.at(a + 1));
+  for (int32_t u : r.user) seen.at(static_cast<size_t>(u)) = 1;
+  return seen;
+}
+
+std::string for_new_anime(const Context& c, const RecommendOptions& o) {
+  const std::vector<NewAnime> all = read_new_anime(c.m, o.new_anime, c.notes);
+  if (!o.has_top_users) {
+    const Listing l = similar_to_new_anime(c, o, all);
+    return format_list(l.query, l.items, c.m, &c.meta, o.format);
+  }
+  const bool any_new =
+      std::any_of(all.begin(), all.end(), [](const NewAnime& a) { return a.model_row < 0; });
+  if (any_new && c.m.ranking && c.m.ranking->content_w.rows() == 0) {
+    c.note(
+        "--new-anime: this model's ranking part has no content map (trained without a ranking "
+        "prior), so new anime are ordered by their predicted score alone");
+  }
+  std::vector<UserList> lists;
+  for (const NewAnime& a : all) {
+    UserList l;
+    l.anime_id = a.id;
+    l.query["new_anime"] = a.id;
+    l.query["title"] = a.title;
+    const std::vector<uint8_t> seen =
+        a.model_row >= 0 ? watchers(c, o, a.model_row) : std::vector<uint8_t>{};
+    l.users = top_users(c.m, a, seen, o.top_users);
+    lists.push_back(std::move(l));
+  }
+  return format_users(lists, c.m, o.format);
+}
+
 }  // namespace
 
 std::string run_recommend(const RecommendOptions& o, std::vector<std::string>* notes) {
@@ -495,6 +645,7 @@ std::string run_recommend(const RecommendOptions& o, std::vector<std::string>* n
     c.meta = io::read_anime_meta(o.dataset_path);
     if (o.filters.any()) c.filtered = filtered_out(o.filters, c.meta);
   }
+  if (!o.new_anime.empty()) return for_new_anime(c, o);
   const Listing l = o.has_user       ? for_known_user(c, o)
                     : is_new_user(o) ? for_new_user(c, o)
                                      : for_similar(c, o);

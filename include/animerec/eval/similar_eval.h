@@ -33,7 +33,9 @@ struct SimilarMethod {
   SimilarList list;
 };
 
-// Methods of a model: "cf" (cosine of the explicit anime factors,
+// Methods of a model: "cowatch" (the model's predicted co-watching,
+// recommend's default --similar-mode; content cosine for a query without
+// factors, as recommend), "cf" (cosine of the explicit anime factors,
 // recommend --similar-mode cf), "ranking_factors" (the same cosine over the
 // ranking part's anime factors, when there is one), "content" and "hybrid"
 // (blend 0.5, with a content part), "item_knn" (cosine of the training

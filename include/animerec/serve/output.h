@@ -9,6 +9,7 @@
 
 #include "animerec/data/dataset.h"
 #include "animerec/model/model.h"
+#include "animerec/serve/new_anime.h"
 #include "animerec/serve/recommend.h"
 
 namespace animerec::serve {
@@ -25,6 +26,20 @@ using Query = nlohmann::ordered_json;
 std::string format_list(const Query& query, const std::vector<Scored>& items, const model::Model& m,
                         const data::AnimeMeta* meta, const std::string& format,
                         const std::vector<Explanation>* why = nullptr);
+
+// The users listed for one anime (recommend --new-anime --top-users).
+struct UserList {
+  Query query = Query::object();  // {"new_anime": id, "title": ...}
+  int64_t anime_id = 0;
+  std::vector<ScoredUser> users;
+};
+
+// The lists as text: table = one block per anime (rank, user_id, score);
+// csv = anime_id,rank,user_id,score over every list; json = {"new_anime":
+// [{"query", "users": [{rank, user_id, score}]}]}. Throws
+// std::invalid_argument for another format.
+std::string format_users(const std::vector<UserList>& lists, const model::Model& m,
+                         const std::string& format);
 
 // One CSV field, quoted (with doubled quotes) when it holds a comma, quote or newline.
 std::string csv_field(const std::string& s);

@@ -14,14 +14,15 @@
 #include "animerec/io/dataset_file.h"
 #include "animerec/model/model.h"
 #include "animerec/model/scoring.h"
+#include "animerec/serve/cowatch.h"
 #include "animerec/serve/filters.h"
 
 namespace animerec::serve {
 
 enum class UserMode { kModel, kContent };
-enum class SimilarMode { kCf, kContent, kHybrid };
+enum class SimilarMode { kCowatch, kCf, kContent, kHybrid };
 UserMode user_mode_from_name(const std::string& name);        // model | content
-SimilarMode similar_mode_from_name(const std::string& name);  // cf | content | hybrid
+SimilarMode similar_mode_from_name(const std::string& name);  // cowatch | cf | content | hybrid
 const char* user_mode_name(UserMode m);
 const char* similar_mode_name(SimilarMode m);
 
@@ -110,12 +111,26 @@ std::vector<Scored> recommend_for_vectors(const model::Model& m, const model::Us
 std::vector<int64_t> training_interactions(const std::string& dataset_path,
                                            const io::DatasetHeader& h);
 
-// Anime most similar to row `anime` (never itself): kCf = cosine of anime
-// factors, kContent = cosine of content rows, kHybrid = blend * cf +
-// (1 - blend) * content. kContent throws Error (exit 2) for an anime without
-// content features (no metadata): nothing is similar to it by content.
+// Anime most similar to row `anime` (never itself): kCowatch = the model's
+// predicted co-watching (cowatch.h), shown relative to the anime's own
+// (score / q^T P^T P q); kCf = cosine of anime factors, kContent = cosine of
+// content rows, kHybrid = blend * cf + (1 - blend) * content. kCowatch for an
+// anime without factors (no ratings and no content map) ranks by content
+// cosine instead (cowatch_falls_back says when). kContent throws Error (exit
+// 2) for an anime without content features (no metadata): nothing is similar
+// to it by content; so does kCowatch when it falls back to content.
 std::vector<Scored> similar_anime(const model::Model& m, int32_t anime, SimilarMode mode,
                                   double blend, int top, const std::vector<uint8_t>& filtered = {});
+
+// True when --similar-mode cowatch has no factors for anime row `anime`
+// (neither learnt nor from a content map) and ranks by content instead.
+bool cowatch_falls_back(const model::Model& m, int32_t anime);
+
+// The cowatch list for factors q (a model anime's or a new anime's): every
+// model anime j by q^T P^T P q_j / q^T P^T P q, skipping excluded[j] != 0.
+// Empty when q is all zero.
+std::vector<Scored> cowatch_list(const CoWatch& cw, const Eigen::VectorXd& q,
+                                 const std::vector<uint8_t>& excluded, int top);
 
 // The `top` content features of anime row `anime` that the profile likes,
 // largest profile weight x anime value first, ties by feature index. Empty
@@ -135,11 +150,18 @@ struct RecommendOptions {
   bool has_ratings = false;
   std::string ratings;
   std::string ratings_file;
-  std::string similar;  // anime id or title; empty = user mode
+  std::string
+      similar;  // anime id or title (of --new-anime's file with new_anime); empty = user mode
+  // recommend --new-anime FILE: new anime from metadata rows; with top_users
+  // (has_top_users) the users most likely to watch and like each, or with
+  // `similar` the model anime similar to one of them. Needs dataset_path.
+  std::string new_anime;
+  bool has_top_users = false;
+  int top_users = 10;
   int top = static_cast<int>(config::default_int("recommend", "top"));
   UserMode mode = UserMode::kModel;
   bool include_seen = config::default_bool("recommend", "include-seen");
-  SimilarMode similar_mode = SimilarMode::kCf;
+  SimilarMode similar_mode = SimilarMode::kCowatch;
   double similar_blend = config::default_double("recommend", "similar-blend");
   std::string format = config::default_text("recommend", "format");  // table | json | csv
   Filters filters;                                                   // need dataset_path

@@ -66,7 +66,7 @@ TEST(SimilarEvalTest, PlantedHitsAndNdcg) {
   const nlohmann::json r =
       similar_section(d, similar_methods(m, nullptr), {1, 2}, Split::kTest, 8, true, comm);
   EXPECT_EQ(r["users"].get<int>(), 2);
-  ASSERT_EQ(r["method_order"], nlohmann::json::array({"cf"}));
+  ASSERT_EQ(r["method_order"], nlohmann::json::array({"cowatch", "cf"}));
   // User 0: list [1, 3], relevant {1}: hit at rank 1. User 1: list [2, 3]
   // (cos(0, 2) = 0.198 > cos(0, 3) = 0.166), relevant {3}: hit at rank 2.
   const nlohmann::json& cf = r["methods"]["cf"];
@@ -89,7 +89,8 @@ TEST(SimilarEvalTest, ItemKnnAndRankingFactorsAreMethods) {
   const ItemKnn knn(g);
   const nlohmann::json r =
       similar_section(d, similar_methods(m, &knn), {1}, Split::kTest, 8, true, comm);
-  ASSERT_EQ(r["method_order"], nlohmann::json::array({"cf", "ranking_factors", "item_knn"}));
+  ASSERT_EQ(r["method_order"],
+            nlohmann::json::array({"cowatch", "cf", "ranking_factors", "item_knn"}));
   // Ranking factors: user 0's list [3, 1] misses 1; user 1's list [3, 2] hits 3.
   EXPECT_DOUBLE_EQ(r["methods"]["ranking_factors"]["1"]["hit_rate"].get<double>(), 0.5);
   // Training co-occurrence: anime 0 with 1 (user 1, and user 2's unscored row)
@@ -97,6 +98,36 @@ TEST(SimilarEvalTest, ItemKnnAndRankingFactorsAreMethods) {
   // (0 and 1 excluded): 2 (cos 1/sqrt(3)) before 3 (no training row), a miss.
   EXPECT_DOUBLE_EQ(r["methods"]["item_knn"]["1"]["hit_rate"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(r["methods"]["item_knn"]["1"]["ndcg"].get<double>(), 0.5);
+}
+
+// Co-watching (the default --similar-mode) on a ranking part whose users are
+// known: users 0 and 1 watch direction e1, user 2 direction e2, so P^T P =
+// diag(2, 1). From anime 0 = (1, 0): anime 3 = (1, 1) scores 2, anime 1 =
+// (0.5, 0) scores 1, anime 2 = (0, 1) scores 0: [3, 1, 2], where the cosine of
+// the same factors says [1, 3, 2] (anime 1 points exactly like anime 0).
+TEST(SimilarEvalTest, CowatchPlantedHitsAndNdcg) {
+  const data::Dataset d = planted_dataset();
+  model::Model m = planted_model();
+  model::RankingPart rp;
+  rp.user_factors.resize(3, 2);
+  rp.user_factors << 1, 0, 1, 0, 0, 1;
+  rp.anime_factors.resize(4, 2);
+  rp.anime_factors << 1, 0, 0.5f, 0, 0, 1, 1, 1;
+  m.ranking = rp;
+  dist::SerialComm comm;
+  const nlohmann::json r =
+      similar_section(d, similar_methods(m, nullptr), {1, 2}, Split::kTest, 8, true, comm);
+  // User 0 (0 and 2 excluded): [3, 1], relevant {1}: a hit at rank 2 only.
+  // User 1 (0 and 1 excluded): [3, 2], relevant {3}: a hit at rank 1.
+  const nlohmann::json& cw = r["methods"]["cowatch"];
+  EXPECT_DOUBLE_EQ(cw["1"]["hit_rate"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(cw["1"]["ndcg"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(cw["2"]["hit_rate"].get<double>(), 1.0);
+  EXPECT_NEAR(cw["2"]["ndcg"].get<double>(), (1.0 / std::log2(3.0) + 1.0) / 2, 1e-6);
+  // The cosine of the same factors lists [1, 3] for user 0 and [3, 2] for
+  // user 1: both hit at rank 1, so the two methods really rank differently.
+  const nlohmann::json& rf = r["methods"]["ranking_factors"];
+  EXPECT_DOUBLE_EQ(rf["1"]["hit_rate"].get<double>(), 1.0);
 }
 
 }  // namespace

@@ -408,6 +408,7 @@ TEST(RunRecommendTest, JsonAndCsv) {
   o.model_path = f.model;
   o.dataset_path = f.dataset;
   o.similar = "Trigun";
+  o.similar_mode = SimilarMode::kCf;  // scores of cosines, as written below
   o.top = 2;
   o.format = "json";
   nlohmann::json j = nlohmann::json::parse(run_recommend(o));

@@ -64,7 +64,8 @@ TEST(TrainedModelTest, EveryModeRanksUnseenAnimeInScoreOrder) {
       }
     }
   }
-  for (SimilarMode mode : {SimilarMode::kCf, SimilarMode::kContent, SimilarMode::kHybrid}) {
+  for (SimilarMode mode :
+       {SimilarMode::kCowatch, SimilarMode::kCf, SimilarMode::kContent, SimilarMode::kHybrid}) {
     auto items = similar_anime(m, 7, mode, 0.5, 5);
     ASSERT_EQ(items.size(), 5u) << similar_mode_name(mode);
     for (size_t i = 0; i < items.size(); ++i) {
