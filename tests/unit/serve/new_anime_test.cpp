@@ -41,8 +41,10 @@ struct Trained {
   int64_t fresh_id = 0;
 };
 
-const Trained& trained() {
-  static const std::unique_ptr<Trained> t = [] {
+// `with_ranking_prior`: the ranking part also gets the content prior and the
+// popularity term, so its cold anime have ranking factors from content.
+std::unique_ptr<Trained> train_model(bool with_ranking_prior) {
+  {
     auto t = std::make_unique<Trained>();
     data::SynthOptions s;
     s.users = 200;
@@ -61,6 +63,10 @@ const Trained& trained() {
     o.ranking_factors = 3;
     o.quiet = true;
     o.lambda_content = 1.0;
+    if (with_ranking_prior) {
+      o.ranking_lambda_content = 1.0;
+      o.ranking_popularity_weight = 2.0;
+    }
     dist::SerialComm comm;
     if (train::run_training(o, comm) != kExitOk) return t;
     t->model_path = o.out_path;
@@ -72,7 +78,11 @@ const Trained& trained() {
     }
     t->fresh_id = t->m.anime_ids.back() + 1000;
     return t;
-  }();
+  }
+}
+
+const Trained& trained() {
+  static const std::unique_ptr<Trained> t = train_model(false);
   return *t;
 }
 
@@ -171,6 +181,31 @@ TEST(NewAnimeTest, ColdAnimeRowUnderAFreshIdEqualsTheColdPath) {
 
 // With a ranking prior (RankingPart::content_w), a cold anime's ranking
 // factors come from content on both paths, and cowatch lists by them.
+// With the ranking prior and its popularity term trained in, a new anime
+// gets the ranking factors the trainer gave the same anime when it was cold:
+// W_r^T x plus the member-count offset.
+TEST(NewAnimeTest, NewAnimeRankingFactorsEqualTheTrainedColdPathWithPopularity) {
+  const std::unique_ptr<Trained> t = train_model(true);
+  ASSERT_FALSE(t->model_path.empty());
+  ASSERT_GE(t->cold, 0);
+  ASSERT_TRUE(t->m.ranking.has_value());
+  ASSERT_TRUE(t->m.ranking->popularity.has_value());
+  TempDir dir;
+  const std::vector<NewAnime> all = read_new_anime(t->m, cold_rows_file(*t, dir));
+  ASSERT_EQ(all.size(), 2u);
+  const Eigen::VectorXd stored =
+      t->m.ranking->anime_factors.row(t->cold).cast<double>().transpose();
+  ASSERT_FALSE(stored.isZero(0));
+  const NewAnime& fresh = all[1];
+  ASSERT_EQ(fresh.model_row, -1);
+  EXPECT_TRUE(fresh.ranking.isApprox(stored, 1e-5)) << fresh.ranking.transpose() << "\n"
+                                                    << stored.transpose();
+  // Without the offset it would be W_r^T x alone, which is not what training stored.
+  const Eigen::VectorXd content_only =
+      factors_from_content(t->m.ranking->content_w, model_content_row(t->m, t->cold));
+  EXPECT_FALSE(content_only.isApprox(stored, 1e-5));
+}
+
 TEST(NewAnimeTest, RankingFactorsFromTheRankingPrior) {
   const Trained& t = trained();
   ASSERT_GE(t.cold, 0);
