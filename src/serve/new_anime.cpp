@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "animerec/content/content.h"
 #include "animerec/core/error.h"
 #include "animerec/data/bad_rows.h"
+#include "animerec/serve/recommend.h"
 
 namespace animerec::serve {
 namespace {
@@ -114,23 +116,16 @@ NewAnime from_content(const model::Model& m, int64_t id, const data::AnimeRecord
   return a;
 }
 
-double content_cosine(const ContentRow& x, const model::Model& m, int32_t b) {
-  const ContentRow y = model_content_row(m, b);
-  double dot = 0, nx = 0, ny = 0;
-  for (float v : x.values) nx += double{v} * v;
-  for (float v : y.values) ny += double{v} * v;
-  if (nx == 0 || ny == 0) return 0.0;
-  size_t i = 0, j = 0;
-  while (i < x.cols.size() && j < y.cols.size()) {
-    if (x.cols[i] < y.cols[j]) {
-      ++i;
-    } else if (y.cols[j] < x.cols[i]) {
-      ++j;
-    } else {
-      dot += double{x.values[i++]} * y.values[j++];
-    }
-  }
-  return dot / std::sqrt(nx * ny);
+// The new anime's content vector as a one-row matrix placed after the model's
+// anime, so content::cosine compares it with them as it compares model anime.
+content::ContentMatrix new_anime_row_matrix(const ContentRow& x, const model::Model& m) {
+  content::ContentMatrix r;
+  r.first_row = static_cast<int32_t>(m.n_anime());
+  r.n_features = static_cast<int32_t>(m.content->n_features());
+  r.offsets = {0, static_cast<int64_t>(x.cols.size())};
+  r.cols = x.cols;
+  r.values = x.values;
+  return r;
 }
 
 double factor_cosine(const Eigen::VectorXd& q, const model::Model& m, int32_t b) {
@@ -268,11 +263,17 @@ std::vector<Scored> similar_to_new(const model::Model& m, const NewAnime& a, Sim
         "content; use --similar-mode cf",
         a.id));
   }
+  content::ContentMatrix model_rows, new_row;
+  if (mode != SimilarMode::kCf) {
+    model_rows = content_matrix(m);
+    new_row = new_anime_row_matrix(a.content, m);
+  }
   std::vector<double> scores(m.n_anime());
   for (size_t b = 0; b < scores.size(); ++b) {
     const auto j = static_cast<int32_t>(b);
     const double cf = mode == SimilarMode::kContent ? 0.0 : factor_cosine(a.factors, m, j);
-    const double ct = mode == SimilarMode::kCf ? 0.0 : content_cosine(a.content, m, j);
+    const double ct =
+        mode == SimilarMode::kCf ? 0.0 : content::cosine(new_row, new_row.first_row, model_rows, j);
     scores[b] = mode == SimilarMode::kCf        ? cf
                 : mode == SimilarMode::kContent ? ct
                                                 : blend * cf + (1 - blend) * ct;
