@@ -6,19 +6,11 @@
 # Usage: killed_rank.sh ANIMEREC_BINARY SOURCE_DIR
 set -uo pipefail
 bin=$1
-work=$(mktemp -d)
-job=""
-cleanup() {
-  [[ -n "$job" ]] && kill -KILL "$job" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source "$(dirname "$0")/lib/mpi_test.sh"
+scratch_with_job
 
 # About 0.3-0.5 s per iteration with 3 ranks on a 2-core machine.
-"$bin" synth --out "$work/s" --users 3000 --anime 1000 --ratings 300000 --seed 3 --quiet || exit 1
-"$bin" prepare --ratings "$work/s/users-score-2023.csv" --anime "$work/s/anime-dataset-2023.csv" \
-  --out "$work/d.h5" --validation-fraction 0.1 --quiet || exit 1
+synth_dataset 3000 1000 300000 3
 train=(train --dataset "$work/d.h5" --factors 32 --iterations 12 --threads 1 --quiet)
 
 mkdir "$work/ck"

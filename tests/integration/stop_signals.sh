@@ -12,18 +12,10 @@ set -uo pipefail
 # ignored, which train (like any program) leaves ignored.
 set -m
 bin=$1
-work=$(mktemp -d)
-job=""
-cleanup() {
-  [[ -n "$job" ]] && kill -KILL "$job" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source "$(dirname "$0")/lib/mpi_test.sh"
+scratch_with_job
 
-"$bin" synth --out "$work/s" --users 600 --anime 200 --ratings 40000 --seed 5 --quiet || exit 1
-"$bin" prepare --ratings "$work/s/users-score-2023.csv" --anime "$work/s/anime-dataset-2023.csv" \
-  --out "$work/d.h5" --validation-fraction 0.1 --quiet || exit 1
+synth_dataset 600 200 40000 5
 # Far more iterations than a test lasts: the signal always lands in the loop.
 train=(train --dataset "$work/d.h5" --factors 8 --iterations 10000 --threads 1)
 

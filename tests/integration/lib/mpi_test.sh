@@ -19,3 +19,21 @@ rank_pid() {
   done
   return 1
 }
+
+# For scripts that run a training in the background: $work, a scratch
+# directory, and $job, the background job's pid (set it after starting one);
+# both are cleaned up at exit, the job killed if it still runs.
+scratch_with_job() {
+  work=$(mktemp -d)
+  job=""
+  trap '[[ -n "$job" ]] && kill -KILL "$job" 2>/dev/null; rm -rf "$work"' EXIT
+}
+
+# synth_dataset USERS ANIME RATINGS SEED: a synthetic set prepared into
+# $work/d.h5 with a 10% validation split (synth's files stay in $work/s).
+synth_dataset() {
+  "$bin" synth --out "$work/s" --users "$1" --anime "$2" --ratings "$3" --seed "$4" --quiet || exit 1
+  "$bin" prepare --ratings "$work/s/users-score-2023.csv" \
+    --anime "$work/s/anime-dataset-2023.csv" --out "$work/d.h5" --validation-fraction 0.1 \
+    --quiet || exit 1
+}
