@@ -373,7 +373,6 @@ void RowSolver::gather_explicit_cg(const RowEntries& row) {
   const int64_t n = row.count;
   // Grow geometrically so a block of slowly growing rows reallocates rarely.
   if (yk_.rows() < n) yk_.resize(std::max<int64_t>(n, 2 * yk_.rows()), k_);
-  if (t_.size() < n) t_.resize(yk_.rows());
   const float* y = y_.data();
   auto rhs = bf_.head(k_);
   rhs.setZero();
@@ -387,7 +386,6 @@ void RowSolver::gather_explicit_cg(const RowEntries& row) {
     Eigen::Map<const Eigen::VectorXf> yj(y + static_cast<int64_t>(j) * k_, k_);
     const float t = row.values[e] - mu_ - other_bias_[static_cast<size_t>(j)];
     yk_.row(e) = yj.transpose();
-    t_[e] = t;
     rhs.noalias() += t * yj;
     t_sum += t;
   }
