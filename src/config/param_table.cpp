@@ -604,7 +604,7 @@ std::vector<ParamSpec> build_param_table() {
           .on({"evaluate"})
           .doc("the EASE baseline's ridge lambda: a number > 0, auto = the best validation "
                "NDCG@10 of 10, 30, 100, 300, 1000, 3000 (100 without a validation split), or off "
-               "to skip its dense solve (8 x anime^2 bytes, twice)"),
+               "to skip its dense solve (8 x anime^2 bytes, twice; three times for auto)"),
       path("manifest")
           .on({"evaluate"})
           .doc("run manifest to write (JSON; default: the model's path with .h5 replaced by "
