@@ -544,8 +544,18 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
                                             total_interactions, &pop_ranks);
   }
   report["ranking"] = ranking;
-  report["similar"] = similar_section(d, similar_methods(m, gram.knn()), s.ks, s.split, relevance,
-                                      explicit_model, comm);
+  std::vector<SimilarMethod> similar = similar_methods(m, gram.knn());
+  // The floor every similarity must clear: the most watched anime the user
+  // has not seen, whatever the query.
+  const std::vector<int32_t>& popular_order = orders.at("most_popular");
+  similar.push_back(
+      {"most_popular",
+       [&popular_order](int32_t query, const std::vector<uint8_t>& excluded, int top) {
+         std::vector<uint8_t> ex = excluded;
+         ex[static_cast<size_t>(query)] = 1;
+         return top_from_order(popular_order, ex, top);
+       }});
+  report["similar"] = similar_section(d, similar, s.ks, s.split, relevance, explicit_model, comm);
   if (n_cold > 0) {
     json cs = {{"anime", n_cold}, {"users", cold_users}, {"methods", json::object()}};
     for (const std::string& name : methods) {

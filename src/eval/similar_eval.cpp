@@ -32,6 +32,7 @@ const char* similar_title(const std::string& key) {
   if (key == "ranking_factors") return "ranking part's factors";
   if (key == "content") return "content";
   if (key == "hybrid") return "hybrid 0.5";
+  if (key == "most_popular") return "most popular (query ignored)";
   return "item-kNN";
 }
 

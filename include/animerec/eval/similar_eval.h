@@ -40,7 +40,7 @@ struct SimilarMethod {
 // ranking part's anime factors, when there is one), "content" and "hybrid"
 // (blend 0.5, with a content part), "item_knn" (cosine of the training
 // co-occurrence columns, when `knn` is given). `m` and `knn` must outlive the
-// methods.
+// methods. evaluate adds "most_popular" (the query-blind floor) itself.
 std::vector<SimilarMethod> similar_methods(const model::Model& m, const ItemKnn* knn);
 
 // users = the users whose held-out rows are relevant[user]; each rank takes a

@@ -234,6 +234,14 @@ TEST(EvaluateTest, JsonHoldsEveryMethod) {
   }
   for (const char* m : {"global_mean", "biases", "model"})
     EXPECT_TRUE(r["rating"]["methods"][m].contains("rmse")) << m;
+  // The similar-anime section ends with its query-blind floor.
+  ASSERT_TRUE(r.contains("similar"));
+  EXPECT_EQ(r["similar"]["method_order"].back(), "most_popular");
+  for (const char* k : {"5", "10", "20"}) {
+    const double hr = r["similar"]["methods"]["most_popular"][k]["hit_rate"].get<double>();
+    EXPECT_GE(hr, 0.0) << k;
+    EXPECT_LE(hr, 1.0) << k;
+  }
 }
 
 TEST(EvaluateTest, CommandLine) {
