@@ -138,7 +138,7 @@ std::vector<ParamSpec> build_param_table() {
       integer("compression", "0")
           .in(0, 9)
           .on({"prepare"})
-          .doc("deflate level of the rating arrays in dataset.h5: 0 = none (fastest, ~29 "
+          .doc("deflate level of the rating arrays in dataset.h5: 0 = none (fastest, ~20 "
                "bytes/rating), "
                "1 = ~6 bytes/rating, 5x slower to write"),
       choice("on-bad-row", "error")

@@ -22,7 +22,8 @@ train=(train --dataset "$work/d.h5" --factors 6 --iterations 4 --lambda 0.5 --la
 "$bin" "${train[@]}" --threads 1 --out "$work/m1.h5" || fail "train on 1 rank"
 mkdir -p "$work/ckpt"
 "$mpiexec" -n 2 "$bin" "${train[@]}" --threads 2 --checkpoint-dir "$work/ckpt" \
-  --out "$work/m2.h5" || fail "mpiexec -n 2 train"
+  --checkpoint-every 2 --out "$work/m2.h5" || fail "mpiexec -n 2 train"
+[[ -s "$work/ckpt/checkpoint.h5" ]] || fail "no checkpoint written with --checkpoint-every 2"
 for a in /users/factors /anime/factors /ranking/user_factors /ranking/anime_factors /content/w; do
   h5diff -q "$work/m1.h5" "$work/m2.h5" "$a" "$a" >/dev/null 2>&1 ||
     fail "$a differs between 1 rank and 2 ranks x 2 threads"

@@ -99,7 +99,7 @@ columns() { cut -d, -f1-6 "$1"; } # trial,state,value and the three parameters
 diff <(columns "$work/a/study/trials.csv") <(columns "$work/b/study/trials.csv") >/dev/null ||
   fail "the same study twice gave different trials"
 cmp -s "$work/a/study/best.ini" "$work/b/study/best.ini" || fail "the same study twice gave different best.ini"
-grep -q ',pruned,' "$work/a/study/trials.csv" || echo "note: no trial was pruned in the 10-trial study"
+grep -q ',pruned,' "$work/a/study/trials.csv" || echo "note: no trial was pruned in the 8-trial study"
 "$bin" train --config "$work/a/study/best.ini" --dataset "$data" --out "$work/best.h5" --quiet ||
   fail "animerec train does not accept best.ini as is"
 grep -q "Test split, evaluated once" "$work/a/study/trials.md" || fail "trials.md has no test note"
