@@ -85,12 +85,16 @@ train() { # tag, then extra train arguments
   /usr/bin/python3 - "$tag" "$wall" "$estimate" "$scratch/$tag.jsonl" "$scratch/$tag.rss".* <<'EOF'
 import json, statistics, sys
 tag, wall, estimate, metrics, *rss_files = sys.argv[1:]
-seconds = statistics.median(json.loads(l)["seconds"] for l in open(metrics))
+# The ranking part's iterations follow the main fit's, marked "part": report each.
+rows = [json.loads(l) for l in open(metrics)]
+seconds = statistics.median(r["seconds"] for r in rows if "part" not in r)
+ranking = [r["seconds"] for r in rows if r.get("part") == "ranking"]
 rss = [int(open(f).read().split()[0]) * 1024 for f in rss_files]
 units = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 value, unit = estimate.split()
 est = float(value) * units[unit]
-print(f"{tag:9} {float(wall):9.1f} s {seconds:9.2f} s/it   peak RSS per rank "
+part = f" (ranking part {statistics.median(ranking):.2f})" if ranking else ""
+print(f"{tag:9} {float(wall):9.1f} s {seconds:9.2f} s/it{part}   peak RSS per rank "
       + " / ".join(f"{r / 2**20:.0f} MiB" for r in rss)
       + f"   estimate {est / 2**20:.0f} MiB ({100 * (est / max(rss) - 1):+.1f}% of the larger peak)")
 EOF
