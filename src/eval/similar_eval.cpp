@@ -162,6 +162,12 @@ nlohmann::json similar_section(const data::Dataset& d, const std::vector<Similar
 std::string similar_table(const nlohmann::json& report) {
   if (!report.contains("similar")) return "";
   const nlohmann::json& s = report["similar"];
+  // Without scored training anime (implicit data) no user has a query: say
+  // so instead of a table of zeros that reads as a measurement.
+  if (s["users"].get<int64_t>() == 0) {
+    return "\nSimilar anime: not measured (no user with a relevant held-out anime has a scored "
+           "training anime to query with)\n";
+  }
   std::string out;
   for (const auto& k : report["k"]) {
     const std::string key = std::to_string(k.get<int>());

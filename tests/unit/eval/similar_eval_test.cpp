@@ -130,5 +130,25 @@ TEST(SimilarEvalTest, CowatchPlantedHitsAndNdcg) {
   EXPECT_DOUBLE_EQ(rf["1"]["hit_rate"].get<double>(), 1.0);
 }
 
+// No user with a query (implicit data has no scores): the text report says the
+// section was not measured rather than printing a table of zeros.
+TEST(SimilarTable, NoQueryUsersIsNotMeasuredNotZero) {
+  const nlohmann::json empty = {
+      {"k", {10}},
+      {"similar",
+       {{"users", 0},
+        {"methods", {{"cowatch", {{"10", {{"hit_rate", 0.0}, {"ndcg", 0.0}}}}}}},
+        {"method_order", {"cowatch"}}}}};
+  const std::string text = similar_table(empty);
+  EXPECT_NE(text.find("not measured"), std::string::npos) << text;
+  EXPECT_EQ(text.find("HR@10"), std::string::npos) << text;
+
+  nlohmann::json measured = empty;
+  measured["similar"]["users"] = 3;
+  const std::string table = similar_table(measured);
+  EXPECT_NE(table.find("HR@10"), std::string::npos) << table;
+  EXPECT_EQ(table.find("not measured"), std::string::npos) << table;
+}
+
 }  // namespace
 }  // namespace animerec::eval
