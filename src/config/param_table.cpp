@@ -353,6 +353,28 @@ std::vector<ParamSpec> build_param_table() {
           .doc("ranking prior: cold anime's ranking factors also move this far along the "
                "direction warm anime's factors grow with their standardised log member count "
                "(0 = none; needs --ranking-lambda-content > 0; docs/content.md)"),
+      number("ranking-cold-ridge", "0")
+          .at_least(0)
+          .on({"train", "cv"})
+          .adjustable_on_resume()
+          .doc("ranking part: after the fit, refit a map with this ridge mu from each anime's "
+               "content vector and standardised log member count (z, z^2) to the warm anime's "
+               "ranking factors; cold and new anime get their ranking factors from it and are "
+               "ranked with --ranking-cold-blend (0 = off; needs --lambda-content > 0; "
+               "docs/content.md)"),
+      number("ranking-cold-popularity-exponent", "0")
+          .at_least(0)
+          .on({"train", "cv"})
+          .adjustable_on_resume()
+          .doc("cold map: weight each warm anime exp(this x z) in the refit, z its standardised "
+               "log member count, so well-watched anime (better-estimated factors) count more"),
+      number("ranking-cold-blend", "0")
+          .at_least(0)
+          .on({"train", "cv"})
+          .adjustable_on_resume()
+          .doc("cold map: weight of the centred predicted rating in the ranking score of cold "
+               "and new anime, in place of --ranking-blend (their predicted rating comes from "
+               "content too)"),
       integer("early-stop-patience", "0")
           .at_least(0)
           .on({"train", "cv"})

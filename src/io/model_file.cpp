@@ -300,6 +300,40 @@ void validate_ranking_prior(const model::RankingPart& r, const Model& m, std::st
                0);
 }
 
+// The cold map: rows for the /content features, then z, z^2 and 1.
+void validate_cold_map(const model::RankingPart& r, const Model& m, std::string_view label) {
+  if (!r.cold_map) {
+    if (!r.cold.empty()) fail(label, "/ranking/cold", "is present but /ranking/cold_w is not");
+    return;
+  }
+  const model::ColdMap& c = *r.cold_map;
+  if (!m.content) fail(label, "/ranking/cold_w", "is present but /content is not");
+  check_positive_finite(label, "/ranking/@cold_ridge", c.ridge, false);
+  check_positive_finite(label, "/ranking/@cold_popularity_exponent", c.popularity_exponent, true);
+  check_positive_finite(label, "/ranking/@cold_blend", c.blend, true);
+  if (!std::isfinite(c.log_mean)) {
+    fail(label, "/ranking/@cold_log_mean",
+         fmt::format("attribute is {}, expected a finite number", c.log_mean));
+  }
+  check_positive_finite(label, "/ranking/@cold_log_sd", c.log_sd, false);
+  const auto rows = static_cast<Eigen::Index>(m.content->n_features() + 3);
+  if (c.w.rows() != rows || c.w.cols() != r.factors()) {
+    fail(label, "/ranking/cold_w",
+         fmt::format("is {} x {}, expected {} x {} (the /content features + 3, {})", c.w.rows(),
+                     c.w.cols(), rows, r.factors(), kRankingFactorsWhy));
+  }
+  check_finite(label, "/ranking/cold_w", c.w);
+  if (r.cold.size() != m.n_anime()) {
+    fail(label, "/ranking/cold",
+         fmt::format("has {} elements, expected {} ({})", r.cold.size(), m.n_anime(), kAnimeWhy));
+  }
+  for (size_t i = 0; i < r.cold.size(); ++i) {
+    if (r.cold[i] > 1) {
+      fail(label, "/ranking/cold", fmt::format("element {} is {}, expected 0 or 1", i, r.cold[i]));
+    }
+  }
+}
+
 void validate_ranking(const model::RankingPart& r, const Model& m, std::string_view label) {
   if (m.feedback != als::Feedback::kExplicit) {
     fail(label, "/ranking", "is only allowed in explicit-feedback models");
@@ -330,6 +364,7 @@ void validate_ranking(const model::RankingPart& r, const Model& m, std::string_v
   check("/ranking/user_factors", r.user_factors, m.n_users(), kUsersWhy);
   check("/ranking/anime_factors", r.anime_factors, m.n_anime(), kAnimeWhy);
   validate_ranking_prior(r, m, label);
+  validate_cold_map(r, m, label);
 }
 
 // `best_iteration` is the value the root attribute will hold (see write_checkpoint).
@@ -454,6 +489,16 @@ void write_ranking(const Group& g, const model::RankingPart& r) {
     h5::write_array(
         g, "popularity_direction",
         std::vector<float>(t.direction.data(), t.direction.data() + t.direction.size()));
+  }
+  if (r.cold_map) {
+    const model::ColdMap& c = *r.cold_map;
+    h5::write_attribute(g, "cold_ridge", c.ridge);
+    h5::write_attribute(g, "cold_popularity_exponent", c.popularity_exponent);
+    h5::write_attribute(g, "cold_blend", c.blend);
+    h5::write_attribute(g, "cold_log_mean", c.log_mean);
+    h5::write_attribute(g, "cold_log_sd", c.log_sd);
+    write_factors(g, "cold_w", c.w);
+    h5::write_array(g, "cold", r.cold);
   }
 }
 
@@ -760,6 +805,21 @@ model::RankingPart read_ranking(const Group& g, const Model& m) {
         read_floats(g, "popularity_direction", static_cast<hsize_t>(k), kRankingFactorsWhy);
     t.direction = Eigen::Map<const Eigen::VectorXf>(d.data(), static_cast<Eigen::Index>(d.size()));
     r.popularity = std::move(t);
+  }
+  // A model written before the cold map existed has none: its cold anime are
+  // ranked as before, with the ranking part's blend.
+  if (g.has_child("cold_w")) {
+    if (!m.content) g.fail("cold_w", "is present but /content (the vectors it maps) is not");
+    model::ColdMap c;
+    c.ridge = h5::read_double_attribute(g, "cold_ridge");
+    c.popularity_exponent = h5::read_double_attribute(g, "cold_popularity_exponent");
+    c.blend = h5::read_double_attribute(g, "cold_blend");
+    c.log_mean = h5::read_double_attribute(g, "cold_log_mean");
+    c.log_sd = h5::read_double_attribute(g, "cold_log_sd");
+    c.w = read_factors(g, "cold_w", m.content->n_features() + 3, k,
+                       "the /content features + 3 (z, z^2, 1)");
+    r.cold_map = std::move(c);
+    r.cold = h5::read_array<uint8_t>(g, "cold", m.n_anime(), kAnimeWhy);
   }
   validate_ranking(r, m, g.file());
   return r;

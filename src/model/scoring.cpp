@@ -48,7 +48,18 @@ ScoreMatrix ranking_scores(const Model& m, const UserVectors& u, const ScoreMatr
   if (!m.ranking) return predicted;
   ScoreMatrix s = u.ranking * m.ranking->anime_factors.transpose();
   const auto blend = static_cast<float>(m.ranking->blend);
-  s.array() += blend * (predicted.array() - m.global_mean);
+  if (!m.ranking->cold_map) {
+    s.array() += blend * (predicted.array() - m.global_mean);
+    return s;
+  }
+  // Cold anime's predicted rating is itself from content; the cold map's own
+  // blend says how much of it counts.
+  const auto cold_blend = static_cast<float>(m.ranking->cold_map->blend);
+  Eigen::RowVectorXf per_anime(s.cols());
+  for (Eigen::Index a = 0; a < s.cols(); ++a) {
+    per_anime[a] = m.ranking->cold[static_cast<size_t>(a)] ? cold_blend : blend;
+  }
+  s.array() += (predicted.array() - m.global_mean).rowwise() * per_anime.array();
   return s;
 }
 

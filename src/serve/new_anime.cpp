@@ -103,7 +103,11 @@ NewAnime from_content(const model::Model& m, int64_t id, const data::AnimeRecord
   for (size_t i = 0; i < a.content.cols.size(); ++i)
     a.bias += double{a.content.values[i]} * c.w_bias[static_cast<size_t>(a.content.cols[i])];
   if (!is_explicit(m)) a.bias = 0;
-  if (m.ranking) {
+  if (m.ranking && m.ranking->cold_map) {
+    // The trainer's cold path (train/cold_map.cpp) uses the same function.
+    a.ranking =
+        m.ranking->cold_map->factors(a.content.cols, a.content.values, rec.members).cast<double>();
+  } else if (m.ranking) {
     a.ranking = m.ranking->content_w.rows() > 0
                     ? factors_from_content(m.ranking->content_w, a.content)
                     : Eigen::VectorXd::Zero(m.ranking->factors());
@@ -223,6 +227,11 @@ std::vector<ScoredUser> top_users(const model::Model& m, const NewAnime& a,
                                   const std::vector<uint8_t>& excluded, int top) {
   const size_t n = m.n_users();
   std::vector<double> rank(n), predicted(n);
+  double blend = m.ranking ? m.ranking->blend : 0.0;
+  if (m.ranking && m.ranking->cold_map &&
+      (a.model_row < 0 || m.ranking->cold[static_cast<size_t>(a.model_row)])) {
+    blend = m.ranking->cold_map->blend;  // as model/scoring.cpp ranks cold anime
+  }
   for (size_t u = 0; u < n; ++u) {
     const auto row = static_cast<Eigen::Index>(u);
     const double dot = m.user_factors.row(row).cast<double>().dot(a.factors);
@@ -230,7 +239,7 @@ std::vector<ScoredUser> top_users(const model::Model& m, const NewAnime& a,
     rank[u] = predicted[u];
     if (m.ranking) {
       rank[u] = m.ranking->user_factors.row(row).cast<double>().dot(a.ranking) +
-                m.ranking->blend * (predicted[u] - m.global_mean);
+                blend * (predicted[u] - m.global_mean);
     }
   }
   std::vector<ScoredUser> out;

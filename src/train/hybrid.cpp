@@ -28,6 +28,8 @@ int64_t to_fixed(double term, double limit, const char* what) {
   return static_cast<int64_t>(scaled + (scaled >= 0 ? 0.5 : -0.5));
 }
 
+}  // namespace
+
 // "Has training ratings" for every anime: each rank knows its own block.
 std::vector<uint8_t> gather_warm_flags(const als::RatingBlock& block,
                                        const std::vector<int64_t>& bounds, dist::Comm& comm) {
@@ -39,8 +41,6 @@ std::vector<uint8_t> gather_warm_flags(const als::RatingBlock& block,
   comm.allgatherv(std::span<const int64_t>(mine), all, dist::block_counts(bounds, 1));
   return {all.begin(), all.end()};
 }
-
-}  // namespace
 
 double max_fixed_term(int64_t n_anime) {
   return 9223372036854775807.0 / kContentFixedScale / static_cast<double>(n_anime + 1);

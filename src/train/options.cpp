@@ -123,6 +123,9 @@ TrainOptions train_options(const Params& p, const std::string& command_line) {
   o.ranking_lambda_content = p.get_double("ranking-lambda-content");
   o.ranking_content_ridge = p.get_double("ranking-content-ridge");
   o.ranking_popularity_weight = p.get_double("ranking-popularity-weight");
+  o.ranking_cold_ridge = p.get_double("ranking-cold-ridge");
+  o.ranking_cold_popularity_exponent = p.get_double("ranking-cold-popularity-exponent");
+  o.ranking_cold_blend = p.get_double("ranking-cold-blend");
   o.early_stop_patience = static_cast<int>(p.get_int("early-stop-patience"));
   o.tolerance = p.get_double("tolerance");
   o.validation_users = static_cast<int>(p.get_int("validation-users"));
@@ -154,6 +157,25 @@ TrainOptions train_options(const Params& p, const std::string& command_line) {
         "--ranking-popularity-weight {} needs --ranking-lambda-content > 0 (the term moves the "
         "content-predicted ranking factors of cold anime)",
         o.ranking_popularity_weight));
+  }
+  if (o.ranking_cold_ridge > 0 && o.lambda_content <= 0) {
+    throw ConfigError(fmt::format(
+        "--ranking-cold-ridge {} needs --lambda-content > 0 (the cold map reads the content "
+        "vectors of the hybrid part)",
+        o.ranking_cold_ridge));
+  }
+  if (o.ranking_cold_ridge > 0 && o.ranking_popularity_weight > 0) {
+    throw ConfigError(fmt::format(
+        "--ranking-cold-ridge {} and --ranking-popularity-weight {} both set cold anime's ranking "
+        "factors: use one (the cold map carries the member count itself)",
+        o.ranking_cold_ridge, o.ranking_popularity_weight));
+  }
+  if (o.ranking_cold_ridge > 0 &&
+      (o.ranking_factors <= 0 || o.als.feedback != als::Feedback::kExplicit)) {
+    throw ConfigError(fmt::format(
+        "--ranking-cold-ridge {} needs a ranking part (--ranking-factors > 0 and --feedback "
+        "explicit)",
+        o.ranking_cold_ridge));
   }
   if (o.ranking_lambda_content > 0 &&
       (o.ranking_factors <= 0 || o.als.feedback != als::Feedback::kExplicit)) {

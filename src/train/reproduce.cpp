@@ -176,6 +176,18 @@ void compare_ranking(const model::RankingPart& a, const model::RankingPart& b, D
                                    static_cast<size_t>(b.popularity->direction.size())),
             1);
   }
+  if (a.cold_map.has_value() != b.cold_map.has_value()) {
+    d.note(fmt::format("/ranking/cold_w: only in model {}", a.cold_map ? "a" : "b"));
+  } else if (a.cold_map) {
+    d.value("/ranking/@cold_ridge", a.cold_map->ridge, b.cold_map->ridge);
+    d.value("/ranking/@cold_popularity_exponent", a.cold_map->popularity_exponent,
+            b.cold_map->popularity_exponent);
+    d.value("/ranking/@cold_blend", a.cold_map->blend, b.cold_map->blend);
+    d.value("/ranking/@cold_log_mean", a.cold_map->log_mean, b.cold_map->log_mean);
+    d.value("/ranking/@cold_log_sd", a.cold_map->log_sd, b.cold_map->log_sd);
+    d.matrix("/ranking/cold_w", a.cold_map->w, b.cold_map->w);
+    d.array("/ranking/cold", a.cold, b.cold);
+  }
 }
 
 // A part only one model has is one difference; parts both have are compared.

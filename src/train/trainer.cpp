@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "animerec/io/library_version.h"
 #include "animerec/io/model_file.h"
 #include "animerec/train/als_fit.h"
+#include "animerec/train/cold_map.h"
 #include "animerec/train/driver.h"
 #include "animerec/train/factor_exchange.h"
 #include "animerec/train/hybrid.h"
@@ -142,6 +144,7 @@ class TrainingRun {
   model::Checkpoint assemble_checkpoint(const AlsFit& fit, const DriverProgress& p) const;
   void write_checkpoint(const AlsFit& fit, const DriverProgress& p, const std::string& why);
   model::RankingPart fit_ranking_part();
+  void set_cold_map(model::RankingPart& r) const;
   void write_model(model::Model m);
   std::string run_manifest(const model::Model& m) const;
 
@@ -401,7 +404,30 @@ model::RankingPart TrainingRun::fit_ranking_part() {
       add_popularity_to_cold(*r.popularity, data_.meta.members, prior->warm(), r.anime_factors);
     }
   }
+  if (o_.ranking_cold_ridge > 0) set_cold_map(r);
   return r;
+}
+
+// The cold map replaces the cold anime's ranking factors (from the prior, or
+// whatever the fit left without interactions) after the fit, so the warm
+// factors are the fit's own.
+void TrainingRun::set_cold_map(model::RankingPart& r) const {
+  const std::vector<uint8_t> warm =
+      gather_warm_flags(data_.local.fits[kRankingFit].anime_block, data_.anime_bounds, comm_);
+  const content::ContentMatrix rows =
+      content::build_content(data_.meta, hybrid_->vocabulary(), 0,
+                             static_cast<int32_t>(data_.header.n_anime()), o_.content);
+  ColdMapOptions c;
+  c.ridge = o_.ranking_cold_ridge;
+  c.popularity_exponent = o_.ranking_cold_popularity_exponent;
+  c.blend = o_.ranking_cold_blend;
+  r.cold_map = fit_cold_map(rows, data_.meta.members, warm, r.anime_factors, c);
+  set_cold_factors(*r.cold_map, rows, data_.meta.members, warm, r.anime_factors);
+  r.cold.resize(warm.size());
+  for (size_t i = 0; i < warm.size(); ++i) r.cold[i] = warm[i] ? 0 : 1;
+  say(fmt::format("ranking cold map: ridge {}, popularity exponent {}, blend {}; {} cold anime",
+                  c.ridge, c.popularity_exponent, c.blend,
+                  std::count(r.cold.begin(), r.cold.end(), uint8_t{1})));
 }
 
 // The manifest goes into the model and beside it (model.h5 -> model.run.json).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The trainer as users run it: under mpiexec with 1..4 ranks and 1..2 threads
-# the model arrays are bit-identical (plain ALS, the hybrid prior and the ranking part's prior); an interrupted run resumed from its
+# the model arrays are bit-identical (plain ALS, the hybrid prior, the ranking part's prior and
+# its cold map); an interrupted run resumed from its
 # checkpoint equals an uninterrupted one; a bad dataset part read by one rank
 # ends the whole job with that rank's message.
 # Usage: train_ranks.sh ANIMEREC_BINARY SOURCE_DIR
@@ -131,6 +132,30 @@ done
   fail "mpiexec -n 2 train with a ranking prior and 2 threads"
 same_ranking_prior "$work/rp-ref.h5" "$work/rp-t2.h5" ||
   fail "ranking prior: 2 ranks x 2 threads differs from 1 x 1"
+
+# The cold map (refit after the ranking fit, with the prior in the fit): cold
+# anime's ranking factors and the map are bit-identical for -np 1..4 and for
+# 2 ranks x 2 threads.
+cold_mapped=("${hybrid[@]}" --ranking-factors 6 --ranking-lambda-content 3
+  --ranking-cold-ridge 1 --ranking-cold-popularity-exponent 0.5 --ranking-cold-blend 0.05)
+same_cold_map() {
+  same_hybrid "$1" "$2" || return 1
+  local a
+  for a in /ranking/user_factors /ranking/anime_factors /ranking/content_w /ranking/cold_w \
+    /ranking/cold; do
+    h5diff -q "$1" "$2" "$a" "$a" >/dev/null 2>&1 || { echo "  $a differs: $1 vs $2"; return 1; }
+  done
+}
+"$bin" "${cold_mapped[@]}" --threads 1 --out "$work/cm-ref.h5" || fail "train with a cold map"
+for np in 2 3 4; do
+  "$mpiexec" -n "$np" "$bin" "${cold_mapped[@]}" --threads 1 --out "$work/cm-np$np.h5" ||
+    fail "mpiexec -n $np train with a cold map"
+  same_cold_map "$work/cm-ref.h5" "$work/cm-np$np.h5" || fail "cold map: -np $np differs from -np 1"
+done
+"$mpiexec" -n 2 "$bin" "${cold_mapped[@]}" --threads 2 --out "$work/cm-t2.h5" ||
+  fail "mpiexec -n 2 train with a cold map and 2 threads"
+same_cold_map "$work/cm-ref.h5" "$work/cm-t2.h5" ||
+  fail "cold map: 2 ranks x 2 threads differs from 1 x 1"
 
 # Interrupted after 3 iterations (as SIGUSR1 would), then resumed: same model.
 "$bin" "${common[@]}" --out "$work/full.h5"

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -96,6 +97,39 @@ struct PopularityTerm {
   }
 };
 
+// The ranking part's cold map (--ranking-cold-ridge > 0, train/cold_map.h): a
+// ridge map refitted after the ranking fit from [x_i, z_i, z_i^2, 1] to the
+// warm anime's ranking factors, x_i the /content vector and z_i the
+// standardised log(1 + members) (0 when unknown, < 0); every cold anime and
+// every new anime gets its ranking factors from it, and is ranked by them
+// alone, with `blend` in place of the ranking part's blend.
+struct ColdMap {
+  double ridge = 0;                // mu of the refit (> 0)
+  double popularity_exponent = 0;  // warm anime weighted exp(exponent * z) in the refit
+  double blend = 0;                // weight of the centred predicted rating for cold anime
+  double log_mean = 0;             // of log(1 + members) over the warm anime
+  double log_sd = 1;               // > 0
+  als::FactorMatrix w;             // (F + 3) x factors(): content rows, then z, z^2, 1
+  double z(int64_t members) const {
+    return members < 0 ? 0.0 : (std::log1p(static_cast<double>(members)) - log_mean) / log_sd;
+  }
+  // The ranking factors of an anime with content entries (cols, values) and
+  // `members`; summed in entry order in double, as training and serving both do.
+  Eigen::VectorXf factors(std::span<const int32_t> cols, std::span<const float> values,
+                          int64_t members) const {
+    const Eigen::Index f = w.rows() - 3;
+    Eigen::VectorXd y = Eigen::VectorXd::Zero(w.cols());
+    for (size_t i = 0; i < cols.size(); ++i) {
+      y += double{values[i]} * w.row(cols[i]).cast<double>().transpose();
+    }
+    const double zi = z(members);
+    y += zi * w.row(f).cast<double>().transpose();
+    y += zi * zi * w.row(f + 1).cast<double>().transpose();
+    y += w.row(f + 2).cast<double>().transpose();
+    return y.cast<float>();
+  }
+};
+
 // The ranking part of an explicit model (docs/recommend.md), present only when
 // it was trained with --ranking-factors > 0: implicit-feedback factors fit to
 // every interaction (scored, watched, planned...), which say what a user is
@@ -122,6 +156,10 @@ struct RankingPart {
   // The popularity term (--ranking-popularity-weight > 0), only with the prior:
   // a new anime's ranking factors are content_w^T x + popularity.cold_offset(members).
   std::optional<PopularityTerm> popularity;
+  // The cold map, and which anime it placed (n_anime, 1 = no training
+  // interactions); both empty without it.
+  std::optional<ColdMap> cold_map;
+  std::vector<uint8_t> cold;
   int factors() const { return static_cast<int>(user_factors.cols()); }
 };
 

@@ -31,6 +31,11 @@ namespace animerec::train {
 
 inline constexpr double kContentFixedScale = 4294967296.0;  // 2^32
 
+// For every anime, 1 when it has rows in `block` on some rank ("has training
+// ratings" or interactions); every rank gets the whole vector.
+std::vector<uint8_t> gather_warm_flags(const als::RatingBlock& block,
+                                       const std::vector<int64_t>& bounds, dist::Comm& comm);
+
 // The largest |term| that may enter a fixed-point sum over n_anime anime.
 double max_fixed_term(int64_t n_anime);
 

@@ -64,6 +64,9 @@ struct TrainOptions {
   double ranking_lambda_content = number_default("ranking-lambda-content");
   double ranking_content_ridge = number_default("ranking-content-ridge");
   double ranking_popularity_weight = number_default("ranking-popularity-weight");
+  double ranking_cold_ridge = number_default("ranking-cold-ridge");  // 0 = no cold map
+  double ranking_cold_popularity_exponent = number_default("ranking-cold-popularity-exponent");
+  double ranking_cold_blend = number_default("ranking-cold-blend");
   int early_stop_patience = int_default("early-stop-patience");  // 0 = off
   // Smallest improvement of the validation metric that counts.
   double tolerance = number_default("tolerance");

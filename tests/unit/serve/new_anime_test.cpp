@@ -41,9 +41,11 @@ struct Trained {
   int64_t fresh_id = 0;
 };
 
-// `with_ranking_prior`: the ranking part also gets the content prior and the
-// popularity term, so its cold anime have ranking factors from content.
-std::unique_ptr<Trained> train_model(bool with_ranking_prior) {
+// How the ranking part places cold anime: not at all, by the content prior
+// with the popularity term, or by the cold map.
+enum class ColdRanking { kNone, kPriorAndPopularity, kColdMap };
+
+std::unique_ptr<Trained> train_model(ColdRanking cold_ranking) {
   {
     auto t = std::make_unique<Trained>();
     data::SynthOptions s;
@@ -63,9 +65,13 @@ std::unique_ptr<Trained> train_model(bool with_ranking_prior) {
     o.ranking_factors = 3;
     o.quiet = true;
     o.lambda_content = 1.0;
-    if (with_ranking_prior) {
+    if (cold_ranking == ColdRanking::kPriorAndPopularity) {
       o.ranking_lambda_content = 1.0;
       o.ranking_popularity_weight = 2.0;
+    } else if (cold_ranking == ColdRanking::kColdMap) {
+      o.ranking_cold_ridge = 1.0;
+      o.ranking_cold_popularity_exponent = 0.5;
+      o.ranking_cold_blend = 0.05;
     }
     dist::SerialComm comm;
     if (train::run_training(o, comm) != kExitOk) return t;
@@ -82,7 +88,7 @@ std::unique_ptr<Trained> train_model(bool with_ranking_prior) {
 }
 
 const Trained& trained() {
-  static const std::unique_ptr<Trained> t = train_model(false);
+  static const std::unique_ptr<Trained> t = train_model(ColdRanking::kNone);
   return *t;
 }
 
@@ -185,7 +191,7 @@ TEST(NewAnimeTest, ColdAnimeRowUnderAFreshIdEqualsTheColdPath) {
 // gets the ranking factors the trainer gave the same anime when it was cold:
 // W_r^T x plus the member-count offset.
 TEST(NewAnimeTest, NewAnimeRankingFactorsEqualTheTrainedColdPathWithPopularity) {
-  const std::unique_ptr<Trained> t = train_model(true);
+  const std::unique_ptr<Trained> t = train_model(ColdRanking::kPriorAndPopularity);
   ASSERT_FALSE(t->model_path.empty());
   ASSERT_GE(t->cold, 0);
   ASSERT_TRUE(t->m.ranking.has_value());
@@ -204,6 +210,28 @@ TEST(NewAnimeTest, NewAnimeRankingFactorsEqualTheTrainedColdPathWithPopularity) 
   const Eigen::VectorXd content_only =
       factors_from_content(t->m.ranking->content_w, model_content_row(t->m, t->cold));
   EXPECT_FALSE(content_only.isApprox(stored, 1e-5));
+}
+
+// With the cold map, a new anime gets the cold map's factors for its content
+// and member count, bit for bit what training gave the same anime when it was
+// cold, and the same users in the same order (ranked with the cold blend).
+TEST(NewAnimeTest, NewAnimeRankingFactorsEqualTheTrainedColdPathWithTheColdMap) {
+  const std::unique_ptr<Trained> t = train_model(ColdRanking::kColdMap);
+  ASSERT_FALSE(t->model_path.empty());
+  ASSERT_GE(t->cold, 0);
+  ASSERT_TRUE(t->m.ranking->cold_map.has_value());
+  ASSERT_EQ(t->m.ranking->cold[static_cast<size_t>(t->cold)], 1);
+  TempDir dir;
+  const std::vector<NewAnime> all = read_new_anime(t->m, cold_rows_file(*t, dir));
+  ASSERT_EQ(all.size(), 2u);
+  const Eigen::VectorXd stored =
+      t->m.ranking->anime_factors.row(t->cold).cast<double>().transpose();
+  ASSERT_FALSE(stored.isZero(0));
+  const NewAnime& fresh = all[1];
+  ASSERT_EQ(fresh.model_row, -1);
+  EXPECT_EQ(fresh.ranking, stored);
+  EXPECT_EQ(all[0].ranking, stored);
+  EXPECT_EQ(users_of(top_users(t->m, all[0], {}, 30)), users_of(top_users(t->m, fresh, {}, 30)));
 }
 
 TEST(NewAnimeTest, RankingFactorsFromTheRankingPrior) {

@@ -1,11 +1,14 @@
-// The ranking part's content prior and popularity term on planted data where
-// watching is driven by genres and by member counts: a cold anime's ranking
-// factors from content put it first for its genre's fans, and the popularity
-// term ranks a popular cold anime above an unpopular one with equal content.
+// The ranking part's content prior, popularity term and cold map on planted
+// data where watching is driven by genres and by member counts: a cold anime's
+// ranking factors from content put it first for its genre's fans, and the
+// popularity term or the cold map's member-count features rank a popular cold
+// anime above an unpopular one with equal content.
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,7 @@
 #include "animerec/dist/comm.h"
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
+#include "animerec/model/scoring.h"
 #include "animerec/train/options.h"
 #include "animerec/train/trainer.h"
 #include "test_support.h"
@@ -216,6 +220,106 @@ TEST(RankingPriorTest, PopularityTermRanksThePopularColdAnimeAbove) {
   }
 }
 
+// The cold map (--ranking-cold-ridge) without the prior inside the fit: the
+// cold anime's ranking factors come from the refit map alone and still put
+// each cold anime first for its genre's fans.
+TEST(RankingPriorTest, ColdMapPutsColdAnimeFirstForTheirGenresFans) {
+  TempDir dir;
+  const std::string ds = make_planted_dataset(dir);
+  dist::SerialComm comm;
+  TrainOptions plain = planted_options(ds, dir.file("plain.h5"), false);
+  plain.ranking_lambda_content = 0;
+  ASSERT_EQ(run_training(plain, comm), kExitOk);
+  TrainOptions o = plain;
+  o.out_path = dir.file("m.h5");
+  o.ranking_cold_ridge = 0.1;
+  o.ranking_cold_popularity_exponent = 0.5;
+  ASSERT_EQ(run_training(o, comm), kExitOk);
+  const model::Model a = io::read_model(plain.out_path);
+  const model::Model m = io::read_model(o.out_path);
+  ASSERT_FALSE(a.ranking->cold_map.has_value());
+  ASSERT_TRUE(m.ranking->cold_map.has_value());
+  ASSERT_EQ(m.ranking->cold_map->w.rows(), static_cast<Eigen::Index>(m.content->n_features() + 3));
+  int first = 0;
+  for (int g = 0; g < kGenres; ++g) {
+    for (int f = 0; f < kFansPerGenre; ++f) {
+      const int64_t user = 1 + g * kFansPerGenre + f;
+      int best_genre = -1;
+      float best = 0;
+      for (int h = 0; h < kGenres; ++h) {
+        for (bool popular : {true, false}) {
+          const float p = preference(m, user, cold_id(h, popular));
+          if (best_genre < 0 || p > best) {
+            best = p;
+            best_genre = h;
+          }
+        }
+      }
+      first += best_genre == g;
+    }
+  }
+  EXPECT_EQ(first, kGenres * kFansPerGenre);
+  // Only cold anime are flagged and moved; they hold the stored map's factors.
+  const model::ContentPart& c = *m.content;
+  for (int g = 0; g < kGenres; ++g) {
+    const int64_t w = index_of(m.anime_ids, warm_id(g, 0));
+    EXPECT_EQ(m.ranking->cold[static_cast<size_t>(w)], 0);
+    EXPECT_EQ(a.ranking->anime_factors.row(w), m.ranking->anime_factors.row(w));
+    for (bool popular : {true, false}) {
+      const int64_t i = index_of(m.anime_ids, cold_id(g, popular));
+      EXPECT_EQ(m.ranking->cold[static_cast<size_t>(i)], 1);
+      const auto n = static_cast<size_t>(c.offsets[i + 1] - c.offsets[i]);
+      const Eigen::VectorXf y =
+          m.ranking->cold_map->factors(std::span<const int32_t>(c.cols.data() + c.offsets[i], n),
+                                       std::span<const float>(c.values.data() + c.offsets[i], n),
+                                       popular ? kPopular - 1000 : kNiche + 100);
+      EXPECT_EQ(y, m.ranking->anime_factors.row(i).transpose());
+    }
+  }
+}
+
+// Content without the member buckets, so a genre's two cold anime have equal
+// content: the cold map's log-member features rank the popular one above for
+// every fan, in the ranking score the model serves (scored with the cold
+// blend, 0 here: the ranking preference alone).
+TEST(RankingPriorTest, ColdMapRanksThePopularColdAnimeAbove) {
+  TempDir dir;
+  const std::string ds = make_planted_dataset(dir);
+  dist::SerialComm comm;
+  TrainOptions o = planted_options(ds, dir.file("m.h5"), false);
+  o.ranking_lambda_content = 0;
+  o.ranking_cold_ridge = 0.1;
+  o.ranking_blend = 0.5;
+  ASSERT_EQ(run_training(o, comm), kExitOk);
+  const model::Model m = io::read_model(o.out_path);
+  ASSERT_TRUE(m.ranking->cold_map.has_value());
+  EXPECT_EQ(m.ranking->cold_map->blend, 0);
+  std::vector<int32_t> users;
+  for (int32_t u = 0; u < static_cast<int32_t>(m.n_users()); ++u) users.push_back(u);
+  const model::UserVectors uv = model::model_users(m, users);
+  const model::ScoreMatrix predicted = model::predicted_scores(m, uv);
+  const model::ScoreMatrix ranked = model::ranking_scores(m, uv, predicted);
+  int above = 0, blended = 0;
+  for (int g = 0; g < kGenres; ++g) {
+    const int64_t p = index_of(m.anime_ids, cold_id(g, true));
+    const int64_t n = index_of(m.anime_ids, cold_id(g, false));
+    const int64_t w = index_of(m.anime_ids, warm_id(g, 0));
+    for (int f = 0; f < kFansPerGenre; ++f) {
+      const int64_t user = 1 + g * kFansPerGenre + f;
+      const int64_t u = index_of(m.user_ids, user);
+      above += ranked(u, p) > ranked(u, n);
+      EXPECT_NEAR(ranked(u, p), preference(m, user, cold_id(g, true)), 1e-5f);
+      // Warm anime keep the ranking part's blend.
+      const float warm_score =
+          preference(m, user, warm_id(g, 0)) + 0.5f * (predicted(u, w) - m.global_mean);
+      EXPECT_NEAR(ranked(u, w), warm_score, 1e-4f);
+      blended += std::abs(predicted(u, w) - m.global_mean) > 1e-3f;
+    }
+  }
+  EXPECT_EQ(above, kGenres * kFansPerGenre);
+  EXPECT_EQ(blended, kGenres * kFansPerGenre);
+}
+
 TEST(RankingPriorTest, OptionsNeedTheHybridPartAndARankingPart) {
   auto refused = [](const std::vector<std::string>& args, const std::string& needle) {
     std::vector<std::string> all = {"--dataset", "d.h5", "--out", "m.h5"};
@@ -233,6 +337,13 @@ TEST(RankingPriorTest, OptionsNeedTheHybridPartAndARankingPart) {
           "--ranking-lambda-content 3 needs a ranking part");
   refused({"--lambda-content", "1", "--ranking-factors", "4", "--ranking-popularity-weight", "2"},
           "--ranking-popularity-weight 2 needs --ranking-lambda-content > 0");
+  refused({"--ranking-factors", "4", "--ranking-cold-ridge", "1"},
+          "--ranking-cold-ridge 1 needs --lambda-content > 0");
+  refused({"--lambda-content", "1", "--ranking-cold-ridge", "1"},
+          "--ranking-cold-ridge 1 needs a ranking part");
+  refused({"--lambda-content", "1", "--ranking-factors", "4", "--ranking-lambda-content", "1",
+           "--ranking-popularity-weight", "1", "--ranking-cold-ridge", "1"},
+          "use one");
 }
 
 }  // namespace
