@@ -243,6 +243,96 @@ TEST(ModelContentTest, WriteRefusesARankingPriorThatDoesNotFit) {
       "/ranking/popularity_direction");
 }
 
+// The ranked hybrid model with a cold map instead of the popularity term:
+// cold_w maps the 4 /content features, z, z^2 and 1 to 3 factors.
+Model cold_mapped_model() {
+  Model m = ranked_hybrid_model();
+  m.ranking->popularity.reset();
+  model::ColdMap c;
+  c.ridge = 1;
+  c.popularity_exponent = 0.5;
+  c.blend = 0.01;
+  c.log_mean = 8.25;
+  c.log_sd = 2.5;
+  c.w.resize(7, 3);
+  for (Eigen::Index i = 0; i < c.w.size(); ++i) c.w.data()[i] = 0.125f * static_cast<float>(i - 9);
+  m.ranking->cold_map = c;
+  m.ranking->cold = {0, 1, 1};
+  return m;
+}
+
+// An older model: a ranking part without the cold map.
+Model read_model_without_cold_map(const TempDir& dir) {
+  Model m = ranked_hybrid_model();
+  const std::string path = dir.file("older.h5");
+  write_model(m, path, false);
+  return read_model(path);
+}
+
+TEST(ModelContentTest, RoundTripKeepsTheColdMapBitExact) {
+  TempDir dir;
+  const std::string path = dir.file("model.h5");
+  const Model m = cold_mapped_model();
+  write_model(m, path, false);
+  const Model r = read_model(path);
+  ASSERT_TRUE(r.ranking->cold_map.has_value());
+  const model::ColdMap& a = *m.ranking->cold_map;
+  const model::ColdMap& b = *r.ranking->cold_map;
+  EXPECT_EQ(a.ridge, b.ridge);
+  EXPECT_EQ(a.popularity_exponent, b.popularity_exponent);
+  EXPECT_EQ(a.blend, b.blend);
+  EXPECT_EQ(a.log_mean, b.log_mean);
+  EXPECT_EQ(a.log_sd, b.log_sd);
+  ASSERT_EQ(b.w.rows(), 7);
+  ASSERT_EQ(b.w.cols(), 3);
+  EXPECT_TRUE(same_floats(a.w.data(), b.w.data(), 21));
+  EXPECT_EQ(r.ranking->cold, m.ranking->cold);
+  // Without the cold map (an older model) there is no cold flag either.
+  EXPECT_TRUE(read_model_without_cold_map(dir).ranking->cold.empty());
+}
+
+TEST(ModelContentTest, WriteRefusesAColdMapThatDoesNotFit) {
+  auto refused = [](void (*damage)(Model&), const std::string& field) {
+    TempDir dir;
+    Model m = cold_mapped_model();
+    damage(m);
+    try {
+      write_model(m, dir.file("model.h5"), false);
+      ADD_FAILURE() << "expected IoError naming " << field;
+    } catch (const IoError& e) {
+      EXPECT_NE(std::string(e.what()).find("field " + field + ":"), std::string::npos) << e.what();
+    }
+  };
+  refused([](Model& m) { m.ranking->cold_map->w.conservativeResize(4, 3); }, "/ranking/cold_w");
+  refused([](Model& m) { m.ranking->cold_map->w.conservativeResize(7, 2); }, "/ranking/cold_w");
+  refused([](Model& m) { m.ranking->cold_map->ridge = 0; }, "/ranking/@cold_ridge");
+  refused([](Model& m) { m.ranking->cold_map->log_sd = 0; }, "/ranking/@cold_log_sd");
+  refused([](Model& m) { m.ranking->cold = {0, 1}; }, "/ranking/cold");
+  refused([](Model& m) { m.ranking->cold = {0, 2, 1}; }, "/ranking/cold");
+  refused([](Model& m) { m.ranking->cold_map.reset(); }, "/ranking/cold");
+}
+
+// The factors of an anime: the content entries, then z, z^2 and the constant.
+TEST(ModelContentTest, ColdMapFactorsAddContentAndMemberTerms) {
+  model::ColdMap c;
+  c.log_mean = std::log1p(999.0);
+  c.log_sd = 0.5;
+  c.w = als::FactorMatrix::Zero(4, 2);  // one content feature
+  c.w.row(0) << 1.0f, 0.0f;
+  c.w.row(1) << 0.0f, 1.0f;  // z
+  c.w.row(2) << 0.0f, 2.0f;  // z^2
+  c.w.row(3) << 0.5f, 0.5f;  // 1
+  const std::vector<int32_t> cols = {0};
+  const std::vector<float> values = {2.0f};
+  EXPECT_EQ(c.factors(cols, values, -1), Eigen::Vector2f(2.5f, 0.5f));  // unknown: z = 0
+  const auto members = static_cast<int64_t>(std::llround(std::exp(c.log_mean + 0.5) - 1));
+  const double z = c.z(members);
+  EXPECT_NEAR(z, 1.0, 2e-3);
+  const Eigen::VectorXf y = c.factors(cols, values, members);
+  EXPECT_NEAR(y[0], 2.5f, 1e-6f);
+  EXPECT_NEAR(y[1], 0.5 + z + 2 * z * z, 1e-6);
+}
+
 TEST(ModelContentTest, PopularityTermOffsetsByStandardisedLogMembers) {
   model::PopularityTerm t;
   t.weight = 2;
