@@ -1,21 +1,20 @@
 #include "animerec/train/cold_map.h"
 
-#include <fmt/format.h>
-
 #include <Eigen/Cholesky>
 #include <cmath>
 #include <span>
 
 #include "animerec/als/single_threaded_eigen.h"
-#include "animerec/core/error.h"
 
 namespace animerec::train {
 
 namespace {
 
 // Mean and standard deviation of log(1 + members) over the warm anime with a
-// known count, into map.log_mean / log_sd.
-void fit_log_members(const std::vector<int64_t>& members, const std::vector<uint8_t>& warm,
+// known count, into map.log_mean / log_sd. False when the counts do not differ
+// (or none is known): then sd is 1 and every warm anime has z = 0, so the z
+// rows of the map fit to 0 and the map is content alone.
+bool fit_log_members(const std::vector<int64_t>& members, const std::vector<uint8_t>& warm,
                      model::ColdMap& map) {
   double n = 0, sum = 0, sq = 0;
   for (size_t i = 0; i < warm.size(); ++i) {
@@ -27,14 +26,9 @@ void fit_log_members(const std::vector<int64_t>& members, const std::vector<uint
   }
   const double mean = n > 0 ? sum / n : 0;
   const double var = n > 0 ? sq / n - mean * mean : 0;
-  if (!(var > 0)) {
-    throw ConfigError(
-        fmt::format("--ranking-cold-ridge {}: the cold map needs member counts that differ among "
-                    "the anime with training interactions ({} have one)",
-                    map.ridge, static_cast<int64_t>(n)));
-  }
   map.log_mean = mean;
-  map.log_sd = std::sqrt(var);
+  map.log_sd = var > 0 ? std::sqrt(var) : 1.0;
+  return var > 0;
 }
 
 std::span<const int32_t> row_cols(const content::ContentMatrix& c, size_t i) {
@@ -49,12 +43,14 @@ std::span<const float> row_values(const content::ContentMatrix& c, size_t i) {
 
 model::ColdMap fit_cold_map(const content::ContentMatrix& content,
                             const std::vector<int64_t>& members, const std::vector<uint8_t>& warm,
-                            const als::FactorMatrix& anime, const ColdMapOptions& options) {
+                            const als::FactorMatrix& anime, const ColdMapOptions& options,
+                            bool* members_used) {
   model::ColdMap map;
   map.ridge = options.ridge;
   map.popularity_exponent = options.popularity_exponent;
   map.blend = options.blend;
-  fit_log_members(members, warm, map);
+  const bool used = fit_log_members(members, warm, map);
+  if (members_used) *members_used = used;
 
   const Eigen::Index f = content.n_features;
   const Eigen::Index dim = f + 3;  // content features, z, z^2, 1

@@ -421,13 +421,15 @@ void TrainingRun::set_cold_map(model::RankingPart& r) const {
   c.ridge = o_.ranking_cold_ridge;
   c.popularity_exponent = o_.ranking_cold_popularity_exponent;
   c.blend = o_.ranking_cold_blend;
-  r.cold_map = fit_cold_map(rows, data_.meta.members, warm, r.anime_factors, c);
+  bool members_used = false;
+  r.cold_map = fit_cold_map(rows, data_.meta.members, warm, r.anime_factors, c, &members_used);
   set_cold_factors(*r.cold_map, rows, data_.meta.members, warm, r.anime_factors);
   r.cold.resize(warm.size());
   for (size_t i = 0; i < warm.size(); ++i) r.cold[i] = warm[i] ? 0 : 1;
-  say(fmt::format("ranking cold map: ridge {}, popularity exponent {}, blend {}; {} cold anime",
+  say(fmt::format("ranking cold map: ridge {}, popularity exponent {}, blend {}; {} cold anime{}",
                   c.ridge, c.popularity_exponent, c.blend,
-                  std::count(r.cold.begin(), r.cold.end(), uint8_t{1})));
+                  std::count(r.cold.begin(), r.cold.end(), uint8_t{1}),
+                  members_used ? "" : " (member counts unknown or all equal: from content alone)"));
 }
 
 // The manifest goes into the model and beside it (model.h5 -> model.run.json).

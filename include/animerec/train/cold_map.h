@@ -28,11 +28,13 @@ struct ColdMapOptions {
 };
 
 // The map fitted to the warm rows (warm[i] = 1) of `anime`; `content` holds
-// every anime's row (first_row 0). Throws ConfigError when no warm anime has
-// a known member count that differs from another's.
+// every anime's row (first_row 0). When the warm anime's known member counts
+// do not differ (a layout without them), the member terms are 0 and the map is
+// content alone; *members_used (when given) says which.
 model::ColdMap fit_cold_map(const content::ContentMatrix& content,
                             const std::vector<int64_t>& members, const std::vector<uint8_t>& warm,
-                            const als::FactorMatrix& anime, const ColdMapOptions& options);
+                            const als::FactorMatrix& anime, const ColdMapOptions& options,
+                            bool* members_used = nullptr);
 
 // Sets every cold row (warm[i] = 0) of `anime` to the map's factors.
 void set_cold_factors(const model::ColdMap& map, const content::ContentMatrix& content,

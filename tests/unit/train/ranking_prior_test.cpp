@@ -21,6 +21,7 @@
 #include "animerec/io/dataset_file.h"
 #include "animerec/io/model_file.h"
 #include "animerec/model/scoring.h"
+#include "animerec/train/cold_map.h"
 #include "animerec/train/options.h"
 #include "animerec/train/trainer.h"
 #include "test_support.h"
@@ -318,6 +319,35 @@ TEST(RankingPriorTest, ColdMapRanksThePopularColdAnimeAbove) {
   }
   EXPECT_EQ(above, kGenres * kFansPerGenre);
   EXPECT_EQ(blended, kGenres * kFansPerGenre);
+}
+
+// Without member counts (a layout that has none) the cold map is content
+// alone: its z rows are 0 and a cold anime's factors are its genre's mean.
+TEST(RankingPriorTest, ColdMapWithoutMemberCountsUsesContentAlone) {
+  content::ContentMatrix x;
+  x.n_features = 2;
+  x.offsets = {0, 1, 2, 3, 4, 5};
+  x.cols = {0, 0, 1, 1, 0};
+  x.values = {1, 1, 1, 1, 1};
+  als::FactorMatrix y(5, 2);
+  y << 1, 0, 3, 0, 0, 2, 0, 4, 9, 9;  // the last anime is cold: its row is replaced
+  const std::vector<uint8_t> warm = {1, 1, 1, 1, 0};
+  ColdMapOptions o;
+  o.ridge = 1e-9;
+  o.popularity_exponent = 0.5;
+  bool used = true;
+  const std::vector<int64_t> unknown(5, -1);
+  const model::ColdMap map = fit_cold_map(x, unknown, warm, y, o, &used);
+  EXPECT_FALSE(used);
+  EXPECT_EQ(map.w.row(2).norm(), 0.0f);  // z
+  EXPECT_EQ(map.w.row(3).norm(), 0.0f);  // z^2
+  set_cold_factors(map, x, unknown, warm, y);
+  EXPECT_NEAR(y(4, 0), 2.0f, 1e-4f);  // the mean of genre 0's warm anime
+  EXPECT_NEAR(y(4, 1), 0.0f, 1e-4f);
+  // With counts that differ, the member terms are fitted.
+  const model::ColdMap with = fit_cold_map(x, {10, 1000, 10, 1000, 100}, warm, y, o, &used);
+  EXPECT_TRUE(used);
+  EXPECT_GT(with.w.row(2).norm(), 0.1f);
 }
 
 TEST(RankingPriorTest, OptionsNeedTheHybridPartAndARankingPart) {
