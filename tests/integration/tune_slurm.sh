@@ -34,10 +34,18 @@ data=$work/d.h5
 printf '[train]\nfactors = 8\niterations = 6\n' >"$work/base.ini"
 printf '[space]\nlambda = float 0.02 5 log\nlambda-bias = float 0.5 20 log\n' >"$work/space.ini"
 
-cd "$src" || exit 1 # the batch scripts are submitted from the project root
+# Submitted from another directory with relative paths: submit-tune.sh goes through
+# slurm/submit (paths made absolute, ANIMEREC_HOME set), so the jobs find the project.
+cd "$work" || exit 1
+printf 'not hdf5\n' >"$work/bad.h5"
+msg=$(DATASET=bad.h5 RUN_DIR=study TRIALS=6 "$src/slurm/submit-tune.sh" 2>&1)
+rc=$?
+[[ $rc -eq 2 && $msg == *"DATASET=$work/bad.h5 is not an HDF5 file"* ]] ||
+  fail "a DATASET that is not HDF5 was not refused before sbatch (rc $rc: $msg)"
+[[ -z $(squeue -h 2>/dev/null) ]] || fail "a refused study queued a job"
 study=$work/study
-out=$(DATASET=$data RUN_DIR=$study TRIALS=6 WORKERS=2 SPACE=$work/space.ini BASE_CONFIG=$work/base.ini \
-  SEED=4 slurm/submit-tune.sh --ntasks=1 --cpus-per-task=1 --output="$work/tune-%A_%a.out") || fail "submit-tune.sh"
+out=$(DATASET=d.h5 RUN_DIR=study TRIALS=6 WORKERS=2 SPACE=space.ini BASE_CONFIG=base.ini ANIMEREC=$bin \
+  SEED=4 "$src/slurm/submit-tune.sh" --ntasks=1 --cpus-per-task=1 --output="$work/tune-%A_%a.out") || fail "submit-tune.sh"
 echo "$out"
 array_job=$(sed -n 's/^array_job=//p' <<<"$out")
 collect_job=$(sed -n 's/^collect_job=//p' <<<"$out")
