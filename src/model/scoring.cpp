@@ -52,15 +52,20 @@ ScoreMatrix ranking_scores(const Model& m, const UserVectors& u, const ScoreMatr
     s.array() += blend * (predicted.array() - m.global_mean);
     return s;
   }
-  // Cold anime's predicted rating is itself from content; the cold map's own
-  // blend says how much of it counts.
-  const auto cold_blend = static_cast<float>(m.ranking->cold_map->blend);
   Eigen::RowVectorXf per_anime(s.cols());
   for (Eigen::Index a = 0; a < s.cols(); ++a) {
-    per_anime[a] = m.ranking->cold[static_cast<size_t>(a)] ? cold_blend : blend;
+    per_anime[a] = static_cast<float>(ranking_blend_of(m, static_cast<int32_t>(a)));
   }
   s.array() += (predicted.array() - m.global_mean).rowwise() * per_anime.array();
   return s;
+}
+
+double ranking_blend_of(const Model& m, int32_t anime) {
+  // Cold anime's predicted rating is itself from content; the cold map's own
+  // blend says how much of it counts.
+  if (m.ranking->cold_map && m.ranking->cold[static_cast<size_t>(anime)])
+    return m.ranking->cold_map->blend;
+  return m.ranking->blend;
 }
 
 UserScores score_user(const Model& m, const UserVectors& u, size_t row) {

@@ -186,8 +186,9 @@ std::vector<double> ScoreExplainer::shares(int32_t anime) const {
   std::vector<double> out(history_.size(), 0.0);
   for (const detail::FoldInSystem& s : systems_) {
     // The ranking score is p.q_i + blend * (predicted - mu): the main
-    // system's terms count with the blend when there is a ranking part.
-    const double scale = (m_.ranking && s.part == Part::kMain) ? m_.ranking->blend : 1.0;
+    // system's terms count with the anime's blend when there is a ranking part.
+    const double scale =
+        (m_.ranking && s.part == Part::kMain) ? model::ranking_blend_of(m_, anime) : 1.0;
     const Eigen::VectorXd v = s.a->solve(s.column(anime));  // A^-1 (y_i, 1)
     for (size_t e = 0; e < s.entries.cols.size(); ++e) {
       out[s.entries.history_index[e]] +=

@@ -46,6 +46,10 @@ ScoreMatrix predicted_scores(const Model& m, const UserVectors& u);
 // equal without a ranking part).
 ScoreMatrix ranking_scores(const Model& m, const UserVectors& u, const ScoreMatrix& predicted);
 
+// How much anime's (predicted - mean) counts in its ranking score: the ranking
+// part's blend, or the cold map's own blend for a cold anime. Needs m.ranking.
+double ranking_blend_of(const Model& m, int32_t anime);
+
 // Both at once for one user, as doubles (the serial recommend path).
 struct UserScores {
   std::vector<double> predicted;

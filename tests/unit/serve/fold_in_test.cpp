@@ -285,6 +285,29 @@ TEST(FoldInTest, ExplainSharesSumToTheRankingScore) {
   }
 }
 
+TEST(FoldInTest, ExplainSharesOfAColdAnimeCountTheColdMapsBlend) {
+  const Synthetic& t = synthetic();
+  model::Model m = io::read_model(ranking_model());
+  // Anime row 5 placed by a cold map whose blend differs from the part's: the
+  // served score counts the main part with the cold blend, so must the shares.
+  model::ColdMap c;
+  c.blend = 4 * m.ranking->blend;
+  m.ranking->cold_map = c;
+  m.ranking->cold.assign(m.n_anime(), 0);
+  m.ranking->cold[5] = 1;
+  const UserHistory h = history_of_rows(m, rows_of_user(t.dataset, 7));
+  const model::UserScores s = model::score_user(m, fold_in(m, h));
+  const ScoreExplainer explainer(m, h);
+  for (int32_t a : {0, 5}) {
+    const std::vector<double> shares = explainer.shares(a);
+    const double sum = std::accumulate(shares.begin(), shares.end(), 0.0);
+    const double blend = a == 5 ? c.blend : m.ranking->blend;
+    EXPECT_NEAR(sum + blend * m.anime_bias[static_cast<size_t>(a)],
+                s.ranking[static_cast<size_t>(a)], 1e-4)
+        << "anime row " << a;
+  }
+}
+
 TEST(FoldInTest, ExplainSharesOfAPlainModelSumToThePredictedScore) {
   const Synthetic& t = synthetic();
   const model::Model m = io::read_model(plain_model());
