@@ -28,51 +28,92 @@ void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("als::RowSolver: " + what);
 }
 
+// Rows per register block of the Cholesky panel update; leading dimensions
+// of the matrices it factorises are rounded up to a multiple of it.
+constexpr int kCholeskyRows = 8;
+// Columns per panel of the Cholesky factorisation.
+constexpr int kCholeskyPanel = 4;
+
+int padded_rows(int n) { return (n + kCholeskyRows - 1) / kCholeskyRows * kCholeskyRows; }
+
+// Subtracts from rows [first, ld) of the panel columns j0..j0+w-1 the products
+// of the earlier columns 0..j0-1 (already factorised). Eight rows at a time,
+// all four panel columns' sums held in registers while the earlier columns
+// stream past: four multiply-adds per load, where updating one column at a
+// time (left-looking) loads and stores its target on every pass.
+void cholesky_panel_update(double* a, int ld, int j0, int w, int first) {
+  double* t = a + static_cast<std::ptrdiff_t>(j0) * ld;
+  for (int i = first; i < ld; i += kCholeskyRows) {
+    double acc[kCholeskyPanel][kCholeskyRows];
+    for (int c = 0; c < kCholeskyPanel; ++c) {
+      for (int r = 0; r < kCholeskyRows; ++r) acc[c][r] = c < w ? t[c * ld + i + r] : 0.0;
+    }
+    for (int p = 0; p < j0; ++p) {
+      const double* cp = a + static_cast<std::ptrdiff_t>(p) * ld;
+      double s[kCholeskyPanel];
+      for (int c = 0; c < kCholeskyPanel; ++c) s[c] = c < w ? cp[j0 + c] : 0.0;
+      for (int c = 0; c < kCholeskyPanel; ++c) {
+        for (int r = 0; r < kCholeskyRows; ++r) acc[c][r] -= s[c] * cp[i + r];
+      }
+    }
+    for (int c = 0; c < w; ++c) {
+      for (int r = 0; r < kCholeskyRows; ++r) t[c * ld + i + r] = acc[c][r];
+    }
+  }
+}
+
 // In-place Cholesky factorisation A = L L^T of the lower triangle of the
-// column-major n x n matrix `a`; the upper triangle is not read. Left-looking,
-// subtracting four earlier columns per pass over column j: four multiply-adds
-// per load and store of column j, which makes it ~1.4x faster than
-// Eigen::LLT at n = 65 (there, small blocked updates dominate). Returns false
-// at the first pivot that is not > 0 (NaN included): not positive definite.
-bool cholesky_in_place(double* a, int n) {
-  for (int j = 0; j < n; ++j) {
-    double* cj = a + static_cast<std::ptrdiff_t>(j) * n;
-    int p = 0;
-    for (; p + 4 <= j; p += 4) {
-      const double* c0 = a + static_cast<std::ptrdiff_t>(p) * n;
-      const double* c1 = c0 + n;
-      const double* c2 = c1 + n;
-      const double* c3 = c2 + n;
-      const double s0 = c0[j], s1 = c1[j], s2 = c2[j], s3 = c3[j];
-      for (int i = j; i < n; ++i) cj[i] -= s0 * c0[i] + s1 * c1[i] + s2 * c2[i] + s3 * c3[i];
+// n x n matrix `a`, column-major with leading dimension ld (a multiple of
+// kCholeskyRows, >= n). Rows [n, ld) and the strict upper triangle are
+// scratch: written with values nothing reads, never read into the result.
+// Panels of four columns: first the update by all earlier columns
+// (cholesky_panel_update, nearly all the flops), then the panel's own four
+// columns left-looking; ~1.5x faster than one column at a time at n = 65
+// and ~2x faster than Eigen::LLT. Returns false at the first pivot that is
+// not > 0 (NaN included): not positive definite.
+bool cholesky_in_place(double* a, int n, int ld) {
+  for (int j0 = 0; j0 < n; j0 += kCholeskyPanel) {
+    const int w = std::min(kCholeskyPanel, n - j0);
+    if (j0 > 0) cholesky_panel_update(a, ld, j0, w, j0 - j0 % kCholeskyRows);
+    double* t = a + static_cast<std::ptrdiff_t>(j0) * ld;
+    for (int c = 0; c < w; ++c) {
+      double* tc = t + static_cast<std::ptrdiff_t>(c) * ld;
+      const int j = j0 + c;
+      for (int q = 0; q < c; ++q) {
+        const double* tq = t + static_cast<std::ptrdiff_t>(q) * ld;
+        const double s = tq[j];
+        for (int i = j; i < n; ++i) tc[i] -= s * tq[i];
+      }
+      if (!(tc[j] > 0.0)) return false;
+      const double d = std::sqrt(tc[j]);
+      tc[j] = d;
+      const double inv = 1.0 / d;
+      for (int i = j + 1; i < n; ++i) tc[i] *= inv;
     }
-    for (; p < j; ++p) {
-      const double* c0 = a + static_cast<std::ptrdiff_t>(p) * n;
-      const double s0 = c0[j];
-      for (int i = j; i < n; ++i) cj[i] -= s0 * c0[i];
-    }
-    if (!(cj[j] > 0.0)) return false;
-    const double d = std::sqrt(cj[j]);
-    cj[j] = d;
-    const double inv = 1.0 / d;
-    for (int i = j + 1; i < n; ++i) cj[i] *= inv;
   }
   return true;
 }
 
-// Solves L L^T x = b in place, L from cholesky_in_place.
-void cholesky_solve(const double* l, int n, double* b) {
+// Solves L L^T x = b in place, L from cholesky_in_place (leading dimension ld).
+void cholesky_solve(const double* l, int n, int ld, double* b) {
   for (int j = 0; j < n; ++j) {
-    const double* cj = l + static_cast<std::ptrdiff_t>(j) * n;
+    const double* cj = l + static_cast<std::ptrdiff_t>(j) * ld;
     b[j] /= cj[j];
     const double v = b[j];
     for (int i = j + 1; i < n; ++i) b[i] -= v * cj[i];
   }
+  // L^T x = y: a dot product per row, summed in four interleaved partial
+  // sums (a single running sum cannot be vectorised).
+  constexpr int kLanes = 4;
   for (int j = n - 1; j >= 0; --j) {
-    const double* cj = l + static_cast<std::ptrdiff_t>(j) * n;
-    double s = b[j];
-    for (int i = j + 1; i < n; ++i) s -= cj[i] * b[i];
-    b[j] = s / cj[j];
+    const double* cj = l + static_cast<std::ptrdiff_t>(j) * ld;
+    double partial[kLanes] = {0.0, 0.0, 0.0, 0.0};
+    int i = j + 1;
+    for (; i + kLanes <= n; i += kLanes) {
+      for (int r = 0; r < kLanes; ++r) partial[r] += cj[i + r] * b[i + r];
+    }
+    for (; i < n; ++i) partial[0] += cj[i] * b[i];
+    b[j] = (b[j] - ((partial[0] + partial[1]) + (partial[2] + partial[3]))) / cj[j];
   }
 }
 
@@ -97,9 +138,19 @@ int64_t row_solve_cost(const AlsOptions& opt) {
   constexpr int64_t kExplicitCgRowCost = 5;
   constexpr int64_t kImplicitCgGramDivisor = 13;
   const int64_t k = std::max(opt.factors, 1);
-  if (opt.solver == SolverKind::kCholesky) return k + 2;
+  if (opt.solver == SolverKind::kCholesky) return k + k / 4;
   if (is_explicit(opt)) return kExplicitCgRowCost;
   return std::max<int64_t>(1, (std::max(opt.cg_steps, 0) + 1) * k / kImplicitCgGramDivisor);
+}
+
+bool solves_through_woodbury(const AlsOptions& opt, int64_t entries) {
+  return opt.solver == SolverKind::kCholesky && is_explicit(opt) &&
+         3 * entries < 2 * int64_t{system_size(opt)};
+}
+
+int64_t row_solve_cost(const AlsOptions& opt, int64_t entries) {
+  return solves_through_woodbury(opt, entries) ? std::max<int64_t>(entries, 1)
+                                               : row_solve_cost(opt);
 }
 
 RowSolver::RowSolver(const SideState& other, float global_mean, const Eigen::MatrixXd* gram,
@@ -137,7 +188,7 @@ RowSolver::RowSolver(const SideState& other, float global_mean, const Eigen::Mat
   a_.setZero(dim_, dim_);  // the strict upper triangle stays 0: never written or read
   b_.resize(dim_);
   z_.resize(dim_);
-  l_.setZero(dim_, dim_);
+  l_.setZero(padded_rows(dim_), dim_);
   if (is_explicit(opt)) {  // solve_short_explicit's scratch: rows shorter than dim_
     short_dinv_.resize(dim_);
     short_c_.resize(dim_);
@@ -145,7 +196,7 @@ RowSolver::RowSolver(const SideState& other, float global_mean, const Eigen::Mat
     short_v_.resize(dim_);
     short_g_.resize(dim_, dim_);
     short_h_.resize(dim_, dim_);
-    short_m_.resize(static_cast<size_t>(dim_) * static_cast<size_t>(dim_));
+    short_m_.resize(static_cast<size_t>(padded_rows(dim_)) * static_cast<size_t>(dim_));
   }
   x_.resize(dim_);
   r_.resize(dim_);
@@ -314,11 +365,13 @@ bool RowSolver::solve_short_explicit(const RowEntries& row, const RowPrior* prio
   v.noalias() = g * short_u_;
   auto h = short_h_.topRows(n);
   h = g * short_dinv_.cwiseSqrt().asDiagonal();
-  Eigen::Map<Eigen::MatrixXd> m(short_m_.data(), n, n);
+  const int ld = padded_rows(static_cast<int>(n));
+  Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>> m(short_m_.data(), n, n,
+                                                         Eigen::OuterStride<>(ld));
   m.triangularView<Eigen::Lower>() = h * h.transpose();
   m.diagonal().array() += 1.0;
-  if (!cholesky_in_place(m.data(), static_cast<int>(n))) return false;
-  cholesky_solve(m.data(), static_cast<int>(n), v.data());  // v = M^-1 G u
+  if (!cholesky_in_place(m.data(), static_cast<int>(n), ld)) return false;
+  cholesky_solve(m.data(), static_cast<int>(n), ld, v.data());  // v = M^-1 G u
   z_.noalias() = g.transpose() * v;
   z_ = short_u_ - short_dinv_.cwiseProduct(z_);
   return true;
@@ -326,7 +379,7 @@ bool RowSolver::solve_short_explicit(const RowEntries& row, const RowPrior* prio
 
 RowOutcome RowSolver::solve_cholesky(const RowEntries& row, float* factors, float* bias,
                                      const RowPrior* prior) {
-  if (is_explicit(opt_) && 3 * row.count < 2 * dim_ && solve_short_explicit(row, prior)) {
+  if (solves_through_woodbury(opt_, row.count) && solve_short_explicit(row, prior)) {
     RowOutcome out;
     out.finite = write_solution(z_, k_, true, factors, bias);
     return out;
@@ -335,10 +388,11 @@ RowOutcome RowSolver::solve_cholesky(const RowEntries& row, float* factors, floa
   form_system(row.count);
   add_prior(prior);
   RowOutcome out;
-  l_.triangularView<Eigen::Lower>() = a_;
-  if (cholesky_in_place(l_.data(), dim_)) {
+  const int ld = static_cast<int>(l_.rows());
+  l_.topRows(dim_).triangularView<Eigen::Lower>() = a_;
+  if (cholesky_in_place(l_.data(), dim_, ld)) {
     z_ = b_;
-    cholesky_solve(l_.data(), dim_, z_.data());
+    cholesky_solve(l_.data(), dim_, ld, z_.data());
   } else {
     // Only without regularisation (lambda = 0) on a rank-deficient row, or
     // with NaN inputs (then the result is NaN and reported): LDLT with

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <functional>
 
 #include "animerec/core/error.h"
 
@@ -26,9 +27,20 @@ void check_offsets(const std::vector<int64_t>& offsets) {
   }
 }
 
-// Weight before boundary j: ratings of rows [0, j) plus row_cost per row.
-int64_t weight_before(const std::vector<int64_t>& offsets, int64_t row_cost, int64_t j) {
-  return offsets[static_cast<size_t>(j)] - offsets[0] + j * row_cost;
+// C(j), the weight of rows [0, j), for j = 0..n: ratings plus row_cost per row.
+std::vector<int64_t> weights_before(const std::vector<int64_t>& offsets,
+                                    const std::function<int64_t(int64_t)>& row_cost) {
+  std::vector<int64_t> before(offsets.size(), 0);
+  for (size_t i = 0; i + 1 < offsets.size(); ++i) {
+    const int64_t ratings = offsets[i + 1] - offsets[i];
+    const int64_t cost = row_cost(ratings);
+    if (cost < 1) {
+      internal_error(
+          fmt::format("row_cost must be >= 1, got {} for row {} ({} ratings)", cost, i, ratings));
+    }
+    before[i + 1] = before[i] + ratings + cost;
+  }
+  return before;
 }
 
 // round(r * total / parts), halves up, without overflowing r * total:
@@ -39,26 +51,16 @@ int64_t target(int r, int64_t total, int parts) {
   return r * q + (2 * static_cast<int64_t>(r) * rem + parts) / (2 * static_cast<int64_t>(parts));
 }
 
-// The boundary j in [lo, n] with weight_before(j) nearest to t, lower on a tie.
+// The boundary j in [lo, n] with before[j] nearest to t, lower on a tie.
 // Searching from lo (the previous boundary) is safe: the nearest boundary is
-// monotone in t because weight_before is strictly increasing.
-int64_t nearest_boundary(const std::vector<int64_t>& offsets, int64_t row_cost, int64_t lo,
-                         int64_t t) {
-  auto before = [&](int64_t j) { return weight_before(offsets, row_cost, j); };
-  int64_t first = lo;  // first j with weight_before(j) >= t
-  int64_t count = static_cast<int64_t>(offsets.size()) - lo;
-  while (count > 0) {
-    const int64_t half = count / 2;
-    if (before(first + half) < t) {
-      first += half + 1;
-      count -= half + 1;
-    } else {
-      count = half;
-    }
-  }
-  const int64_t n = static_cast<int64_t>(offsets.size()) - 1;
+// monotone in t because before is strictly increasing.
+int64_t nearest_boundary(const std::vector<int64_t>& before, int64_t lo, int64_t t) {
+  const int64_t n = static_cast<int64_t>(before.size()) - 1;
+  // first j >= lo with before[j] >= t
+  const int64_t first = std::lower_bound(before.begin() + lo, before.end(), t) - before.begin();
   if (first > n) return n;
-  if (first > lo && t - before(first - 1) <= before(first) - t) {
+  if (first > lo &&
+      t - before[static_cast<size_t>(first) - 1] <= before[static_cast<size_t>(first)] - t) {
     return first - 1;
   }
   return first;
@@ -68,15 +70,21 @@ int64_t nearest_boundary(const std::vector<int64_t>& offsets, int64_t row_cost, 
 
 std::vector<int64_t> balanced_blocks(const std::vector<int64_t>& offsets, int parts,
                                      int64_t row_cost) {
+  if (row_cost < 1) internal_error(fmt::format("row_cost must be >= 1, got {}", row_cost));
+  return balanced_blocks(offsets, parts, [row_cost](int64_t) { return row_cost; });
+}
+
+std::vector<int64_t> balanced_blocks(const std::vector<int64_t>& offsets, int parts,
+                                     const std::function<int64_t(int64_t)>& row_cost) {
   check_offsets(offsets);
   if (parts < 1) internal_error(fmt::format("parts must be >= 1, got {}", parts));
-  if (row_cost < 1) internal_error(fmt::format("row_cost must be >= 1, got {}", row_cost));
+  const std::vector<int64_t> before = weights_before(offsets, row_cost);
   const int64_t n = static_cast<int64_t>(offsets.size()) - 1;
-  const int64_t total = weight_before(offsets, row_cost, n);
+  const int64_t total = before.back();
   std::vector<int64_t> bounds(static_cast<size_t>(parts) + 1, 0);
   for (int r = 1; r < parts; ++r) {
-    bounds[static_cast<size_t>(r)] = nearest_boundary(
-        offsets, row_cost, bounds[static_cast<size_t>(r) - 1], target(r, total, parts));
+    bounds[static_cast<size_t>(r)] =
+        nearest_boundary(before, bounds[static_cast<size_t>(r) - 1], target(r, total, parts));
   }
   bounds.back() = n;
   return bounds;

@@ -160,7 +160,7 @@ TrainingData load_training_data(const TrainOptions& o, int threads, dist::Comm& 
   comm.broadcast(sha, 0);
   d.sha256 = sha;
   // Blocks of equal estimated work: ratings plus the per-row solve cost.
-  const int64_t row_cost = als::row_solve_cost(o.als);
+  const auto row_cost = [&o](int64_t ratings) { return als::row_solve_cost(o.als, ratings); };
   d.user_bounds = dist::balanced_blocks(d.header.user_offsets, comm.size(), row_cost);
   d.anime_bounds = dist::balanced_blocks(d.header.anime_offsets, comm.size(), row_cost);
   const dist::Block my_users = dist::block_of(d.user_bounds, comm.rank());

@@ -38,8 +38,8 @@
 // Solvers:
 //  kCholesky: forms A and b (gather the row's y_j into a contiguous buffer,
 //    one float rank-k update per 512 entries), factorises A in double with an
-//    in-place left-looking Cholesky (faster than Eigen::LLT at k ~ 64; same
-//    test: a pivot <= 0 means not positive definite) and falls back to
+//    in-place Cholesky in panels of four columns (faster than Eigen::LLT at
+//    k ~ 64; same test: a pivot <= 0 means not positive definite) and falls back to
 //    Eigen::LDLT, counted in RowOutcome (only possible with lambda = 0).
 //    Explicit rows with fewer than 2/3 (k + 1) entries are solved through
 //    the n x n system of the Woodbury identity instead, in double (the
@@ -89,11 +89,22 @@ int system_size(const AlsOptions& opt);
 // The cost of solving a row that does not grow with its entries, in units
 // of the cost of one entry: what a rank or thread pays per row on top of its
 // ratings (dist::balanced_blocks' row_cost). Measured per row at k = 64 on
-// one thread, fitted as time = per-entry x n + fixed: Cholesky's k x k
-// factorisation and system forming cost ~66 entries (either feedback), so
-// k + 2; implicit CG's Y^T Y p per step ~19, so (cg_steps + 1) k / 13;
-// explicit CG's vector updates ~5.
+// one thread (AVX2 build), fitted as time = per-entry x n + fixed:
+// Cholesky's k x k factorisation and system forming cost ~80 entries (either
+// feedback), so k + k / 4; implicit CG's Y^T Y p per step ~19, so
+// (cg_steps + 1) k / 13; explicit CG's vector updates ~5.
 int64_t row_solve_cost(const AlsOptions& opt);
+
+// Whether a row of `entries` entries is solved through the Woodbury identity
+// (explicit Cholesky rows of fewer than 2/3 (k + 1) entries).
+bool solves_through_woodbury(const AlsOptions& opt, int64_t entries);
+
+// row_solve_cost for a row of `entries` entries: a row solved through the
+// Woodbury identity pays no factorisation of the k x k system, only about
+// its entries again (measured at k = 64: 0.4 us at 1 entry, 3.1 us at 16,
+// 7.2 us at 32, against 0.1 us per entry of a long row), so max(entries, 1);
+// any other row row_solve_cost(opt).
+int64_t row_solve_cost(const AlsOptions& opt, int64_t entries);
 
 struct RowOutcome {
   bool empty = false;          // no entries: factors and bias set to 0
@@ -168,7 +179,7 @@ class RowSolver {
   Eigen::VectorXf reg_;    // the diagonal regularisation of the current row
   Eigen::MatrixXd a_;      // the system, lower triangle
   Eigen::VectorXd b_, z_;  // right-hand side and solution
-  Eigen::MatrixXd l_;      // its Cholesky factor (lower)
+  Eigen::MatrixXd l_;      // its Cholesky factor (lower; rows padded to a multiple of 8)
   Eigen::LDLT<Eigen::MatrixXd> ldlt_;
   Eigen::MatrixXf gram_f_;  // implicit CG: Y^T Y in float
   Eigen::VectorXf x_, r_, p_, ap_, q_;

@@ -16,8 +16,16 @@
 // on its own. Each block weighs less than max_i w_i + 1 away from W / parts;
 // with parts > n some blocks are empty. Which rank solves a row never changes
 // the row's result, so any c gives the same model.
+//
+// balanced_blocks(offsets, parts, cost) is the same rule with a cost that
+// depends on the row's rating count: w_i = (ratings of row i) + cost(ratings
+// of row i), cost >= 1 (the trainer passes als::row_solve_cost(opt, n): a
+// short explicit row solved through the Woodbury identity costs about its
+// ratings, not a whole factorisation). With a constant cost it gives the
+// boundaries of the constant rule.
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace animerec::dist {
@@ -36,6 +44,11 @@ struct Block {
 // parts < 1 or row_cost < 1.
 std::vector<int64_t> balanced_blocks(const std::vector<int64_t>& offsets, int parts,
                                      int64_t row_cost = 1);
+
+// The rule with a per-row cost of row_cost(ratings of the row); also throws
+// when a cost is < 1.
+std::vector<int64_t> balanced_blocks(const std::vector<int64_t>& offsets, int parts,
+                                     const std::function<int64_t(int64_t)>& row_cost);
 
 // Part `part`'s rows: [boundaries[part], boundaries[part + 1]).
 Block block_of(const std::vector<int64_t>& boundaries, int part);

@@ -528,5 +528,58 @@ TEST(SolverPriorTest, NoPriorAndZeroWeightPriorAreBitIdenticalToPlainAls) {
   }
 }
 
+// The factorisation works on panels of four columns and register blocks of
+// eight rows: every remainder of the system size against both (k = 1..13,
+// 31, 33, 64 for implicit; k + 1 for explicit) solves A z = b as a dense
+// LDLT of the same normal equations does.
+TEST(SolverCholesky, MatchesDenseSolveForEverySystemSize) {
+  std::mt19937_64 rng(77);
+  for (Feedback feedback : {Feedback::kImplicit, Feedback::kExplicit}) {
+    for (int k : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 31, 33, 64}) {
+      SCOPED_TRACE(::testing::Message()
+                   << "k " << k << " explicit " << (feedback == Feedback::kExplicit));
+      const SideState other = random_side(400, k, rng, 0.5f);
+      const Eigen::MatrixXd gram = gram_matrix(other.factors);
+      const AlsOptions o = options(k, feedback, SolverKind::kCholesky);
+      // Long enough for the full (not the Woodbury) path in explicit mode.
+      const Row row = random_row(2 * k + 40, 400, rng, 1.0f, 10.0f);
+      RowSolver solver(other, 7.0f, &gram, o);
+      const RowSolver::NormalEquations eq = solver.build_normal_equations(row.entries());
+      const Eigen::MatrixXd a = eq.a.selfadjointView<Eigen::Lower>();
+      const Eigen::VectorXd want = a.ldlt().solve(eq.b);
+      Eigen::VectorXf factors = Eigen::VectorXf::Zero(k);
+      float bias = 0;
+      const RowOutcome out = solver.solve(row.entries(), factors.data(), &bias);
+      EXPECT_FALSE(out.ldlt_fallback);
+      EXPECT_TRUE(out.finite);
+      for (int i = 0; i < k; ++i) EXPECT_NEAR(factors[i], want[i], 1e-5 * (1 + std::abs(want[i])));
+      if (feedback == Feedback::kExplicit) {
+        EXPECT_NEAR(bias, want[k], 1e-5 * (1 + std::abs(want[k])));
+      }
+    }
+  }
+}
+
+// Rows solved through the Woodbury identity cost about their entries, not a
+// factorisation; every other row (and every other solver) the constant cost.
+TEST(RowSolveCost, ShortExplicitCholeskyRowsCostTheirEntries) {
+  AlsOptions o = options(64, Feedback::kExplicit, SolverKind::kCholesky);
+  EXPECT_EQ(row_solve_cost(o), 64 + 16);
+  EXPECT_TRUE(solves_through_woodbury(o, 1));
+  EXPECT_TRUE(solves_through_woodbury(o, 43));  // 3 * 43 = 129 < 130 = 2 (k + 1)
+  EXPECT_FALSE(solves_through_woodbury(o, 44));
+  EXPECT_EQ(row_solve_cost(o, 0), 1);
+  EXPECT_EQ(row_solve_cost(o, 1), 1);
+  EXPECT_EQ(row_solve_cost(o, 43), 43);
+  EXPECT_EQ(row_solve_cost(o, 44), row_solve_cost(o));
+  EXPECT_EQ(row_solve_cost(o, 100000), row_solve_cost(o));
+  for (AlsOptions other : {options(64, Feedback::kImplicit, SolverKind::kCholesky),
+                           options(64, Feedback::kExplicit, SolverKind::kConjugateGradient),
+                           options(64, Feedback::kImplicit, SolverKind::kConjugateGradient)}) {
+    EXPECT_FALSE(solves_through_woodbury(other, 1));
+    EXPECT_EQ(row_solve_cost(other, 1), row_solve_cost(other));
+  }
+}
+
 }  // namespace
 }  // namespace animerec::als

@@ -118,6 +118,30 @@ TEST(Partition, RowCostWeighsEachRowAsRatingsPlusCost) {
   EXPECT_THROW(balanced_blocks(offsets, 2, 0), Error);
 }
 
+// A cost that depends on the row's ratings: rows of 1 rating cost 1 more
+// (a cheap solve), the 16-rating row 10 more. Weights 2 x 8 = 16 and 26, W =
+// 42, target 21: C(8) = 16 and C(9) = 42, so the cut stays at 8, where a
+// constant cost of 10 moves it to 5 (above). The constant overload is the
+// per-row one with a constant.
+TEST(Partition, PerRowCostDependsOnTheRowsRatings) {
+  const Offsets offsets = offsets_of({1, 1, 1, 1, 1, 1, 1, 1, 16});
+  auto cheap_short_rows = [](int64_t ratings) -> int64_t { return ratings < 4 ? 1 : 10; };
+  EXPECT_EQ(balanced_blocks(offsets, 2, cheap_short_rows), (Offsets{0, 8, 9}));
+  auto ten = [](int64_t) -> int64_t { return 10; };
+  EXPECT_EQ(balanced_blocks(offsets, 2, ten), balanced_blocks(offsets, 2, 10));
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<int64_t> ratings(0, 40);
+  std::vector<int64_t> per_row(300);
+  for (int64_t& r : per_row) r = ratings(rng);
+  const Offsets random_offsets = offsets_of(per_row);
+  for (int parts : {1, 2, 3, 7}) {
+    EXPECT_EQ(balanced_blocks(random_offsets, parts, ten),
+              balanced_blocks(random_offsets, parts, 10));
+  }
+  auto zero_for_empty = [](int64_t ratings) -> int64_t { return ratings; };
+  EXPECT_THROW(balanced_blocks(offsets_of({1, 0, 1}), 2, zero_for_empty), Error);
+}
+
 TEST(Partition, BlockOwnerAndCounts) {
   const Offsets bounds = {0, 3, 3, 7};
   EXPECT_EQ(block_of(bounds, 0).begin, 0);
