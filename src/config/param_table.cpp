@@ -322,6 +322,19 @@ std::vector<ParamSpec> build_param_table() {
           .adjustable_on_resume()
           .doc("ranking part: the count in the ridge, count = the row's n interactions, "
                "frequency = n + --ranking-alpha0 * rows of the other side (Rendle et al. 2022)"),
+      choice("ranking-solver", "cg")
+          .one_of({"cholesky", "cg"})
+          .on({"train", "cv"})
+          .adjustable_on_resume()
+          .doc("ranking part: per-row solver, exact Cholesky or --ranking-cg-steps "
+               "conjugate-gradient steps warm-started (new users are folded in exactly either "
+               "way)"),
+      integer("ranking-cg-steps", "0")
+          .in(0, 100)
+          .on({"train", "cv"})
+          .adjustable_on_resume()
+          .doc("ranking part: conjugate-gradient steps per row and half-sweep with "
+               "--ranking-solver cg (0 = the main fit's --cg-steps)"),
       integer("ranking-iterations", "15")
           .in(1, 10000)
           .on({"train", "cv"})

@@ -118,6 +118,8 @@ TrainOptions train_options(const Params& p, const std::string& command_line) {
         o.ranking_alpha0));
   }
   o.ranking_frequency_ridge = p.get_string("ranking-regularization") == "frequency";
+  o.ranking_solver = als::solver_from_name(p.get_string("ranking-solver"));
+  o.ranking_cg_steps = static_cast<int>(p.get_int("ranking-cg-steps"));
   o.ranking_iterations = static_cast<int>(p.get_int("ranking-iterations"));
   o.ranking_blend = p.get_double("ranking-blend");
   o.ranking_lambda_content = p.get_double("ranking-lambda-content");

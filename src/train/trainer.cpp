@@ -69,7 +69,9 @@ FitOptions main_fit_options(const TrainOptions& o, const TrainingData& d) {
 }
 
 // The ranking part: implicit ALS on every interaction (confidence 1 + alpha *
-// weight), solved by CG, with the main fit's seed, initial scale and weights.
+// weight), solved by its own solver (CG by default, with the main fit's steps
+// unless --ranking-cg-steps says otherwise), with the main fit's seed, initial
+// scale and weights.
 FitOptions ranking_fit_options(const TrainOptions& o) {
   FitOptions f;
   f.als = o.als;
@@ -80,7 +82,8 @@ FitOptions ranking_fit_options(const TrainOptions& o) {
   f.als.lambda_exponent = o.ranking_lambda_exponent;
   f.als.alpha0 = o.ranking_alpha0;
   f.als.ridge_counts_unobserved = o.ranking_frequency_ridge;
-  f.als.solver = als::SolverKind::kConjugateGradient;
+  f.als.solver = o.ranking_solver;
+  if (o.ranking_cg_steps > 0) f.als.cg_steps = o.ranking_cg_steps;
   f.init_scale = o.init_scale;
   f.seed = o.seed;
   f.blocks = kRankingFit;
@@ -365,12 +368,14 @@ model::Checkpoint TrainingRun::assemble_checkpoint(const AlsFit& fit,
 model::RankingPart TrainingRun::fit_ranking_part() {
   const FitOptions f = ranking_fit_options(o_);
   Driver driver(ranking_driver_options(o_), comm_);
-  driver.say(
-      fmt::format("implicit ALS, k = {}, alpha {}, alpha0 {}, lambda {} ({}, exponent {}), "
-                  "on {} interactions",
-                  f.als.factors, f.als.alpha, f.als.alpha0, f.als.lambda,
-                  f.als.ridge_counts_unobserved ? "frequency" : "count", f.als.lambda_exponent,
-                  data_.train_entries[kRankingFit]));
+  driver.say(fmt::format(
+      "implicit ALS, k = {}, alpha {}, alpha0 {}, lambda {} ({}, exponent {}), {}, "
+      "on {} interactions",
+      f.als.factors, f.als.alpha, f.als.alpha0, f.als.lambda,
+      f.als.ridge_counts_unobserved ? "frequency" : "count", f.als.lambda_exponent,
+      f.als.solver == als::SolverKind::kCholesky ? std::string("Cholesky")
+                                                 : fmt::format("{} CG steps", f.als.cg_steps),
+      data_.train_entries[kRankingFit]));
   // The ranking prior maps the hybrid part's content vectors (one vocabulary
   // for both maps); "warm" here means having any training interaction.
   std::unique_ptr<HybridPrior> prior;

@@ -59,15 +59,19 @@ same_ranking() {
     h5diff -q "$1" "$2" "$a" "$a" >/dev/null 2>&1 || { echo "  $a differs: $1 vs $2"; return 1; }
   done
 }
-"$bin" "${common[@]}" --ranking-factors 6 --threads 1 --out "$work/rank-1.h5" ||
+# (CG with its own step count, not the main fit's.)
+"$bin" "${common[@]}" --ranking-factors 6 --ranking-cg-steps 5 --threads 1 --out "$work/rank-1.h5" ||
   fail "train with a ranking part"
-"$mpiexec" -n 3 "$bin" "${common[@]}" --ranking-factors 6 --threads 2 --out "$work/rank-3.h5" ||
+"$mpiexec" -n 3 "$bin" "${common[@]}" --ranking-factors 6 --ranking-cg-steps 5 --threads 2 \
+  --out "$work/rank-3.h5" ||
   fail "mpiexec -n 3 train with a ranking part"
 same_ranking "$work/rank-1.h5" "$work/rank-3.h5" || fail "ranking part: -np 3 x 2 threads differs from -np 1"
 # The same with every option of the Rendle et al. fit and the score confidence
-# (the ridge counts the other side's rows, which each rank must see whole).
+# (the ridge counts the other side's rows, which each rank must see whole),
+# solved exactly (--ranking-solver cholesky).
 rendle=(--ranking-factors 6 --ranking-alpha0 0.2 --ranking-regularization frequency
-  --ranking-lambda-exponent 0.8 --weight-score-slope 0.3 --weight-score-pivot 5)
+  --ranking-lambda-exponent 0.8 --weight-score-slope 0.3 --weight-score-pivot 5
+  --ranking-solver cholesky)
 "$bin" "${common[@]}" "${rendle[@]}" --threads 1 --out "$work/rendle-1.h5" ||
   fail "train with a frequency-regularised ranking part"
 h5diff -q "$work/rank-1.h5" "$work/rendle-1.h5" /ranking/user_factors /ranking/user_factors \

@@ -57,6 +57,9 @@ struct TrainOptions {
   double ranking_lambda_exponent = number_default("ranking-lambda-exponent");
   double ranking_alpha0 = number_default("ranking-alpha0");
   bool ranking_frequency_ridge = false;  // --ranking-regularization frequency
+  als::SolverKind ranking_solver =
+      als::solver_from_name(config::default_text("train", "ranking-solver"));
+  int ranking_cg_steps = int_default("ranking-cg-steps");  // 0 = the main fit's cg_steps
   int ranking_iterations = int_default("ranking-iterations");
   double ranking_blend = number_default("ranking-blend");
   // The ranking part's content prior (0 = none): its anime factors pulled

@@ -230,12 +230,16 @@ TEST_P(SolverImplicitTest, MatchesDenseHuKorenVolinskyFormula) {
 //   sum_{j in row} c_j (1 - x.y_j)^2 + alpha0 sum_{j not in row} (x.y_j)^2
 //   + lambda (n + alpha0 N)^nu |x|^2   (lambda n^nu |x|^2 without ridge_counts_unobserved)
 // as weighted least squares over every column (rows sqrt(weight) y_j, targets
-// sqrt(weight) preference) plus sqrt(ridge) I, solved by QR in double.
-Eigen::VectorXd rendle_reference(const Row& row, const SideState& other, const AlsOptions& o) {
+// sqrt(weight) preference) plus sqrt(ridge) I, solved by QR in double. With a
+// prior (the ranking part's content prior), + prior_lambda |x - prior_mean|^2:
+// k more rows sqrt(prior_lambda) e_i with targets sqrt(prior_lambda) mean_i.
+Eigen::VectorXd rendle_reference(const Row& row, const SideState& other, const AlsOptions& o,
+                                 double prior_lambda = 0, const float* prior_mean = nullptr) {
   const auto n_other = static_cast<Eigen::Index>(other.rows());
   const int k = o.factors;
-  Eigen::MatrixXd design = Eigen::MatrixXd::Zero(n_other + k, k);
-  Eigen::VectorXd target = Eigen::VectorXd::Zero(n_other + k);
+  const Eigen::Index prior_rows = prior_mean != nullptr ? k : 0;
+  Eigen::MatrixXd design = Eigen::MatrixXd::Zero(n_other + k + prior_rows, k);
+  Eigen::VectorXd target = Eigen::VectorXd::Zero(n_other + k + prior_rows);
   for (Eigen::Index j = 0; j < n_other; ++j) {
     design.row(j) = std::sqrt(o.alpha0) * other.factors.row(j).cast<double>();
   }
@@ -248,6 +252,10 @@ Eigen::VectorXd rendle_reference(const Row& row, const SideState& other, const A
                        (o.ridge_counts_unobserved ? o.alpha0 * static_cast<double>(n_other) : 0.0);
   const double ridge = o.lambda * std::pow(count, o.lambda_exponent);
   for (int i = 0; i < k; ++i) design(n_other + i, i) = std::sqrt(ridge);
+  for (Eigen::Index i = 0; i < prior_rows; ++i) {
+    design(n_other + k + i, i) = std::sqrt(prior_lambda);
+    target(n_other + k + i) = std::sqrt(prior_lambda) * double{prior_mean[i]};
+  }
   return design.colPivHouseholderQr().solve(target);
 }
 
@@ -270,6 +278,34 @@ TEST_P(SolverImplicitTest, MatchesBruteForceOfRendleObjective) {
   o.ridge_counts_unobserved = false;
   expect_close(solve_row(row, other, 7.0f, &gram, o).factors, rendle_reference(row, other, o),
                1e-4);
+}
+
+// The ranking part's row at its tuned shape, solved by either --ranking-solver:
+// many factors against a ridge far smaller than the gram term (frequency
+// scaling, lambda 0.005), alpha0 < 1, and the content prior. The exact
+// (Cholesky) solve and a CG run to convergence both give the brute-force
+// minimiser of the whole objective.
+TEST_P(SolverImplicitTest, MatchesBruteForceOfRankingPartObjectiveWithPrior) {
+  std::mt19937_64 rng(37);
+  const int k = 24;
+  const int n_other = 90;
+  const SideState other = random_side(n_other, k, rng, 0.3f);
+  const Eigen::MatrixXd gram = gram_matrix(other.factors);
+  AlsOptions o = options(k, Feedback::kImplicit, GetParam());
+  o.alpha = 1.0;
+  o.alpha0 = 0.5;
+  o.ridge_counts_unobserved = true;
+  o.lambda = 0.005;
+  o.lambda_exponent = 1.0;
+  const Row row = random_row(40, n_other, rng, 0.5f, 2.5f);
+  std::normal_distribution<float> normal(0.0f, 0.3f);
+  std::vector<float> mean(static_cast<size_t>(k));
+  for (float& v : mean) v = normal(rng);
+  const RowPrior prior{0.3, mean.data()};
+  RowSolver solver(other, 0.0f, &gram, o);
+  Eigen::VectorXf factors = Eigen::VectorXf::Constant(k, 0.1f);
+  EXPECT_TRUE(solver.solve(row.entries(), factors.data(), nullptr, &prior).finite);
+  expect_close(factors, rendle_reference(row, other, o, prior.lambda, mean.data()), 1e-4);
 }
 
 TEST(SolverTest, RejectsAlpha0OutsideZeroToOne) {

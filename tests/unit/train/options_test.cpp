@@ -54,6 +54,7 @@ const std::map<std::string, std::function<double(const TrainOptions&)>>& bound_f
       {"ranking-lambda", [](O o) { return o.ranking_lambda; }},
       {"ranking-lambda-exponent", [](O o) { return o.ranking_lambda_exponent; }},
       {"ranking-alpha0", [](O o) { return o.ranking_alpha0; }},
+      {"ranking-cg-steps", [](O o) { return o.ranking_cg_steps; }},
       {"ranking-iterations", [](O o) { return o.ranking_iterations; }},
       {"ranking-blend", [](O o) { return o.ranking_blend; }},
       {"ranking-lambda-content", [](O o) { return o.ranking_lambda_content; }},
@@ -164,6 +165,20 @@ TEST(TrainOptionsDefaults, TextParametersMatchTheTable) {
   EXPECT_EQ(config::default_text("train", "ranking-regularization"), "count");
   EXPECT_FALSE(code.ranking_frequency_ridge);
   EXPECT_EQ(cli.ranking_frequency_ridge, code.ranking_frequency_ridge);
+  // The ranking part keeps CG unless asked: old configs fit the same part.
+  EXPECT_EQ(config::default_text("train", "ranking-solver"), "cg");
+  EXPECT_EQ(code.ranking_solver, als::SolverKind::kConjugateGradient);
+  EXPECT_EQ(cli.ranking_solver, code.ranking_solver);
+}
+
+TEST(TrainOptionsDefaults, RankingSolverAndCgStepsReachTheOptions) {
+  const TrainOptions o =
+      from_command_line("train", {"--dataset=d.h5", "--out=m.h5", "--ranking-solver=cholesky",
+                                  "--ranking-cg-steps=7", "--solver=cg"});
+  EXPECT_EQ(o.ranking_solver, als::SolverKind::kCholesky);
+  EXPECT_EQ(o.ranking_cg_steps, 7);
+  EXPECT_EQ(o.als.solver, als::SolverKind::kConjugateGradient);  // the main fit's own
+  EXPECT_EQ(o.als.cg_steps, 3);
 }
 
 TEST(TrainOptionsDefaults, RankingRegularizationAndAlpha0ReachTheFit) {

@@ -196,6 +196,57 @@ TEST(TrainerTest, RankingPartIsTheImplicitFitOfEveryInteraction) {
   EXPECT_EQ(m.history.back().find("\"part\""), std::string::npos) << m.history.back();
 }
 
+// --ranking-solver and --ranking-cg-steps reach the ranking part alone: it is
+// the implicit model those solver settings fit, whatever the main fit's own
+// solver and steps.
+TEST(TrainerTest, RankingPartUsesItsOwnSolverAndSteps) {
+  TempDir dir;
+  std::string ds = make_dataset(dir);
+  dist::SerialComm comm;
+  struct Case {
+    als::SolverKind ranking_solver;
+    int ranking_cg_steps;
+    als::SolverKind implicit_solver;
+    int implicit_cg_steps;
+  };
+  // The main fit solves by CG with 2 steps; an unset --ranking-cg-steps (0) takes them.
+  for (const Case& c :
+       {Case{als::SolverKind::kCholesky, 0, als::SolverKind::kCholesky, 2},
+        Case{als::SolverKind::kConjugateGradient, 5, als::SolverKind::kConjugateGradient, 5},
+        Case{als::SolverKind::kConjugateGradient, 0, als::SolverKind::kConjugateGradient, 2}}) {
+    SCOPED_TRACE(fmt::format("ranking solver {}, steps {}",
+                             c.ranking_solver == als::SolverKind::kCholesky ? "cholesky" : "cg",
+                             c.ranking_cg_steps));
+    TrainOptions with = options(ds, dir.file("with.h5"));
+    with.overwrite = true;
+    with.iterations = 2;
+    with.als.solver = als::SolverKind::kConjugateGradient;
+    with.als.cg_steps = 2;
+    with.ranking_factors = 6;
+    with.ranking_alpha = 5;
+    with.ranking_lambda = 0.2;
+    with.ranking_iterations = 3;
+    with.ranking_solver = c.ranking_solver;
+    with.ranking_cg_steps = c.ranking_cg_steps;
+    ASSERT_EQ(run_training(with, comm), kExitOk);
+    TrainOptions implicit = options(ds, dir.file("implicit.h5"));
+    implicit.overwrite = true;
+    implicit.als.feedback = als::Feedback::kImplicit;
+    implicit.als.solver = c.implicit_solver;
+    implicit.als.cg_steps = c.implicit_cg_steps;
+    implicit.als.factors = 6;
+    implicit.als.alpha = 5;
+    implicit.als.lambda = 0.2;
+    implicit.iterations = 3;
+    ASSERT_EQ(run_training(implicit, comm), kExitOk);
+    const model::Model m = io::read_model(with.out_path);
+    const model::Model i = io::read_model(implicit.out_path);
+    ASSERT_TRUE(m.ranking.has_value());
+    EXPECT_TRUE(m.ranking->user_factors == i.user_factors);
+    EXPECT_TRUE(m.ranking->anime_factors == i.anime_factors);
+  }
+}
+
 TEST(TrainerTest, RefusesAnExistingModelBeforeTraining) {
   TempDir dir;
   std::string ds = make_dataset(dir);
