@@ -121,6 +121,11 @@ def memory_per_rank(users, anime, entries, ranks, k, threads, implicit, train_sh
     return total, factors
 
 
+def referenced_share(ratings_per_user, blocks):
+    """Expected share of users with a rating in a given one of `blocks` anime blocks."""
+    return 1 - (1 - 1 / blocks) ** ratings_per_user
+
+
 def largest_replicated_rows(k, node_bytes, ranks_per_node):
     """Rows (users + anime) whose replicated factors alone fill a rank's share of a node."""
     per_row = 2 * (k + 1) * 4 + 17  # one copy + the receive buffer, ids/offsets and flags
@@ -185,6 +190,14 @@ def main():
                 print(f"| {name}, {fb} | {ranks} ranks x {threads} threads | {s:.3f} | {g:.3f} | "
                       f"{e:.3f} | {s + g + e:.2f} | {received / 1e9:.2f} | "
                       f"{mem / 2**30:.1f} GiB{fits} | {fac / 2**30:.1f} GiB |")
+    print("\n## Share of the user rows an anime block references (fetch-what-you-use)\n")
+    print("Users choosing anime independently, blocks of equal ratings: "
+          "1 - (1 - 1/P)^(ratings per user).\n")
+    for name, users, anime, entries in datasets:
+        per_user = entries / users
+        shares = ", ".join(f"P = {ranks}: {100 * referenced_share(per_user, ranks):.0f}%"
+                           for ranks in (2, 4, o.nodes, o.nodes * o.node_cores))
+        print(f"- {name} ({per_user:.0f} training ratings per user): {shares}")
     print("\n## Where replicating every factor stops fitting\n")
     for per_node in (1, o.node_cores):
         rows = largest_replicated_rows(k, node_bytes, per_node)
