@@ -9,12 +9,13 @@ bench/scaling_bench.sh's measurements, and its projection to a cluster
 Per iteration and rank, for P ranks of T threads on C cores (c = T x min(1, C / (P T)),
 the cores a rank actually gets):
     solve    = a_fb x work / P / c          work = 2 x training entries + row_cost x rows
+               (a_fb fitted to the solve's CPU seconds, which a loaded machine does not inflate)
     gram     = g x (users + anime) x k^2 / c   (implicit: every rank forms Y^T Y whole)
     exchange = L x 4 x log2 P + received / B   received = (users + anime)(1 - 1/P)(k + 1) 4 bytes
     wait     = the slowest rank's solve minus the mean one (measured; 0 in the projection
                when blocks are balanced)
-a_fb, g, L and B are fitted by least squares (L, B only on P > 1 runs; here they describe
-shared memory between processes on one machine, not a network). The projection
+a_fb, g, L and B are fitted by least squares (L, B on the P > 1 runs with a core per
+thread; they describe shared memory between processes on one machine, not a network). The projection
 uses the fitted a_fb and g (same cores assumed) and the given network's
 latency and bandwidth. Memory per rank follows train's own estimate
 (src/core/resources.cpp, estimate_train_memory) for the rank's share.
@@ -60,7 +61,8 @@ def read_runs(path):
         for r in csv.DictReader(f):
             for key in ("ranks", "threads", "factors", "users", "anime", "train_entries"):
                 r[key] = int(r[key])
-            for key in ("seconds", "solve_max", "solve_mean", "gram_mean", "wait_max",
+            for key in ("seconds", "solve_max", "solve_mean", "solve_cpu_mean", "gram_mean",
+                        "wait_max",
                         "exchange_mean", "exchange_max", "received_mean", "sent_mean",
                         "metrics_mean", "peak_rss_mb"):
                 r[key] = float(r[key])
@@ -69,25 +71,31 @@ def read_runs(path):
 
 
 def fit(runs, cores):
+    """a per feedback from the solve's CPU seconds (core-seconds: a shared
+    machine's waits for a core do not inflate them); g from the Gram's wall
+    seconds; L and B from the exchange of the runs with a core per thread."""
     model = {"a": {}}
     for fb in sorted({r["feedback"] for r in runs}):
         sel = [r for r in runs if r["feedback"] == fb]
         x = [work(fb, r["solver"], r["factors"], r["users"], r["anime"], r["train_entries"])
-             / r["ranks"] / rank_cores(r["ranks"], r["threads"], cores) for r in sel]
-        model["a"][fb] = fit_through_origin(x, [r["solve_mean"] for r in sel])
+             / r["ranks"] for r in sel]
+        model["a"][fb] = fit_through_origin(x, [r["solve_cpu_mean"] for r in sel])
     imp = [r for r in runs if r["gram_mean"] > 0]
     model["g"] = fit_through_origin(
         [(r["users"] + r["anime"]) * r["factors"] ** 2 / rank_cores(r["ranks"], r["threads"], cores)
          for r in imp], [r["gram_mean"] for r in imp])
-    multi = [r for r in runs if r["ranks"] > 1]
+    multi = [r for r in runs if 1 < r["ranks"] and r["ranks"] * r["threads"] <= cores]
+    multi = multi or [r for r in runs if r["ranks"] > 1]
     a_mat = np.array([[EXCHANGE_CALLS * math.log2(r["ranks"]), r["received_mean"]] for r in multi])
     y = np.array([r["exchange_mean"] for r in multi])
-    (lat, inv_bw), *_ = np.linalg.lstsq(a_mat, y, rcond=None)
-    if lat < 0:  # no latency term the data can resolve: bandwidth alone
+    if len({r["ranks"] for r in multi}) > 1:
+        (lat, inv_bw), *_ = np.linalg.lstsq(a_mat, y, rcond=None)
+    else:
+        lat = -1.0
+    if lat < 0:  # one P, or no latency the data can resolve: bandwidth alone
         lat, inv_bw = 0.0, fit_through_origin(a_mat[:, 1], y)
-    if inv_bw <= 0:
-        inv_bw = float("nan")
-    model["latency"], model["bandwidth"] = float(lat), 1.0 / inv_bw
+    model["latency"] = float(lat)
+    model["bandwidth"] = 1.0 / inv_bw if inv_bw > 0 else float("nan")
     return model
 
 
@@ -151,18 +159,20 @@ def main():
     for fb, a in m["a"].items():
         print(f"- a ({fb} CG): {a * 1e9:.1f} ns per work unit per core")
     print(f"- g (Gram): {m['g'] * 1e9:.3f} ns per row x k^2 per core")
-    print(f"- exchange: latency {m['latency'] * 1e6:.0f} us per step, "
-          f"bandwidth {m['bandwidth'] / 1e9:.2f} GB/s (shared memory, {o.cores} cores)\n")
+    print(f"- exchange: latency {m['latency'] * 1e6:.0f} us per step (0: not resolvable here), "
+          f"bandwidth {m['bandwidth'] / 1e9:.2f} GB/s (shared memory between processes)\n")
 
     print("## Model against the measurements (seconds per iteration, per rank)\n")
-    print("| set | feedback | P x T | solve meas / model | gram meas / model | "
-          "exchange meas / model | wait (slowest) | MB received |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| set | feedback | P x T | solve CPU s meas / model | solve wall s meas / model | "
+          "gram meas / model | exchange meas / model | wait (slowest) | MB received |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         s, g, e, _ = predict(m, r["feedback"], r["solver"], r["factors"], r["users"], r["anime"],
                              r["train_entries"], r["ranks"], r["threads"], o.cores, m["latency"],
                              m["bandwidth"])
+        cpu = s * rank_cores(r["ranks"], r["threads"], o.cores)
         print(f"| {r['set']} | {r['feedback']} | {r['ranks']} x {r['threads']} | "
+              f"{r['solve_cpu_mean']:.2f} / {cpu:.2f} | "
               f"{r['solve_mean']:.2f} / {s:.2f} | {r['gram_mean']:.3f} / {g:.3f} | "
               f"{r['exchange_mean']:.3f} / {e:.3f} | {r['wait_max']:.3f} | "
               f"{r['received_mean'] / 1e6:.1f} |")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Where an iteration's time goes at P = 1, 2, 4 ranks (and 1 or 2 threads):
-# per rank, the solve, the Gram matrix (implicit), the wait for the slowest
+# per rank, the solve (wall and CPU seconds), the Gram matrix (implicit), the wait for the slowest
 # rank, the factor exchange (seconds and payload bytes received) and the peak
 # RSS, from train's own per-iteration cost report (--metrics-out "per_rank",
 # docs/outputs.md). Prints a table and writes one CSV row per run for
@@ -50,6 +50,7 @@ out = {
     "seconds": med(lambda r: r["seconds"]),
     "solve_max": med(lambda r: max(c["solve_seconds"] for c in pr(r))),
     "solve_mean": med(lambda r: mean([c["solve_seconds"] for c in pr(r)])),
+    "solve_cpu_mean": med(lambda r: mean([c["solve_cpu_seconds"] for c in pr(r)])),
     "gram_mean": med(lambda r: mean([c["gram_seconds"] for c in pr(r)])),
     "wait_max": med(lambda r: max(c["wait"]["seconds"] for c in pr(r))),
     "exchange_mean": med(lambda r: mean([c["exchange"]["seconds"] for c in pr(r)])),
@@ -71,10 +72,10 @@ sizes() {
 }
 
 echo "set,feedback,solver,ranks,threads,factors,users,anime,train_entries,seconds,solve_max," \
-  "solve_mean,gram_mean,wait_max,exchange_mean,exchange_max,received_mean,sent_mean," \
+  "solve_mean,solve_cpu_mean,gram_mean,wait_max,exchange_mean,exchange_max,received_mean,sent_mean," \
   "metrics_mean,peak_rss_mb" | tr -d ' ' >"$csv_out"
-printf '%-8s %-9s %5s %7s %9s %10s %9s %8s %8s %10s %11s %9s\n' set feedback ranks threads \
-  "s/iter" "solve max" "solve avg" gram wait exchange "MB recv/rk" "RSS/rank"
+printf '%-8s %-9s %5s %7s %9s %10s %9s %9s %8s %8s %10s %11s %9s\n' set feedback ranks threads \
+  "s/iter" "solve max" "solve avg" "solve cpu" gram wait exchange "MB recv/rk" "RSS/rank"
 for set in $SETS; do
   IFS=: read -r name pop act <<<"$set"
   bench_set "$scratch/$name.h5" "$USERS" "$ANIME" "$RATINGS" "$pop" "$act"
@@ -91,14 +92,14 @@ for set in $SETS; do
       /usr/bin/python3 - "$row" "$shape" "$SOLVER" "$FACTORS" "$csv_out" <<'EOF'
 import json, sys
 r, shape, solver, k, csv = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
-keys = ["seconds", "solve_max", "solve_mean", "gram_mean", "wait_max", "exchange_mean",
+keys = ["seconds", "solve_max", "solve_mean", "solve_cpu_mean", "gram_mean", "wait_max", "exchange_mean",
         "exchange_max", "received_mean", "sent_mean", "metrics_mean", "peak_rss_mb"]
 with open(csv, "a") as f:
     f.write(",".join([r["set"], r["feedback"], solver, str(r["ranks"]), str(r["threads"]), k,
                       shape] + ["%.6g" % r[x] for x in keys]) + "\n")
-print("%-8s %-9s %5d %7d %9.2f %10.3f %9.3f %8.3f %8.3f %10.3f %11.1f %6.0f MB" % (
+print("%-8s %-9s %5d %7d %9.2f %10.3f %9.3f %9.3f %8.3f %8.3f %10.3f %11.1f %6.0f MB" % (
     r["set"], r["feedback"], r["ranks"], r["threads"], r["seconds"], r["solve_max"],
-    r["solve_mean"], r["gram_mean"], r["wait_max"], r["exchange_mean"],
+    r["solve_mean"], r["solve_cpu_mean"], r["gram_mean"], r["wait_max"], r["exchange_mean"],
     r["received_mean"] / 1e6, r["peak_rss_mb"]))
 EOF
     done

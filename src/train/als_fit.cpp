@@ -1,6 +1,7 @@
 #include "animerec/train/als_fit.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
@@ -21,6 +22,16 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// User and system CPU seconds of the whole process (every thread) so far.
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
 }
 
 constexpr uint64_t kSaltUsers = 0x7573657273ULL;  // "users"
@@ -155,15 +166,19 @@ void AlsFit::half_sweep(bool users_side, int iteration) {
     // cold anime of this block their content prediction before the exchange.
     const als::BlockPrior prior = hybrid_->block_prior(state_.content_w);
     const auto start = Clock::now();
+    const double cpu_start = process_cpu_seconds();
     const als::SweepStats stats = als::solve_block(block, other, o_.mu, gram, o_.als, self, &prior);
     cost_.solve_seconds += seconds_since(start);
+    cost_.solve_cpu_seconds += process_cpu_seconds() - cpu_start;
     check_finite(stats, false, iteration);
     state_.content_w = hybrid_->refit(self, prior_comm_);
     hybrid_->set_cold_rows(state_.content_w, o_.als.feedback == als::Feedback::kExplicit, self);
   } else {
     const auto start = Clock::now();
+    const double cpu_start = process_cpu_seconds();
     const als::SweepStats stats = als::solve_block(block, other, o_.mu, gram, o_.als, self);
     cost_.solve_seconds += seconds_since(start);
+    cost_.solve_cpu_seconds += process_cpu_seconds() - cpu_start;
     check_finite(stats, users_side, iteration);
   }
   exchange_->exchange(self, users_side ? data_.user_bounds : data_.anime_bounds,

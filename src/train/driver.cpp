@@ -18,7 +18,7 @@ using Clock = std::chrono::steady_clock;
 
 // An IterationCost as the doubles one gather moves (bytes are exact in a
 // double up to 2^53), and back.
-constexpr size_t kCostFields = 12;
+constexpr size_t kCostFields = 13;
 
 void pack_traffic(const dist::Traffic& t, std::vector<double>& out) {
   out.push_back(t.seconds);
@@ -27,7 +27,7 @@ void pack_traffic(const dist::Traffic& t, std::vector<double>& out) {
 }
 
 std::vector<double> pack_cost(const IterationCost& c) {
-  std::vector<double> out{c.solve_seconds, c.gram_seconds, c.metrics_seconds};
+  std::vector<double> out{c.solve_seconds, c.solve_cpu_seconds, c.gram_seconds, c.metrics_seconds};
   pack_traffic(c.wait, out);
   pack_traffic(c.exchange, out);
   pack_traffic(c.prior, out);
@@ -45,11 +45,12 @@ dist::Traffic unpack_traffic(const double* v) {
 IterationCost unpack_cost(const double* v) {
   IterationCost c;
   c.solve_seconds = v[0];
-  c.gram_seconds = v[1];
-  c.metrics_seconds = v[2];
-  c.wait = unpack_traffic(v + 3);
-  c.exchange = unpack_traffic(v + 6);
-  c.prior = unpack_traffic(v + 9);
+  c.solve_cpu_seconds = v[1];
+  c.gram_seconds = v[2];
+  c.metrics_seconds = v[3];
+  c.wait = unpack_traffic(v + 4);
+  c.exchange = unpack_traffic(v + 7);
+  c.prior = unpack_traffic(v + 10);
   return c;
 }
 
@@ -60,14 +61,15 @@ std::string traffic_json(const dist::Traffic& t) {
 
 std::string cost_json(const IterationCost& c) {
   return fmt::format(
-      R"({{"solve_seconds": {:.6f}, "gram_seconds": {:.6f}, "metrics_seconds": {:.6f}, )"
-      R"("wait": {}, "exchange": {}, "prior": {}}})",
-      c.solve_seconds, c.gram_seconds, c.metrics_seconds, traffic_json(c.wait),
+      R"({{"solve_seconds": {:.6f}, "solve_cpu_seconds": {:.6f}, "gram_seconds": {:.6f}, )"
+      R"("metrics_seconds": {:.6f}, "wait": {}, "exchange": {}, "prior": {}}})",
+      c.solve_seconds, c.solve_cpu_seconds, c.gram_seconds, c.metrics_seconds, traffic_json(c.wait),
       traffic_json(c.exchange), traffic_json(c.prior));
 }
 
 void add_cost(IterationCost& sum, const IterationCost& c) {
   sum.solve_seconds += c.solve_seconds;
+  sum.solve_cpu_seconds += c.solve_cpu_seconds;
   sum.gram_seconds += c.gram_seconds;
   sum.metrics_seconds += c.metrics_seconds;
   sum.wait += c.wait;

@@ -55,7 +55,8 @@ void check_costs(const std::string& dataset, const std::string& metrics, const T
     ASSERT_EQ(per_rank.size(), static_cast<size_t>(ranks)) << line.dump();
     for (int r = 0; r < ranks; ++r) {
       const json& c = per_rank[static_cast<size_t>(r)];
-      for (const char* key : {"solve_seconds", "gram_seconds", "metrics_seconds"}) {
+      for (const char* key :
+           {"solve_seconds", "solve_cpu_seconds", "gram_seconds", "metrics_seconds"}) {
         EXPECT_GE(c.at(key).get<double>(), 0.0) << key;
       }
       const int64_t own =

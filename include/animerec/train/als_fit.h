@@ -50,7 +50,10 @@ struct IterationMetrics {
 // Where one rank's time went in an iteration (docs/outputs.md, "per_rank"),
 // on a monotonic clock. Measuring changes no value the fit computes.
 struct IterationCost {
-  double solve_seconds = 0;    // solving this rank's rows, both half-sweeps
+  double solve_seconds = 0;  // solving this rank's rows, both half-sweeps
+  // The process's CPU time (all threads) in those solves: on a shared or
+  // oversubscribed machine, what the work cost without the waits for a core.
+  double solve_cpu_seconds = 0;
   double gram_seconds = 0;     // Y^T Y (implicit): every rank computes it whole from its copy
   double metrics_seconds = 0;  // the iteration's metrics, after the timed half-sweeps
   // The finite check right after each solve is the first collective after
