@@ -3,10 +3,11 @@
 # MyAnimeList 2020's animelist.csv (about 109M interactions, 325K users, 17.5K
 # anime) through synth, prepare and train on 2 ranks, explicit (with the
 # ranking part) and implicit. Prints the wall time of each stage, seconds per
-# iteration, peak RSS per rank, and train's own memory estimate per rank
-# against the measured peak. Not in CI: at full size it needs ~6.5 GB of
-# scratch and runs for hours; SCALE=20 runs it at 1/20 (users and ratings
-# divided by 20, the anime kept) in minutes.
+# iteration, peak RSS per rank, train's own memory estimate per rank against
+# the measured peak, and the exchange per iteration. Not in CI: at full size it
+# needs ~6.5 GB of scratch, about 4 GiB of memory per stage, and 15 minutes on
+# a loaded 2-core machine (docs/scaling.md); SCALE=20 runs it at 1/20 (users and
+# ratings divided by 20, the anime kept) in a few minutes.
 #
 #   bench/train_109m.sh [BUILD_DIR]      (default build)
 #

@@ -173,8 +173,8 @@ std::vector<IterationCost> Driver::gather_costs(const IterationCost& mine) {
   return costs;
 }
 
-// The mean cost per iteration of this run, on the slowest and the fastest
-// rank by solve time (rank 0 prints it).
+// The mean cost per iteration of this run on the rank with the longest solve
+// (rank 0 prints it; the metrics lines have every rank's).
 void Driver::say_cost_summary() const {
   if (cost_iterations_ == 0 || cost_sums_.empty()) return;
   const double n = cost_iterations_;
