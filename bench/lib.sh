@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # `bin` is set by the script that sources this
 # Helpers the training benchmarks share; `source` it after setting `bin` (the
 # animerec binary). Defines functions only.
 #
@@ -54,6 +55,7 @@ with_rss() {
   fi
   local placement=(--bind-to core)
   ((ranks > $(nproc))) && placement=(--oversubscribe --bind-to none)
+  # shellcheck disable=SC2016  # expanded by the inner shell, once per rank
   mpiexec -n "$ranks" "${placement[@]}" \
     sh -c '/usr/bin/time -f "%M" -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$prefix" "$@"
 }

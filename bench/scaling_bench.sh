@@ -21,6 +21,7 @@ set -euo pipefail
 build=${1:-build}
 csv_out=${2:-scaling.csv}
 bin=$build/animerec
+# shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 USERS=${USERS:-270000}
 ANIME=${ANIME:-25000}

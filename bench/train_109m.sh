@@ -38,6 +38,7 @@ die() {
   exit 2
 }
 [[ -x $bin ]] || die "animerec binary '$bin' not found (pass the build directory as \$1)"
+# shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 scratch_parent=${TMPDIR:-/tmp}
 # 44 bytes per CSV row (2023 layout) + 20 per rating of dataset.h5, with 20% margin.

@@ -20,6 +20,7 @@
 set -euo pipefail
 build=${1:-build}
 bin=$build/animerec
+# shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 USERS=${USERS:-270000}
 ANIME=${ANIME:-25000}
