@@ -190,7 +190,7 @@ def main():
                 ("1B ratings, 100M users, 100K items", 100_000_000, 100_000, 1e9 * 0.8)]
     layouts = [(o.nodes, o.node_cores, 1), (o.nodes * o.node_cores, 1, o.node_cores)]
     for name, users, anime, entries in datasets:
-        for fb in ("explicit", "implicit"):
+        for fb in m["a"]:  # the feedbacks measured
             for ranks, threads, per_node in layouts:
                 s, g, e, received = predict(m, fb, "cg", k, users, anime, entries, ranks, threads,
                                             ranks * threads, latency, bandwidth / per_node)
