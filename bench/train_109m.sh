@@ -3,10 +3,11 @@
 # MyAnimeList 2020's animelist.csv (about 109M interactions, 325K users, 17.5K
 # anime) through synth, prepare and train on 2 ranks, explicit (with the
 # ranking part) and implicit. Prints the wall time of each stage, seconds per
-# iteration, peak RSS per rank, and train's own memory estimate per rank
-# against the measured peak. Not in CI: at full size it needs ~6.5 GB of
-# scratch and runs for hours; SCALE=20 runs it at 1/20 (users and ratings
-# divided by 20, the anime kept) in minutes.
+# iteration, peak RSS per rank, train's own memory estimate per rank against
+# the measured peak, and the exchange per iteration. Not in CI: at full size it
+# needs ~6.5 GB of scratch, about 4 GiB of memory per stage, and 15 minutes on
+# a loaded 2-core machine (docs/scaling.md); SCALE=20 runs it at 1/20 (users and
+# ratings divided by 20, the anime kept) in a few minutes.
 #
 #   bench/train_109m.sh [BUILD_DIR]      (default build)
 #
@@ -31,14 +32,14 @@ RANKING_FACTORS=${RANKING_FACTORS:-32}
 POPULARITY_SKEW=${POPULARITY_SKEW:-0}
 ACTIVITY_SKEW=${ACTIVITY_SKEW:-0}
 SEED=${SEED:-42}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 die() {
   echo "train_109m: $*" >&2
   exit 2
 }
 [[ -x $bin ]] || die "animerec binary '$bin' not found (pass the build directory as \$1)"
-[[ -x /usr/bin/time ]] || die "needs /usr/bin/time (Debian package 'time') for the peak RSS"
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 scratch_parent=${TMPDIR:-/tmp}
 # 44 bytes per CSV row (2023 layout) + 20 per rating of dataset.h5, with 20% margin.
 need_kb=$((RATINGS * 64 * 12 / 10 / 1024))
@@ -55,16 +56,13 @@ mb() { awk -v k="$1" 'BEGIN { printf "%.0f MB", k / 1024 }'; }
 echo "== synth: $USERS users x $ANIME anime x $RATINGS ratings (mal2023 layout," \
   "--popularity-skew $POPULARITY_SKEW --activity-skew $ACTIVITY_SKEW, seed $SEED)"
 t0=$(now)
-"$bin" synth --out "$scratch/s" --users "$USERS" --anime "$ANIME" --ratings "$RATINGS" \
-  --popularity-skew "$POPULARITY_SKEW" --activity-skew "$ACTIVITY_SKEW" --seed "$SEED" --quiet
+bench_synth "$scratch/s" "$USERS" "$ANIME" "$RATINGS" "$POPULARITY_SKEW" "$ACTIVITY_SKEW" "$SEED"
 echo "synth: $(elapsed "$t0" "$(now)") s"
 sync # synth's dirty pages are not prepare's cost
 
 t0=$(now)
-/usr/bin/time -f "%M" -o "$scratch/prepare.rss" "$bin" prepare \
-  --ratings "$scratch/s/users-score-2023.csv" --anime "$scratch/s/anime-dataset-2023.csv" \
-  --out "$scratch/d.h5" --quiet
-echo "prepare: $(elapsed "$t0" "$(now)") s, peak RSS $(mb "$(cat "$scratch/prepare.rss")")"
+bench_prepare "$scratch/s" "$scratch/d.h5" "$scratch/prepare.rss"
+echo "prepare: $(elapsed "$t0" "$(now)") s, peak RSS $(mb "$(peak_rss_kb "$scratch/prepare.rss")")"
 rm -rf "$scratch/s"
 
 # train on 2 ranks x 1 thread: wall time, median s/iteration, peak RSS per
@@ -74,8 +72,7 @@ train() { # tag, then extra train arguments
   shift
   local t0
   t0=$(now)
-  mpiexec -n 2 --bind-to core sh -c '/usr/bin/time -f "%M" -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' \
-    "$scratch/$tag.rss" "$bin" train --dataset "$scratch/d.h5" --out "$scratch/$tag.h5" \
+  with_rss "$scratch/$tag.rss" 2 "$bin" train --dataset "$scratch/d.h5" --out "$scratch/$tag.h5" \
     --factors "$FACTORS" --iterations "$ITERATIONS" --threads 1 \
     --metrics-out "$scratch/$tag.jsonl" "$@" 2>"$scratch/$tag.log" >/dev/null ||
     die "train $tag failed: $(tail -3 "$scratch/$tag.log")"
@@ -94,9 +91,16 @@ units = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 value, unit = estimate.split()
 est = float(value) * units[unit]
 part = f" (ranking part {statistics.median(ranking):.2f})" if ranking else ""
+# The main fit's per-rank costs (docs/outputs.md): medians over its iterations.
+main = [r["per_rank"] for r in rows if "part" not in r]
+solve = statistics.median(max(c["solve_seconds"] for c in pr) for pr in main)
+exchange = statistics.median(max(c["exchange"]["seconds"] for c in pr) for pr in main)
+received = statistics.median(max(c["exchange"]["bytes_received"] for c in pr) for pr in main)
 print(f"{tag:9} {float(wall):9.1f} s {seconds:9.2f} s/it{part}   peak RSS per rank "
       + " / ".join(f"{r / 2**20:.0f} MiB" for r in rss)
-      + f"   estimate {est / 2**20:.0f} MiB ({100 * (est / max(rss) - 1):+.1f}% of the larger peak)")
+      + f"   estimate {est / 2**20:.0f} MiB ({100 * (est / max(rss) - 1):+.1f}% of the larger peak)"
+      + f"\n{'':9} per iteration, slowest rank: solve {solve:.2f} s, exchange {exchange:.3f} s"
+      + f" ({received / 1e6:.1f} MB received)")
 EOF
 }
 

@@ -20,6 +20,8 @@
 set -euo pipefail
 build=${1:-build}
 bin=$build/animerec
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 USERS=${USERS:-270000}
 ANIME=${ANIME:-25000}
 RATINGS=${RATINGS:-24000000}
@@ -27,7 +29,6 @@ FACTORS=${FACTORS:-64}
 ITERATIONS=${ITERATIONS:-3}
 FEEDBACKS=${FEEDBACKS:-implicit explicit}
 SETS=${SETS:-uniform:0:0 skew:1:0.5}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/animerec-train-bench.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
@@ -35,21 +36,10 @@ for set in $SETS; do
   IFS=: read -r name pop act <<<"$set"
   echo "== data $name: synth $USERS users x $ANIME anime x $RATINGS ratings," \
     "--popularity-skew $pop --activity-skew $act, prepare"
-  "$bin" synth --out "$scratch/s" --users "$USERS" --anime "$ANIME" --ratings "$RATINGS" \
-    --popularity-skew "$pop" --activity-skew "$act" --quiet
-  "$bin" prepare --ratings "$scratch/s/users-score-2023.csv" \
-    --anime "$scratch/s/anime-dataset-2023.csv" --out "$scratch/$name.h5" --quiet
-  rm -rf "$scratch/s"
+  bench_set "$scratch/$name.h5" "$USERS" "$ANIME" "$RATINGS" "$pop" "$act"
 done
 first_set=${SETS%% *}
 first_set=${first_set%%:*}
-
-# Median of the per-iteration seconds in a metrics file.
-median_seconds() {
-  /usr/bin/python3 -c '
-import json, statistics, sys
-print("%.2f" % statistics.median(json.loads(l)["seconds"] for l in open(sys.argv[1])))' "$1"
-}
 
 run() {  # set feedback solver ranks threads [lambda-content]
   local set=$1
@@ -58,14 +48,9 @@ run() {  # set feedback solver ranks threads [lambda-content]
   local args=(train --dataset "$scratch/$set.h5" --out "$scratch/$tag.h5" --factors "$FACTORS"
     --iterations "$ITERATIONS" --feedback "$fb" --solver "$solver" --threads "$threads"
     --lambda-content "$content" --metrics-out "$scratch/$tag.jsonl" --quiet --overwrite)
-  if [[ $np -eq 1 ]]; then
-    /usr/bin/time -f "%M" -o "$scratch/$tag.rss" "$bin" "${args[@]}"
-  else
-    mpiexec -n "$np" --bind-to core sh -c '/usr/bin/time -f "%M" -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' \
-      "$scratch/$tag.rss" "$bin" "${args[@]}"
-  fi
+  with_rss "$scratch/$tag.rss" "$np" "$bin" "${args[@]}"
   local rss
-  rss=$(cat "$scratch/$tag.rss"* | sort -n | tail -1)
+  rss=$(peak_rss_kb "$scratch/$tag.rss")
   printf '%-8s %-9s %-9s %5s %7s %12s %14s\n' "$set" "$fb" "$solver" "$np" "$threads" "$(median_seconds "$scratch/$tag.jsonl")" \
     "$((rss / 1024)) MB"
 }

@@ -199,10 +199,10 @@ MemoryEstimate estimate_train_memory(const TrainMemoryInputs& in) {
     e.ratings += static_cast<uint64_t>(8 * in.train_share * (ub + ab)) +
                  8 * static_cast<uint64_t>(in.user_block_rows + in.anime_block_rows + 2);
   }
-  // While the by-anime slice is read (14 bytes a row: user, anime, score,
-  // status, split) its block grows beside it: the last move of a growing
-  // vector holds its old half too.
-  e.reading = static_cast<uint64_t>(14 * ab + 4 * in.train_share * ab);
+  // While a slice is read (14 bytes a row: user, anime, score, status, split)
+  // its blocks are built beside it, allocated once at their size (counted
+  // above): the larger slice counts.
+  e.reading = static_cast<uint64_t>(14 * std::max(ub, ab));
 
   // One copy of both sides' factors and biases; the best iteration's copy;
   // either the exchange's receive buffer (one side) or, on rank 0, the model

@@ -1,7 +1,9 @@
 #include "animerec/train/als_fit.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 
@@ -16,6 +18,21 @@ namespace {
 
 using als::FactorMatrix;
 using als::SideState;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// User and system CPU seconds of the whole process (every thread) so far.
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
 
 constexpr uint64_t kSaltUsers = 0x7573657273ULL;  // "users"
 constexpr uint64_t kSaltAnime = 0x616e696d65ULL;  // "anime"
@@ -45,13 +62,13 @@ SideState initial_side(const std::vector<int64_t>& ids, const FitOptions& o, uin
 
 }  // namespace
 
-AlsFit::AlsFit(const FitOptions& o, const TrainingData& data, FactorExchange& exchange,
-               dist::Comm& comm, const HybridPrior* hybrid)
+AlsFit::AlsFit(const FitOptions& o, const TrainingData& data, dist::Comm& comm,
+               const HybridPrior* hybrid)
     : o_(o),
       data_(data),
       blocks_(data.local.fits.at(o.blocks)),
-      exchange_(exchange),
       comm_(comm),
+      exchange_(make_factor_exchange(o.exchange, exchange_comm_)),
       hybrid_(hybrid) {}
 
 void AlsFit::start(const FitState* resumed) {
@@ -66,7 +83,27 @@ void AlsFit::start(const FitState* resumed) {
   // The map used by the first anime half-sweep is the refit of the anime
   // factors we start from. On --resume the checkpoint's factors give the W of
   // its last iteration again, bit for bit, so checkpoints need not store W.
-  if (hybrid_ != nullptr) state_.content_w = hybrid_->refit(state_.anime, comm_);
+  if (hybrid_ != nullptr) state_.content_w = hybrid_->refit(state_.anime, prior_comm_);
+  take_cost();  // the first iteration's cost starts here
+}
+
+IterationCost AlsFit::take_cost() {
+  IterationCost c = cost_;
+  c.wait = check_comm_.traffic() - taken_.wait;
+  c.exchange = exchange_comm_.traffic() - taken_.exchange;
+  c.prior = prior_comm_.traffic() - taken_.prior;
+  cost_ = IterationCost{};
+  taken_.wait = check_comm_.traffic();
+  taken_.exchange = exchange_comm_.traffic();
+  taken_.prior = prior_comm_.traffic();
+  return c;
+}
+
+const Eigen::MatrixXd& AlsFit::timed_gram(const als::FactorMatrix& other) {
+  const auto start = Clock::now();
+  gram_ = als::gram_matrix(other);
+  cost_.gram_seconds += seconds_since(start);
+  return gram_;
 }
 
 // A scale whose factors do not fit a float would surface as a diverged first
@@ -85,11 +122,12 @@ Eigen::MatrixXd AlsFit::refit_content(const als::SideState& anime) const {
   return hybrid_ != nullptr ? hybrid_->refit(anime, comm_) : Eigen::MatrixXd();
 }
 
-void AlsFit::check_finite(const als::SweepStats& stats, bool users_side, int iteration) const {
+void AlsFit::check_finite(const als::SweepStats& stats, bool users_side, int iteration) {
   // The first non-finite row of the whole job: every rank contributes its own.
   std::vector<int64_t> firsts(static_cast<size_t>(comm_.size()), -1);
   std::vector<int64_t> mine{stats.first_nonfinite_row};
-  comm_.allgatherv(std::span<const int64_t>(mine), firsts, std::vector<int64_t>(firsts.size(), 1));
+  check_comm_.allgatherv(std::span<const int64_t>(mine), firsts,
+                         std::vector<int64_t>(firsts.size(), 1));
   for (int64_t row : firsts) {
     if (row < 0) continue;
     const auto& ids = users_side ? data_.header.user_ids : data_.header.anime_ids;
@@ -119,7 +157,7 @@ void AlsFit::half_sweep(bool users_side, int iteration) {
   const als::RatingBlock& block = users_side ? blocks_.user_block : blocks_.anime_block;
   const Eigen::MatrixXd* gram = nullptr;
   if (o_.als.feedback == als::Feedback::kImplicit) {
-    if (!(users_side && gram_is_anime_)) gram_ = als::gram_matrix(other.factors);
+    if (!(users_side && gram_is_anime_)) timed_gram(other.factors);
     gram_is_anime_ = false;  // users' gram now, or the anime factors are about to change
     gram = &gram_;
   }
@@ -127,19 +165,30 @@ void AlsFit::half_sweep(bool users_side, int iteration) {
     // Solve with the prior of the current map, refit the map, then give the
     // cold anime of this block their content prediction before the exchange.
     const als::BlockPrior prior = hybrid_->block_prior(state_.content_w);
-    check_finite(als::solve_block(block, other, o_.mu, gram, o_.als, self, &prior), false,
-                 iteration);
-    state_.content_w = hybrid_->refit(self, comm_);
+    const auto start = Clock::now();
+    const double cpu_start = process_cpu_seconds();
+    const als::SweepStats stats = als::solve_block(block, other, o_.mu, gram, o_.als, self, &prior);
+    cost_.solve_seconds += seconds_since(start);
+    cost_.solve_cpu_seconds += process_cpu_seconds() - cpu_start;
+    check_finite(stats, false, iteration);
+    state_.content_w = hybrid_->refit(self, prior_comm_);
     hybrid_->set_cold_rows(state_.content_w, o_.als.feedback == als::Feedback::kExplicit, self);
   } else {
-    check_finite(als::solve_block(block, other, o_.mu, gram, o_.als, self), users_side, iteration);
+    const auto start = Clock::now();
+    const double cpu_start = process_cpu_seconds();
+    const als::SweepStats stats = als::solve_block(block, other, o_.mu, gram, o_.als, self);
+    cost_.solve_seconds += seconds_since(start);
+    cost_.solve_cpu_seconds += process_cpu_seconds() - cpu_start;
+    check_finite(stats, users_side, iteration);
   }
-  exchange_.exchange(self, users_side ? data_.user_bounds : data_.anime_bounds,
-                     users_side ? data_.local.users : data_.local.anime);
+  exchange_->exchange(self, users_side ? data_.user_bounds : data_.anime_bounds,
+                      users_side ? data_.local.users : data_.local.anime);
 }
 
 // Metrics of the iteration just finished, summed exactly across ranks.
 IterationMetrics AlsFit::metrics() {
+  const auto start = Clock::now();
+  const double gram_before = cost_.gram_seconds;
   const bool explicit_fb = o_.als.feedback == als::Feedback::kExplicit;
   const SideState& users = state_.users;
   const SideState& anime = state_.anime;
@@ -148,7 +197,7 @@ IterationMetrics AlsFit::metrics() {
     train = squared_errors(blocks_.user_block, users, anime, o_.mu);
     valid = squared_errors(data_.local.validation, users, anime, o_.mu);
   } else {
-    gram_ = als::gram_matrix(anime.factors);
+    timed_gram(anime.factors);
     gram_is_anime_ = true;
     // The implicit objective of this rank's users (it decides nothing, so one
     // rounded term per rank is exact enough).
@@ -166,6 +215,7 @@ IterationMetrics AlsFit::metrics() {
   m.train_name = explicit_fb ? "train_rmse" : "train_loss";
   m.validation_name = explicit_fb ? "validation_rmse" : "validation_ndcg10";
   m.lower_is_better = explicit_fb;
+  cost_.metrics_seconds += seconds_since(start) - (cost_.gram_seconds - gram_before);
   return m;
 }
 

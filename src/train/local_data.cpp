@@ -47,27 +47,40 @@ void check_slice(const std::string& path, io::Orientation o, const RatingArrays&
   }
 }
 
+// The entry row i of a slice gives under `rule`: its value, or 0 when it is
+// not a training entry.
+float entry_value(const RatingArrays& r, size_t i, const EntryRule& rule) {
+  if (r.split[i] != static_cast<uint8_t>(Split::kTrain)) return 0;
+  if (rule.feedback == als::Feedback::kExplicit) return r.score[i];
+  return static_cast<float>(model::implicit_weight(rule.weights, r.score[i], r.status[i]));
+}
+
 // CSR of the training entries of rows [block.begin, block.end) from a slice
-// sorted by that key.
+// sorted by that key. The entries are counted first so the arrays are
+// allocated once at their size: a growing vector would hold its old and new
+// buffers at once, up to 1.5x the block, at the moment memory peaks (the slice
+// is still held); the memory check (core/resources.h) counts the block once.
 als::RatingBlock training_block(const RatingArrays& r, const dist::Block& block,
                                 const std::vector<int64_t>& key_offsets, io::Orientation o,
                                 const EntryRule& rule) {
   const std::vector<int32_t>& other = o == io::Orientation::kByUser ? r.anime : r.user;
+  const int64_t base = key_offsets[static_cast<size_t>(block.begin)];
+  const int64_t end = key_offsets[static_cast<size_t>(block.end)];
+  size_t entries = 0;
+  for (int64_t row = base; row < end; ++row) {
+    entries += entry_value(r, static_cast<size_t>(row - base), rule) > 0;
+  }
   als::RatingBlock b;
   b.first_row = static_cast<int32_t>(block.begin);
+  b.cols.reserve(entries);
+  b.values.reserve(entries);
+  b.offsets.reserve(static_cast<size_t>(block.size()) + 1);
   b.offsets.assign(1, 0);
-  int64_t base = key_offsets[static_cast<size_t>(block.begin)];
   for (int64_t key = block.begin; key < block.end; ++key) {
     for (int64_t row = key_offsets[static_cast<size_t>(key)];
          row < key_offsets[static_cast<size_t>(key) + 1]; ++row) {
       auto i = static_cast<size_t>(row - base);
-      if (r.split[i] != static_cast<uint8_t>(Split::kTrain)) continue;
-      float value = 0;
-      if (rule.feedback == als::Feedback::kExplicit) {
-        value = r.score[i];
-      } else {
-        value = static_cast<float>(model::implicit_weight(rule.weights, r.score[i], r.status[i]));
-      }
+      const float value = entry_value(r, i, rule);
       if (value <= 0) continue;
       b.cols.push_back(other[i]);
       b.values.push_back(value);

@@ -89,11 +89,12 @@ class Differences {
   std::vector<std::string> lines_;
 };
 
-// An iteration's metrics line without the wall-clock fields.
+// An iteration's metrics line without the wall-clock fields and the per-rank
+// costs (which depend on the rank count).
 std::string without_timings(const std::string& line) {
   json j = json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return line;
-  for (const char* key : {"seconds", "ratings_per_second", "eta_seconds"}) j.erase(key);
+  for (const char* key : {"seconds", "ratings_per_second", "eta_seconds", "per_rank"}) j.erase(key);
   return j.dump();
 }
 

@@ -62,6 +62,7 @@ FitOptions main_fit_options(const TrainOptions& o, const TrainingData& d) {
   f.init_scale = o.init_scale;
   f.seed = o.seed;
   f.blocks = kMainFit;
+  f.exchange = o.exchange;
   f.mu = d.mu;
   f.lambda_flag = "--lambda";
   f.init_scale_flag = "--init-scale";
@@ -87,6 +88,7 @@ FitOptions ranking_fit_options(const TrainOptions& o) {
   f.init_scale = o.init_scale;
   f.seed = o.seed;
   f.blocks = kRankingFit;
+  f.exchange = o.exchange;
   f.mu = 0;
   f.lambda_flag = "--ranking-lambda";
   f.init_scale_flag = "--init-scale";
@@ -155,7 +157,6 @@ class TrainingRun {
   dist::Comm& comm_;
   int threads_ = 1;
   TrainingData data_;
-  std::unique_ptr<FactorExchange> exchange_;
   std::unique_ptr<HybridPrior> hybrid_;  // null for plain ALS
   std::string started_;                  // for the run manifest
   std::vector<std::string> hosts_;       // of every rank, for the run manifest
@@ -174,7 +175,8 @@ int TrainingRun::run() {
   refuse_existing(o_.out_path, o_.overwrite, "--out");
   refuse_existing(path_beside(o_.out_path, ".run"), o_.overwrite, "--out's run manifest");
   install_stop_handlers();
-  exchange_ = make_factor_exchange(o_.exchange, comm_);
+  // Each fit makes its own exchange; an unknown --exchange fails here, before any data is read.
+  make_factor_exchange(o_.exchange, comm_);
   data_ = load_training_data(o_, threads_, comm_, [this](const std::string& l) { say(l); });
   if (o_.lambda_content > 0) {
     hybrid_ = std::make_unique<HybridPrior>(data_.meta, data_.local.fits[kMainFit].anime_block,
@@ -185,7 +187,7 @@ int TrainingRun::run() {
   const std::optional<Resumed> resumed = read_resume();
   describe_start();
 
-  AlsFit fit(main_fit_options(o_, data_), data_, *exchange_, comm_, hybrid_.get());
+  AlsFit fit(main_fit_options(o_, data_), data_, comm_, hybrid_.get());
   Driver::CheckpointWriter checkpoint;
   if (!o_.checkpoint_dir.empty()) {
     checkpoint = [this](const AlsFit& f, const DriverProgress& p, const std::string& why) {
@@ -387,7 +389,7 @@ model::RankingPart TrainingRun::fit_ranking_part() {
     driver.say(fmt::format("ranking prior: lambda-content {}, content-ridge {}",
                            o_.ranking_lambda_content, o_.ranking_content_ridge));
   }
-  AlsFit fit(f, data_, *exchange_, comm_, prior.get());
+  AlsFit fit(f, data_, comm_, prior.get());
   driver.run(fit, nullptr, nullptr);
   model::RankingPart r;
   r.alpha = f.als.alpha;

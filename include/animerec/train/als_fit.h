@@ -7,11 +7,13 @@
 
 #include <Eigen/Dense>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "animerec/als/sweep.h"
 #include "animerec/als/types.h"
 #include "animerec/dist/comm.h"
+#include "animerec/dist/metered_comm.h"
 #include "animerec/train/factor_exchange.h"
 #include "animerec/train/hybrid.h"
 #include "animerec/train/training_data.h"
@@ -22,10 +24,11 @@ struct FitOptions {
   als::AlsOptions als;
   double init_scale = 0.1;
   uint64_t seed = 42;
-  size_t blocks = kMainFit;     // which of TrainingData::local.fits it learns from
-  float mu = 0;                 // global mean (explicit)
-  std::string lambda_flag;      // named when the fit diverges ("--lambda")
-  std::string init_scale_flag;  // named when the initial factors overflow
+  size_t blocks = kMainFit;            // which of TrainingData::local.fits it learns from
+  std::string exchange = "allgather";  // the FactorExchange strategy (--exchange)
+  float mu = 0;                        // global mean (explicit)
+  std::string lambda_flag;             // named when the fit diverges ("--lambda")
+  std::string init_scale_flag;         // named when the initial factors overflow
 };
 
 // What a fit restarts from: both sides and, with the hybrid prior, its map.
@@ -44,10 +47,27 @@ struct IterationMetrics {
   bool lower_is_better = true;
 };
 
+// Where one rank's time went in an iteration (docs/outputs.md, "per_rank"),
+// on a monotonic clock. Measuring changes no value the fit computes.
+struct IterationCost {
+  double solve_seconds = 0;  // solving this rank's rows, both half-sweeps
+  // The process's CPU time (all threads) in those solves: on a shared or
+  // oversubscribed machine, what the work cost without the waits for a core.
+  double solve_cpu_seconds = 0;
+  double gram_seconds = 0;     // Y^T Y (implicit): every rank computes it whole from its copy
+  double metrics_seconds = 0;  // the iteration's metrics, after the timed half-sweeps
+  // The finite check right after each solve is the first collective after
+  // it: its time is mostly waiting for the slowest rank (load imbalance).
+  dist::Traffic wait;
+  dist::Traffic exchange;  // the factor exchange of both sides (--exchange)
+  dist::Traffic prior;     // the content prior's reductions (hybrid only)
+};
+
 class AlsFit {
  public:
   // `hybrid` (may be null) and everything referenced must outlive the fit.
-  AlsFit(const FitOptions& o, const TrainingData& data, FactorExchange& exchange, dist::Comm& comm,
+  // The fit moves factors through its own FactorExchange (o.exchange).
+  AlsFit(const FitOptions& o, const TrainingData& data, dist::Comm& comm,
          const HybridPrior* hybrid);
 
   // Initial factors (a hash of seed, side, id and column: the same for any
@@ -57,6 +77,8 @@ class AlsFit {
   // `iteration` (1-based, the one in progress) is for messages.
   void half_sweep(bool users_side, int iteration);
   IterationMetrics metrics();
+  // This rank's cost since start() or the previous call (not collective).
+  IterationCost take_cost();
   // The hybrid's map fitted to `anime` (collective); empty without the prior.
   Eigen::MatrixXd refit_content(const als::SideState& anime) const;
 
@@ -67,14 +89,22 @@ class AlsFit {
   const HybridPrior* hybrid() const { return hybrid_; }
 
  private:
-  void check_finite(const als::SweepStats& stats, bool users_side, int iteration) const;
+  void check_finite(const als::SweepStats& stats, bool users_side, int iteration);
   void check_initial_factors() const;
+  const Eigen::MatrixXd& timed_gram(const als::FactorMatrix& other);
 
   FitOptions o_;
   const TrainingData& data_;
   const FitBlocks& blocks_;
-  FactorExchange& exchange_;
   dist::Comm& comm_;
+  // One meter per kind of communication, all over comm_ (declared before the
+  // exchange that uses one).
+  dist::MeteredComm exchange_comm_{comm_};
+  dist::MeteredComm prior_comm_{comm_};
+  dist::MeteredComm check_comm_{comm_};
+  std::unique_ptr<FactorExchange> exchange_;
+  IterationCost cost_;   // the clock-measured parts since the last take_cost()
+  IterationCost taken_;  // the meters' readings at the last take_cost()
   const HybridPrior* hybrid_;
   FitState state_;
   Eigen::MatrixXd gram_;

@@ -67,6 +67,8 @@ class Driver {
  private:
   bool stop_requested(int completed);
   double record_iteration(AlsFit& fit, double seconds);
+  std::vector<IterationCost> gather_costs(const IterationCost& mine);
+  void say_cost_summary() const;
   bool update_early_stopping(const AlsFit& fit, double metric, bool lower_is_better);
 
   DriverOptions o_;
@@ -74,6 +76,9 @@ class Driver {
   CheckpointWriter checkpoint_;
   DriverProgress p_;
   bool lower_is_better_ = true;
+  // Rank 0: each rank's cost summed over this run's iterations (not resumed ones).
+  std::vector<IterationCost> cost_sums_;
+  int cost_iterations_ = 0;
 };
 
 }  // namespace animerec::train

@@ -125,8 +125,11 @@ TEST(TrainEstimate, PartsFollowTheArithmetic) {
   MemoryEstimate e = estimate_train_memory(in);
   // 8 bytes a training entry, 12 a validation row of the user block, 8 a block row.
   EXPECT_EQ(e.ratings, 8u * 100000 + 12 * 25000 + 8 * (1500 + 2));
-  // The by-anime slice (14 bytes a row) and half its block again while it grows.
-  EXPECT_EQ(e.reading, 14u * 100000 + 4 * 50000);
+  // The larger slice (14 bytes a row); its blocks are counted in e.ratings.
+  EXPECT_EQ(e.reading, 14u * 100000);
+  TrainMemoryInputs long_users = in;
+  long_users.user_block_ratings = 300000;
+  EXPECT_EQ(estimate_train_memory(long_users).reading, 14u * 300000);
   // One copy plus the larger side's receive buffer (1000 of 1501 rows), 64 floats a row;
   // ids and offsets 16 bytes a row, one flag a user.
   const double copy = 1500.0 * 64 * 4;
