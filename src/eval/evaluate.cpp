@@ -438,16 +438,20 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
   int64_t n_cold = 0;
   for (size_t a = 0; a < d.cold_anime.size(); ++a) n_cold += d.cold_anime[a] ? 1 : 0;
 
-  std::map<std::string, RankingSum> warm, cold;
+  // warm: every candidate (the main table); warm_only: with cold anime held
+  // out, the same ranking among the anime that have training rows only.
+  std::map<std::string, RankingSum> warm, warm_only, cold;
   for (const std::string& name : methods) {
     warm.emplace(name, RankingSum(s.ks.size(), n_anime));
+    warm_only.emplace(name, RankingSum(s.ks.size(), n_anime));
     cold.emplace(name, RankingSum(s.ks.size(), n_anime));
   }
   // Integer counts and sums, added up exactly across ranks.
-  int64_t warm_users = 0, cold_users = 0, relevant_rank_sum = 0, relevant_items = 0;
+  int64_t warm_users = 0, warm_only_users = 0, cold_users = 0, relevant_rank_sum = 0,
+          relevant_items = 0;
   const std::vector<int64_t> pop_ranks = popularity_ranks(interactions);
   std::vector<uint8_t> excluded(n_anime), relevant(n_anime), cold_excluded(n_anime),
-      cold_relevant(n_anime);
+      cold_relevant(n_anime), warm_excluded(n_anime), warm_relevant(n_anime);
   model::ScoreMatrix block_predicted, block_ranking;
   // Each rank ranks a run of whole blocks of the users: a user is always
   // scored in the same block, on one Eigen thread, so its scores (and every
@@ -492,11 +496,18 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
         }
       }
       const bool do_cold = n_cold > 0 && n_cold_rel > 0;
-      if (do_cold) {
-        for (size_t a = 0; a < n_anime; ++a) cold_excluded[a] = excluded[a] || !d.cold_anime[a];
+      const bool do_warm_only = n_cold > 0 && n_rel > n_cold_rel;
+      if (n_cold > 0) {
+        for (size_t a = 0; a < n_anime; ++a) {
+          cold_excluded[a] = excluded[a] || !d.cold_anime[a];
+          warm_excluded[a] = excluded[a] || d.cold_anime[a];
+          warm_relevant[a] = relevant[a] && !d.cold_anime[a];
+        }
       }
       ++warm_users;
       if (do_cold) ++cold_users;
+      if (do_warm_only) ++warm_only_users;
+      const int64_t n_warm_rel = n_rel - n_cold_rel;
       for (const std::string& name : methods) {
         std::vector<double> scores;
         if (name == "content") {
@@ -511,6 +522,9 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
         if (scores.empty()) {
           warm.at(name).add(top_from_order(orders.at(name), excluded, max_k), relevant, n_rel,
                             s.ks);
+          if (do_warm_only)
+            warm_only.at(name).add(top_from_order(orders.at(name), warm_excluded, max_k),
+                                   warm_relevant, n_warm_rel, s.ks);
           if (do_cold) {
             const auto& order = name == "most_popular" ? members_order : orders.at(name);
             cold.at(name).add(top_from_order(order, cold_excluded, max_k), cold_relevant,
@@ -518,6 +532,9 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
           }
         } else {
           warm.at(name).add(top_from_scores(scores, excluded, max_k), relevant, n_rel, s.ks);
+          if (do_warm_only)
+            warm_only.at(name).add(top_from_scores(scores, warm_excluded, max_k), warm_relevant,
+                                   n_warm_rel, s.ks);
           if (do_cold)
             cold.at(name).add(top_from_scores(scores, cold_excluded, max_k), cold_relevant,
                               n_cold_rel, s.ks);
@@ -526,12 +543,15 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
     }
   }
   one_thread.reset();
-  std::vector<int64_t> totals = {warm_users, cold_users, relevant_rank_sum, relevant_items};
+  std::vector<int64_t> totals = {warm_users, cold_users, relevant_rank_sum, relevant_items,
+                                 warm_only_users};
   comm.allreduce_sum(totals);
   warm_users = totals[0];
   cold_users = totals[1];
+  warm_only_users = totals[4];
   for (const std::string& name : methods) {
     warm.at(name).allreduce(comm);
+    warm_only.at(name).allreduce(comm);
     cold.at(name).allreduce(comm);
   }
   json ranking = {
@@ -557,6 +577,15 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
        }});
   report["similar"] = similar_section(d, similar, s.ks, s.split, relevance, explicit_model, comm);
   if (n_cold > 0) {
+    json ws = {{"anime", static_cast<int64_t>(n_anime) - n_cold},
+               {"users", warm_only_users},
+               {"methods", json::object()}};
+    for (const std::string& name : methods) {
+      ws["methods"][name] =
+          ranking_json(warm_only.at(name), s.ks, warm_only_users,
+                       n_anime - static_cast<size_t>(n_cold), nullptr, 0, nullptr);
+    }
+    report["warm"] = ws;
     json cs = {{"anime", n_cold}, {"users", cold_users}, {"methods", json::object()}};
     for (const std::string& name : methods) {
       json j = ranking_json(cold.at(name), s.ks, cold_users, static_cast<size_t>(n_cold), nullptr,
@@ -669,6 +698,24 @@ std::string format_table(const json& rep) {
                       num(j.value("popularity_rank", json()), 0)});
     }
     out += render_table(rows);
+  }
+  if (rep.contains("warm")) {
+    const json& ws = rep["warm"];
+    for (const auto& k : rep["k"]) {
+      const std::string key = std::to_string(k.get<int>());
+      out += fmt::format(
+          "\nWarm @{} ({} warm anime, {} users with relevant warm items; candidates = anime with "
+          "training rows; cold anime left out)\n",
+          key, ws["anime"].get<int64_t>(), ws["users"].get<int64_t>());
+      std::vector<std::vector<std::string>> rows{
+          {"method", "P@" + key, "R@" + key, "NDCG@" + key, "MAP@" + key, "HR@" + key}};
+      for (const std::string& name : methods) {
+        const json& j = ws["methods"][name][key];
+        rows.push_back({method_title(name), num(j["precision"]), num(j["recall"]), num(j["ndcg"]),
+                        num(j["map"]), num(j["hit_rate"])});
+      }
+      out += render_table(rows);
+    }
   }
   if (rep.contains("cold_start")) {
     const json& cs = rep["cold_start"];

@@ -122,6 +122,23 @@ TEST(EvaluateTest, ColdStartSectionOnlyWithColdAnime) {
     EXPECT_DOUBLE_EQ(r["cold_start"]["methods"][m]["5"]["hit_rate"].get<double>(), 1.0) << m;
 }
 
+TEST(EvaluateTest, WarmSectionLeavesColdAnimeOutOfCandidatesAndRelevance) {
+  // The cold anime (last row) scores highest for everyone: first in every
+  // list among all candidates, where group A (who scored it 3) gets a miss at
+  // the top; the warm section ranks the warm anime only, where the model is
+  // perfect, and no user can miss the cold anime's relevant row there.
+  model::Model m = planted_model(true);
+  m.anime_factors.row(kAnime - 1) << 10.f, 10.f;
+  const nlohmann::json r = evaluate(m, planted_dataset(true), {});
+  ASSERT_TRUE(r.contains("warm"));
+  EXPECT_EQ(r["warm"]["anime"].get<int>(), kAnime - 1);
+  EXPECT_EQ(r["warm"]["users"].get<int>(), kUsers);
+  EXPECT_LT(at(r, "model", "5", "ndcg"), 0.99);
+  EXPECT_NEAR(r["warm"]["methods"]["model"]["5"]["ndcg"].get<double>(), 1.0, 1e-12);
+  EXPECT_NEAR(r["warm"]["methods"]["model"]["5"]["recall"].get<double>(), 1.0, 1e-12);
+  EXPECT_FALSE(evaluate(planted_model(false), planted_dataset(false), {}).contains("warm"));
+}
+
 // The planted dataset on a 1..5 scale (MovieLens): 5 within a group, 2 across.
 data::Dataset five_star_dataset() {
   data::Dataset d = planted_dataset(false);
