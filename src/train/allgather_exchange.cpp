@@ -18,19 +18,18 @@ class AllgatherExchange final : public FactorExchange {
 
   void exchange(als::SideState& side, const std::vector<int64_t>& boundaries,
                 const dist::Block& mine) override {
+    // In place: this rank's rows already sit at their place in the side's
+    // arrays, so the other ranks' rows are received around them; no side-sized
+    // buffer is allocated, faulted in and copied back every half-sweep.
     const auto k = static_cast<int>(side.factors.cols());
-    std::vector<int64_t> counts = dist::block_counts(boundaries, k);
-    std::vector<float> gathered(static_cast<size_t>(side.factors.size()));
-    comm_.allgatherv(std::span<const float>(side.factors.data() + mine.begin * k,
-                                            static_cast<size_t>(mine.size() * k)),
-                     gathered, counts);
-    std::copy(gathered.begin(), gathered.end(), side.factors.data());
-    std::vector<int64_t> bias_counts = dist::block_counts(boundaries, 1);
-    std::vector<float> bias(side.bias.size());
+    const std::span<float> all(side.factors.data(), static_cast<size_t>(side.factors.size()));
     comm_.allgatherv(
-        std::span<const float>(side.bias.data() + mine.begin, static_cast<size_t>(mine.size())),
-        bias, bias_counts);
-    side.bias = std::move(bias);
+        all.subspan(static_cast<size_t>(mine.begin * k), static_cast<size_t>(mine.size() * k)), all,
+        dist::block_counts(boundaries, k));
+    const std::span<float> bias(side.bias);
+    comm_.allgatherv(
+        bias.subspan(static_cast<size_t>(mine.begin), static_cast<size_t>(mine.size())), bias,
+        dist::block_counts(boundaries, 1));
   }
 
  private:
