@@ -10,7 +10,8 @@ Per iteration and rank, for P ranks of T threads on C cores (c = T x min(1, C / 
 the cores a rank actually gets):
     solve    = a_fb x work / P / c          work = 2 x training entries + row_cost x rows
                (a_fb fitted to the solve's CPU seconds, which a loaded machine does not inflate)
-    gram     = g x (users + anime) x k^2 / c   (implicit: every rank forms Y^T Y whole)
+    gram     = g x (users + anime) x k^2 / P / c   (implicit: each rank forms 1/P of Y^T Y's
+               chunks, then the ranks exchange them: at most 64 k x k doubles per side)
     exchange = L x 4 x log2 P + received / B   received = (users + anime)(1 - 1/P)(k + 1) 4 bytes
     wait     = the slowest rank's solve minus the mean one (measured; 0 in the projection
                when blocks are balanced)
@@ -82,8 +83,8 @@ def fit(runs, cores):
         model["a"][fb] = fit_through_origin(x, [r["solve_cpu_mean"] for r in sel])
     imp = [r for r in runs if r["gram_mean"] > 0]
     model["g"] = fit_through_origin(
-        [(r["users"] + r["anime"]) * r["factors"] ** 2 / rank_cores(r["ranks"], r["threads"], cores)
-         for r in imp], [r["gram_mean"] for r in imp])
+        [(r["users"] + r["anime"]) * r["factors"] ** 2 / r["ranks"]
+         / rank_cores(r["ranks"], r["threads"], cores) for r in imp], [r["gram_mean"] for r in imp])
     multi = [r for r in runs if 1 < r["ranks"] and r["ranks"] * r["threads"] <= cores]
     multi = multi or [r for r in runs if r["ranks"] > 1]
     a_mat = np.array([[EXCHANGE_CALLS * math.log2(r["ranks"]), r["received_mean"]] for r in multi])
@@ -102,7 +103,7 @@ def fit(runs, cores):
 def predict(model, fb, solver, k, users, anime, entries, ranks, threads, cores, latency, bandwidth):
     c = rank_cores(ranks, threads, cores)
     solve = model["a"][fb] * work(fb, solver, k, users, anime, entries) / ranks / c
-    gram = model["g"] * (users + anime) * k * k / c if fb == "implicit" else 0.0
+    gram = model["g"] * (users + anime) * k * k / ranks / c if fb == "implicit" else 0.0
     received = (users + anime) * (1 - 1 / ranks) * (k + 1) * 4
     exchange = (latency * EXCHANGE_CALLS * math.log2(ranks) + received / bandwidth
                 if ranks > 1 else 0.0)

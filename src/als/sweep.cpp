@@ -184,17 +184,19 @@ SweepStats solve_block(const RatingBlock& block, const SideState& other, float g
   return total;
 }
 
-Eigen::MatrixXd gram_matrix(const FactorMatrix& y) {
+std::vector<Eigen::MatrixXd> gram_chunks(const FactorMatrix& y, int part, int parts) {
   const int64_t n = y.rows();
   const auto k = static_cast<Eigen::Index>(y.cols());
   const int64_t chunk = std::max(kGramMinChunk, (n + kGramMaxChunks - 1) / kGramMaxChunks);
   const int64_t chunks = (n + chunk - 1) / chunk;
   std::vector<Eigen::MatrixXd> partial(static_cast<size_t>(chunks));
+  const int64_t mine = chunks > part ? (chunks - part + parts - 1) / parts : 0;
 #pragma omp parallel
   {
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows(kGramSubChunk, k);
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t c = 0; c < chunks; ++c) {
+    for (int64_t j = 0; j < mine; ++j) {
+      const int64_t c = part + j * parts;
       Eigen::MatrixXd& p = partial[static_cast<size_t>(c)];
       p.setZero(k, k);
       const int64_t end = std::min(n, (c + 1) * chunk);
@@ -205,9 +207,17 @@ Eigen::MatrixXd gram_matrix(const FactorMatrix& y) {
       }
     }
   }
+  return partial;
+}
+
+Eigen::MatrixXd gram_from_chunks(const std::vector<Eigen::MatrixXd>& partial, Eigen::Index k) {
   Eigen::MatrixXd lower = Eigen::MatrixXd::Zero(k, k);
   for (const Eigen::MatrixXd& p : partial) lower += p;
   return lower.selfadjointView<Eigen::Lower>();
+}
+
+Eigen::MatrixXd gram_matrix(const FactorMatrix& y) {
+  return gram_from_chunks(gram_chunks(y, 0, 1), static_cast<Eigen::Index>(y.cols()));
 }
 
 ExplicitLoss explicit_block_loss(const RatingBlock& block, const SideState& self,

@@ -99,9 +99,39 @@ IterationCost AlsFit::take_cost() {
   return c;
 }
 
+// Every rank holds every factor, so each could form Y^T Y alone; instead rank
+// r forms the chunks c with c % P == r, the ranks exchange them (P x 64 k x k
+// doubles at most), and every rank adds all chunks in chunk order: the same
+// matrix, bit for bit, as one rank forming it, for 1/P of the flops.
+Eigen::MatrixXd AlsFit::shared_gram(const als::FactorMatrix& y) {
+  const int parts = comm_.size();
+  const auto k = static_cast<Eigen::Index>(y.cols());
+  const auto kk = static_cast<size_t>(k * k);
+  std::vector<Eigen::MatrixXd> chunks = als::gram_chunks(y, comm_.rank(), parts);
+  const auto n = static_cast<int64_t>(chunks.size());
+  std::vector<int64_t> counts(static_cast<size_t>(parts), 0);
+  for (int64_t c = 0; c < n; ++c)
+    counts[static_cast<size_t>(c % parts)] += static_cast<int64_t>(kk);
+  std::vector<double> mine;
+  mine.reserve(static_cast<size_t>(counts[static_cast<size_t>(comm_.rank())]));
+  for (int64_t c = comm_.rank(); c < n; c += parts)
+    mine.insert(mine.end(), chunks[static_cast<size_t>(c)].data(),
+                chunks[static_cast<size_t>(c)].data() + kk);
+  std::vector<double> all(static_cast<size_t>(n) * kk);
+  comm_.allgatherv(std::span<const double>(mine), std::span<double>(all), counts);
+  std::vector<int64_t> first(static_cast<size_t>(parts) + 1, 0);
+  for (size_t r = 0; r < counts.size(); ++r) first[r + 1] = first[r] + counts[r];
+  for (int64_t c = 0; c < n; ++c) {
+    const double* at = all.data() + first[static_cast<size_t>(c % parts)] +
+                       static_cast<int64_t>(c / parts) * static_cast<int64_t>(kk);
+    chunks[static_cast<size_t>(c)] = Eigen::Map<const Eigen::MatrixXd>(at, k, k);
+  }
+  return als::gram_from_chunks(chunks, k);
+}
+
 const Eigen::MatrixXd& AlsFit::timed_gram(const als::FactorMatrix& other) {
   const auto start = Clock::now();
-  gram_ = als::gram_matrix(other);
+  gram_ = comm_.size() == 1 ? als::gram_matrix(other) : shared_gram(other);
   cost_.gram_seconds += seconds_since(start);
   return gram_;
 }

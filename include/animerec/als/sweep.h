@@ -49,6 +49,13 @@ SweepStats solve_block(const RatingBlock& block, const SideState& other, float g
 // added in chunk order: bit-identical for any thread count.
 Eigen::MatrixXd gram_matrix(const FactorMatrix& y);
 
+// The same in parts, for ranks that share the work: the lower-triangle
+// partials of the chunks c with c % parts == part (the others left empty),
+// and their sum in chunk order, which equals gram_matrix(y) bit for bit
+// whoever computed each chunk.
+std::vector<Eigen::MatrixXd> gram_chunks(const FactorMatrix& y, int part, int parts);
+Eigen::MatrixXd gram_from_chunks(const std::vector<Eigen::MatrixXd>& partial, Eigen::Index k);
+
 // Explicit loss of a block, to check the objective. With the user block and
 // then the anime block:
 //   objective = users.squared_error + users.regularization + anime.regularization

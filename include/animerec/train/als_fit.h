@@ -54,7 +54,8 @@ struct IterationCost {
   // The process's CPU time (all threads) in those solves: on a shared or
   // oversubscribed machine, what the work cost without the waits for a core.
   double solve_cpu_seconds = 0;
-  double gram_seconds = 0;     // Y^T Y (implicit): every rank computes it whole from its copy
+  double gram_seconds =
+      0;  // Y^T Y (implicit): each rank its 1/P of the chunks, then their exchange
   double metrics_seconds = 0;  // the iteration's metrics, after the timed half-sweeps
   // The finite check right after each solve is the first collective after
   // it: its time is mostly waiting for the slowest rank (load imbalance).
@@ -92,6 +93,7 @@ class AlsFit {
   void check_finite(const als::SweepStats& stats, bool users_side, int iteration);
   void check_initial_factors() const;
   const Eigen::MatrixXd& timed_gram(const als::FactorMatrix& other);
+  Eigen::MatrixXd shared_gram(const als::FactorMatrix& y);
 
   FitOptions o_;
   const TrainingData& data_;

@@ -393,6 +393,26 @@ TEST(SweepTest, GramMatrixBitIdenticalAndExact) {
   EXPECT_EQ(gram_matrix(FactorMatrix(0, 5)), Eigen::MatrixXd::Zero(5, 5));
 }
 
+TEST(SweepTest, GramChunksSplitOverPartsSumToTheSameMatrix) {
+  std::mt19937_64 rng(29);
+  const SideState y = random_side(30000, 9, rng, 1.0f);  // 8 chunks of 4096 rows
+  const Eigen::MatrixXd whole = gram_matrix(y.factors);
+  for (int parts : {2, 3, 5, 9}) {
+    // As ranks would: each part forms its chunks, then they are put together.
+    std::vector<Eigen::MatrixXd> together;
+    for (int part = 0; part < parts; ++part) {
+      std::vector<Eigen::MatrixXd> mine = gram_chunks(y.factors, part, parts);
+      together.resize(mine.size());
+      for (size_t c = 0; c < mine.size(); ++c) {
+        EXPECT_EQ(mine[c].size() > 0, static_cast<int>(c) % parts == part) << parts << " " << c;
+        if (mine[c].size() > 0) together[c] = mine[c];
+      }
+    }
+    const Eigen::MatrixXd sum = gram_from_chunks(together, 9);
+    EXPECT_EQ(std::memcmp(sum.data(), whole.data(), sizeof(double) * whole.size()), 0) << parts;
+  }
+}
+
 TEST(SweepTest, LossesBitIdenticalForOneAndTwoThreads) {
   const int k = 16;
   const DeterminismFixture f = determinism_fixture(k);
