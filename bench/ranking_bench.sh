@@ -4,7 +4,8 @@
 # of, all at 1 rank x 2 threads and CG:
 #   - the implicit fit alone (--feedback implicit), the reference the ranking part is held to;
 #   - the ranking part of an explicit model at the same k, with configs/mal2016.ini's
-#     ranking rule (alpha 1, frequency ridge 0.005, score confidence slope 0.5 pivot 7),
+#     ranking rule (alpha 1, frequency ridge 0.005, score confidence slope 0.75 pivot 7; its 30 iterations
+#     cost 30 times one),
 #     without and with the ranking prior (ranking-lambda-content 0.3; the main fit has its
 #     hybrid prior on in both, as the ranking prior needs its content vectors), and the prior's
 #     extra cost in percent;
@@ -49,7 +50,7 @@ train() { # tag [train options]
 
 ranking=(--feedback explicit --factors "$FACTORS" --iterations 1 --lambda-content 1
   --ranking-iterations "$ITERATIONS" --ranking-alpha 1 --ranking-regularization frequency
-  --ranking-lambda 0.005 --weight-score-slope 0.5 --weight-score-pivot 7)
+  --ranking-lambda 0.005 --weight-score-slope 0.75 --weight-score-pivot 7)
 train implicit --feedback implicit --factors "$FACTORS" --iterations "$ITERATIONS"
 train plain "${ranking[@]}" --ranking-factors "$FACTORS" --ranking-lambda-content 0
 train prior "${ranking[@]}" --ranking-factors "$FACTORS" --ranking-lambda-content 0.3
