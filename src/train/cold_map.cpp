@@ -5,6 +5,7 @@
 #include <span>
 
 #include "animerec/als/single_threaded_eigen.h"
+#include "animerec/train/popularity.h"
 
 namespace animerec::train {
 
@@ -16,19 +17,10 @@ namespace {
 // rows of the map fit to 0 and the map is content alone.
 bool fit_log_members(const std::vector<int64_t>& members, const std::vector<uint8_t>& warm,
                      model::ColdMap& map) {
-  double n = 0, sum = 0, sq = 0;
-  for (size_t i = 0; i < warm.size(); ++i) {
-    if (!warm[i] || members[i] < 0) continue;
-    const double l = std::log1p(static_cast<double>(members[i]));
-    n += 1;
-    sum += l;
-    sq += l * l;
-  }
-  const double mean = n > 0 ? sum / n : 0;
-  const double var = n > 0 ? sq / n - mean * mean : 0;
-  map.log_mean = mean;
-  map.log_sd = var > 0 ? std::sqrt(var) : 1.0;
-  return var > 0;
+  const LogMembers lm = log_members_of_warm(members, warm);
+  map.log_mean = lm.mean;
+  map.log_sd = lm.sd > 0 ? lm.sd : 1.0;
+  return lm.sd > 0;
 }
 
 std::span<const int32_t> row_cols(const content::ContentMatrix& c, size_t i) {

@@ -8,10 +8,8 @@
 
 namespace animerec::train {
 
-model::PopularityTerm fit_popularity_term(const std::vector<int64_t>& members,
-                                          const std::vector<uint8_t>& warm,
-                                          const als::FactorMatrix& anime, double weight) {
-  // Mean and standard deviation of log(1 + members) over the warm anime.
+LogMembers log_members_of_warm(const std::vector<int64_t>& members,
+                               const std::vector<uint8_t>& warm) {
   double n = 0, sum = 0, sq = 0;
   for (size_t i = 0; i < warm.size(); ++i) {
     if (!warm[i] || members[i] < 0) continue;
@@ -20,18 +18,28 @@ model::PopularityTerm fit_popularity_term(const std::vector<int64_t>& members,
     sum += l;
     sq += l * l;
   }
-  const double mean = n > 0 ? sum / n : 0;
-  const double var = n > 0 ? sq / n - mean * mean : 0;
-  if (!(var > 0)) {
+  LogMembers out;
+  out.anime = static_cast<int64_t>(n);
+  out.mean = n > 0 ? sum / n : 0;
+  const double var = n > 0 ? sq / n - out.mean * out.mean : 0;
+  out.sd = var > 0 ? std::sqrt(var) : 0;
+  return out;
+}
+
+model::PopularityTerm fit_popularity_term(const std::vector<int64_t>& members,
+                                          const std::vector<uint8_t>& warm,
+                                          const als::FactorMatrix& anime, double weight) {
+  const LogMembers lm = log_members_of_warm(members, warm);
+  if (!(lm.sd > 0)) {
     throw ConfigError(
         fmt::format("--ranking-popularity-weight {}: the popularity term needs member counts "
                     "that differ among the anime with training interactions ({} have one)",
-                    weight, static_cast<int64_t>(n)));
+                    weight, lm.anime));
   }
   model::PopularityTerm t;
   t.weight = weight;
-  t.log_mean = mean;
-  t.log_sd = std::sqrt(var);
+  t.log_mean = lm.mean;
+  t.log_sd = lm.sd;
   // d = sum z_i y_i / sum z_i^2: the least-squares slope of each factor on z.
   const auto k = anime.cols();
   Eigen::VectorXd zy = Eigen::VectorXd::Zero(k);

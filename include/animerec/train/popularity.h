@@ -19,6 +19,17 @@
 
 namespace animerec::train {
 
+// Mean and standard deviation of log(1 + members) over the warm anime
+// (warm[i] = 1) whose count is known (>= 0); `anime` is how many were counted.
+// sd is 0 when the counts do not differ (or none is known).
+struct LogMembers {
+  double mean = 0;
+  double sd = 0;
+  int64_t anime = 0;
+};
+LogMembers log_members_of_warm(const std::vector<int64_t>& members,
+                               const std::vector<uint8_t>& warm);
+
 // The term fitted to the warm rows (warm[i] = 1) of `anime` whose member count
 // is known (>= 0). `weight` 0 gives the fitted term with weight 0 (no change).
 // Throws ConfigError when fewer than two warm anime have distinct known counts.
