@@ -17,6 +17,8 @@
 set -euo pipefail
 build=${1:-build}
 bin=$build/animerec
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 USERS=${USERS:-270000}
 ANIME=${ANIME:-25000}
 RATINGS=${RATINGS:-24000000}
@@ -27,13 +29,10 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/animerec-ranking-bench.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
 echo "== data: synth $USERS users x $ANIME anime x $RATINGS ratings, prepare"
-"$bin" synth --out "$scratch/s" --users "$USERS" --anime "$ANIME" --ratings "$RATINGS" --quiet
-"$bin" prepare --ratings "$scratch/s/users-score-2023.csv" \
-  --anime "$scratch/s/anime-dataset-2023.csv" --out "$scratch/d.h5" --quiet
-rm -rf "$scratch/s"
+bench_set "$scratch/d.h5" "$USERS" "$ANIME" "$RATINGS" 0 0
 
 # Median seconds of the metrics lines of one part ("main" or "ranking").
-median_seconds() {
+part_median_seconds() {
   /usr/bin/python3 -c '
 import json, statistics, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
@@ -56,10 +55,10 @@ train plain "${ranking[@]}" --ranking-factors "$FACTORS" --ranking-lambda-conten
 train prior "${ranking[@]}" --ranking-factors "$FACTORS" --ranking-lambda-content 0.3
 train wide "${ranking[@]}" --ranking-factors "$RANKING_FACTORS" --ranking-lambda-content 0.3
 
-implicit=$(median_seconds "$scratch/implicit.jsonl" main)
-plain=$(median_seconds "$scratch/plain.jsonl" ranking)
-prior=$(median_seconds "$scratch/prior.jsonl" ranking)
-wide=$(median_seconds "$scratch/wide.jsonl" ranking)
+implicit=$(part_median_seconds "$scratch/implicit.jsonl" main)
+plain=$(part_median_seconds "$scratch/plain.jsonl" ranking)
+prior=$(part_median_seconds "$scratch/prior.jsonl" ranking)
+wide=$(part_median_seconds "$scratch/wide.jsonl" ranking)
 echo
 echo "== seconds per iteration (median of $ITERATIONS), 1 rank x 2 threads, CG"
 awk -v k="$FACTORS" -v w="$RANKING_FACTORS" -v i="$implicit" -v p="$plain" -v q="$prior" -v r="$wide" 'BEGIN {
