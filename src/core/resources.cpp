@@ -205,9 +205,10 @@ MemoryEstimate estimate_train_memory(const TrainMemoryInputs& in) {
   e.reading = static_cast<uint64_t>(14 * std::max(ub, ab));
 
   // One copy of both sides' factors and biases; the best iteration's copy;
-  // either the exchange's receive buffer (one side) or, on rank 0, the model
-  // (one copy) or the checkpoint (current and best), or the checkpoint read
-  // on --resume.
+  // one side's worth of transient buffers (the exchange used to gather into
+  // one; it now gathers in place, so this is headroom, kept until the 109M
+  // run is measured again) or, on rank 0, the model (one copy) or the
+  // checkpoint (current and best), or the checkpoint read on --resume.
   const uint64_t one_copy = (users + anime) * (k + 1) * sizeof(float);
   double transient =
       static_cast<double>(std::max(users, anime)) / static_cast<double>(users + anime + 1);
