@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
+
+#include "animerec/core/memory.h"
 
 namespace animerec::als {
 
@@ -23,6 +24,21 @@ constexpr int64_t kPrefetchAhead = 16;
 
 // Floats per cache line: the prefetch touches every line of a factor row.
 constexpr int kLineFloats = 16;
+
+// Grows a gather buffer to at least n rows, geometrically so a block of
+// slowly growing rows reallocates rarely. The storage is advised to huge
+// pages before its first touch: a CG buffer holds a whole row, 51 MB for
+// the most popular anime at MyAnimeList 2023 scale.
+template <class Buffer>
+void grow_rows(Buffer& b, int64_t n) {
+  b.resize(std::max<int64_t>(n, 2 * b.rows()), b.cols());
+  advise_huge_pages(b.data(), sizeof(float) * static_cast<size_t>(b.size()));
+}
+
+// Starts loading one factor row of k floats into cache.
+void prefetch_row(const float* row, int k) {
+  for (int c = 0; c < k; c += kLineFloats) __builtin_prefetch(row + c);
+}
 
 void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("als::RowSolver: " + what);
@@ -124,6 +140,13 @@ float extra_confidence(const AlsOptions& opt, float w) {
   return std::max(static_cast<float>(opt.alpha) * w, 0.0f);
 }
 
+// The prior's lambda * mean, added to a float right-hand side (or residual).
+void add_prior_mean(const RowPrior* prior, Eigen::VectorXf& v) {
+  if (prior == nullptr) return;
+  for (Eigen::Index i = 0; i < v.size(); ++i)
+    v[i] += static_cast<float>(prior->lambda) * prior->mean[i];
+}
+
 }  // namespace
 
 RowEntries row_entries(const RatingBlock& block, int32_t local_row) {
@@ -179,8 +202,12 @@ RowSolver::RowSolver(const SideState& other, float global_mean, const Eigen::Mat
     gram_f_ = (opt.alpha0 * *gram).cast<float>();
   }
   require(opt.solver == SolverKind::kCholesky || opt.cg_steps >= 0, "cg_steps must be >= 0");
-  buf_.resize(kChunk, dim_);
-  t_.resize(kChunk);
+  if (is_explicit(opt)) {
+    yk_.resize(kChunk, k_);
+    ysum_.resize(k_);
+  } else {
+    buf_.resize(kChunk, dim_);
+  }
   q_.resize(kChunk);
   af_.resize(dim_, dim_);
   bf_.resize(dim_);
@@ -209,42 +236,67 @@ double RowSolver::row_ridge(int64_t n) const {
 }
 
 void RowSolver::ensure_rows(int64_t n) {
-  if (buf_.rows() >= n) return;
-  // Grow geometrically so a block of slowly growing rows reallocates rarely.
-  const int64_t rows = std::max<int64_t>(n, 2 * buf_.rows());
-  buf_.resize(rows, dim_);
-  t_.resize(rows);
-  q_.resize(rows);
+  if (buf_.rows() < n) grow_rows(buf_, n);
 }
 
-// Copies entries [begin, begin + count) of the row into buffer rows [0, count).
-// Explicit: (y_j, 1) and the target r - mu - c_j. Implicit: sqrt(c - 1) y_j,
-// and c y_j is added to bf_ here (the buffer cannot give it back when c = 1).
-void RowSolver::gather(const RowEntries& row, int64_t begin, int64_t count) {
+// Implicit: copies entries [begin, begin + count) of the row into buffer
+// rows [0, count) as sqrt(c - alpha0) y_j, and adds c y_j to bf_ (the buffer
+// cannot give it back when c = alpha0). With x0 (CG's warm start), bf_ gets
+// the entries' part of the starting residual b - A x0 instead,
+// (c - (c - alpha0) x0.y_j) y_j, while y_j is in cache: no separate pass to
+// form A x0.
+void RowSolver::gather(const RowEntries& row, int64_t begin, int64_t count,
+                       const Eigen::VectorXf* x0) {
   const float* y = y_.data();
-  const bool explicit_fb = is_explicit(opt_);
-  const size_t row_bytes = sizeof(float) * static_cast<size_t>(k_);
   for (int64_t i = 0; i < count; ++i) {
     const int64_t e = begin + i;
-    if (e + kPrefetchAhead < row.count) {
-      const float* ahead = y + static_cast<int64_t>(row.cols[e + kPrefetchAhead]) * k_;
-      for (int c = 0; c < k_; c += kLineFloats) __builtin_prefetch(ahead + c);
-    }
+    if (e + kPrefetchAhead < row.count)
+      prefetch_row(y + int64_t{row.cols[e + kPrefetchAhead]} * k_, k_);
     const int32_t j = row.cols[e];
-    const float* src = y + static_cast<int64_t>(j) * k_;
-    float* dst = buf_.data() + i * dim_;
-    if (explicit_fb) {
-      std::memcpy(dst, src, row_bytes);
-      dst[k_] = 1.0f;
-      t_[i] = row.values[e] - mu_ - other_bias_[static_cast<size_t>(j)];
-    } else {
-      const float extra = extra_confidence(opt_, row.values[e]);
-      Eigen::Map<const Eigen::VectorXf> yj(src, k_);
-      // c - alpha0: the entry's weight above the alpha0 Y^T Y already in A.
-      Eigen::Map<Eigen::VectorXf>(dst, k_) = std::sqrt(extra + unobserved_gap_) * yj;
+    Eigen::Map<const Eigen::VectorXf> yj(y + static_cast<int64_t>(j) * k_, k_);
+    const float extra = extra_confidence(opt_, row.values[e]);
+    // c - alpha0: the entry's weight above the alpha0 Y^T Y already in A.
+    const float weight = extra + unobserved_gap_;
+    Eigen::Map<Eigen::VectorXf>(buf_.data() + i * dim_, k_) = std::sqrt(weight) * yj;
+    if (x0 == nullptr) {
       bf_.noalias() += (1.0f + extra) * yj;
+    } else {
+      bf_.noalias() += ((1.0f + extra) - weight * yj.dot(*x0)) * yj;
     }
   }
+}
+
+// Explicit: copies y_j of entries [begin, begin + count) into yk_ rows
+// [0, count): k floats a row, so every row starts on a vector boundary and
+// the products run on k = 64 columns, where G = [Y 1]'s k + 1 left a ragged
+// column to every kernel; the ones column is applied as numbers instead.
+// While y_j is in cache it adds w_j (y_j, 1) to bf_ with w_j = t_j = r_uj -
+// mu - c_j (the right-hand side b), or, given x0 (CG's warm start and bias),
+// w_j = t_j - (x0.y_j + b0), the entries' part of the starting residual
+// b - A x0 (no pass of its own; summing errors also avoids the cancellation
+// of b - A x0 in float). Without x0 it also sums y_j into ysum_ (A's bias row).
+void RowSolver::gather_explicit(const RowEntries& row, int64_t begin, int64_t count,
+                                const Eigen::VectorXf* x0) {
+  const float* y = y_.data();
+  auto rhs = bf_.head(k_);
+  float w_sum = 0.0f;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t e = begin + i;
+    if (e + kPrefetchAhead < row.count)
+      prefetch_row(y + int64_t{row.cols[e + kPrefetchAhead]} * k_, k_);
+    const int32_t j = row.cols[e];
+    Eigen::Map<const Eigen::VectorXf> yj(y + static_cast<int64_t>(j) * k_, k_);
+    float w = row.values[e] - mu_ - other_bias_[static_cast<size_t>(j)];
+    if (x0 != nullptr) {
+      w -= yj.dot(x0->head(k_)) + (*x0)[k_];
+    } else {
+      ysum_.noalias() += yj;
+    }
+    yk_.row(i) = yj.transpose();
+    rhs.noalias() += w * yj;
+    w_sum += w;
+  }
+  bf_[k_] += w_sum;
 }
 
 // af_ (lower) = sum over the row of g g^T, bf_ = right-hand side, in float.
@@ -252,12 +304,23 @@ void RowSolver::accumulate_lower(const RowEntries& row) {
   // Only the lower triangle is ever written or read.
   af_.triangularView<Eigen::Lower>().setZero();
   bf_.setZero();
+  if (is_explicit(opt_)) {
+    ysum_.setZero();
+    for (int64_t begin = 0; begin < row.count; begin += kChunk) {
+      const int64_t m = std::min(kChunk, row.count - begin);
+      gather_explicit(row, begin, m, nullptr);
+      af_.topLeftCorner(k_, k_).selfadjointView<Eigen::Lower>().rankUpdate(
+          yk_.topRows(m).transpose());
+    }
+    // The ones column of G: sum y_j and n.
+    af_.row(k_).head(k_) = ysum_.transpose();
+    af_(k_, k_) = static_cast<float>(row.count);
+    return;
+  }
   for (int64_t begin = 0; begin < row.count; begin += kChunk) {
     const int64_t m = std::min(kChunk, row.count - begin);
     gather(row, begin, m);
-    auto g = buf_.topRows(m);
-    af_.selfadjointView<Eigen::Lower>().rankUpdate(g.transpose());
-    if (is_explicit(opt_)) bf_.noalias() += g.transpose() * t_.head(m);
+    af_.selfadjointView<Eigen::Lower>().rankUpdate(buf_.topRows(m).transpose());
   }
 }
 
@@ -419,33 +482,6 @@ void RowSolver::apply_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::Vect
   }
 }
 
-// Explicit CG's gather: y_j alone into yk_ (k floats a row, so every row
-// starts on a vector boundary, unlike (y_j, 1)'s k + 1), and the right-hand
-// side G^T t = (sum t_j y_j, sum t_j) summed in the same pass, while y_j is
-// in cache: one pass over the row where a separate G^T t would take two.
-void RowSolver::gather_explicit_cg(const RowEntries& row) {
-  const int64_t n = row.count;
-  // Grow geometrically so a block of slowly growing rows reallocates rarely.
-  if (yk_.rows() < n) yk_.resize(std::max<int64_t>(n, 2 * yk_.rows()), k_);
-  const float* y = y_.data();
-  auto rhs = bf_.head(k_);
-  rhs.setZero();
-  float t_sum = 0.0f;
-  for (int64_t e = 0; e < n; ++e) {
-    if (e + kPrefetchAhead < n) {
-      const float* ahead = y + static_cast<int64_t>(row.cols[e + kPrefetchAhead]) * k_;
-      for (int c = 0; c < k_; c += kLineFloats) __builtin_prefetch(ahead + c);
-    }
-    const int32_t j = row.cols[e];
-    Eigen::Map<const Eigen::VectorXf> yj(y + static_cast<int64_t>(j) * k_, k_);
-    const float t = row.values[e] - mu_ - other_bias_[static_cast<size_t>(j)];
-    yk_.row(e) = yj.transpose();
-    rhs.noalias() += t * yj;
-    t_sum += t;
-  }
-  bf_[k_] = t_sum;
-}
-
 // out = A p for explicit CG: reg p + G^T (G p) with G = [Y 1] and the ones
 // column applied as numbers (q = Y p_k + p_b; out_k += Y^T q, out_b += sum q).
 void RowSolver::apply_explicit_cg_matrix(int64_t n, const Eigen::VectorXf& p,
@@ -478,26 +514,24 @@ void RowSolver::apply_cg_system(int64_t n, const Eigen::VectorXf& p, Eigen::Vect
 RowOutcome RowSolver::solve_cg(const RowEntries& row, float* factors, float* bias,
                                const RowPrior* prior) {
   const int64_t n = row.count;
+  x_.head(k_) = Eigen::Map<const Eigen::VectorXf>(factors, k_);
+  if (is_explicit(opt_)) x_[k_] = bias != nullptr ? *bias : 0.0f;
+  reg_.setConstant(static_cast<float>(row_ridge(n)));
+  if (is_explicit(opt_)) reg_[k_] = static_cast<float>(opt_.lambda_bias);
+  if (prior != nullptr) reg_.array() += static_cast<float>(prior->lambda);
   if (is_explicit(opt_)) {
-    gather_explicit_cg(row);
+    if (yk_.rows() < n) grow_rows(yk_, n);
+    bf_.setZero();
+    gather_explicit(row, 0, n, &x_);  // bf_ = the entries' part of b - A x0
+    r_ = bf_ - reg_.cwiseProduct(x_);
+    add_prior_mean(prior, r_);
   } else {
     ensure_rows(n);
     bf_.setZero();
-    gather(row, 0, n);
+    gather(row, 0, n, &x_);  // bf_ = the entries' part of b - A x0
+    r_ = bf_ - gram_f_ * x_ - reg_.cwiseProduct(x_);
+    add_prior_mean(prior, r_);
   }
-  reg_.setConstant(static_cast<float>(row_ridge(n)));
-  if (is_explicit(opt_)) reg_[k_] = static_cast<float>(opt_.lambda_bias);
-  if (prior != nullptr) {
-    for (int i = 0; i < dim_; ++i) {
-      reg_[i] += static_cast<float>(prior->lambda);
-      bf_[i] += static_cast<float>(prior->lambda) * prior->mean[i];
-    }
-  }
-
-  x_.head(k_) = Eigen::Map<const Eigen::VectorXf>(factors, k_);
-  if (is_explicit(opt_)) x_[k_] = bias != nullptr ? *bias : 0.0f;
-  apply_cg_system(n, x_, ap_);
-  r_ = bf_ - ap_;
   p_ = r_;
   float rs = r_.squaredNorm();
   // A NaN or inf among the inputs shows up in a residual or curvature: the

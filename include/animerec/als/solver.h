@@ -37,8 +37,9 @@
 //
 // Solvers:
 //  kCholesky: forms A and b (gather the row's y_j into a contiguous buffer,
-//    one float rank-k update per 512 entries), factorises A in double with an
-//    in-place Cholesky in panels of four columns (faster than Eigen::LLT at
+//    one float rank-k update per 512 entries; explicit rows gather y_j alone,
+//    k wide, and sum A's bias row and b during the gather), factorises A in
+//    double with an in-place Cholesky in panels of four columns (faster than Eigen::LLT at
 //    k ~ 64; same test: a pivot <= 0 means not positive definite) and falls back to
 //    Eigen::LDLT, counted in RowOutcome (only possible with lambda = 0).
 //    Explicit rows with fewer than 2/3 (k + 1) entries are solved through
@@ -49,7 +50,9 @@
 //    row's current values, never forming A: A p = reg p (+ Y^T Y p) +
 //    G^T (G p) with G the gathered buffer, O(n_u k) per step. Explicit CG
 //    gathers y_j alone (k wide, vector-aligned rows) and applies G's column
-//    of ones as numbers; its right-hand side is summed during the gather. It stops early
+//    of ones as numbers. Both feedbacks sum the starting residual b - A x0
+//    during the gather, each entry's term from its prediction x0.y_j, so it
+//    costs no pass of its own over the gathered rows. It stops early
 //    on an exactly zero residual; a NaN/inf residual makes the row NaN so the
 //    sweep reports it rather than keeping the warm start.
 //
@@ -147,7 +150,8 @@ class RowSolver {
  private:
   using Buffer = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-  void gather(const RowEntries& row, int64_t begin, int64_t count);
+  void gather(const RowEntries& row, int64_t begin, int64_t count,
+              const Eigen::VectorXf* x0 = nullptr);
   void accumulate_lower(const RowEntries& row);
   void form_system(int64_t n);
   void add_prior(const RowPrior* prior);
@@ -156,7 +160,8 @@ class RowSolver {
   RowOutcome solve_cg(const RowEntries& row, float* factors, float* bias, const RowPrior* prior);
   bool solve_short_explicit(const RowEntries& row, const RowPrior* prior);
   void apply_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
-  void gather_explicit_cg(const RowEntries& row);
+  void gather_explicit(const RowEntries& row, int64_t begin, int64_t count,
+                       const Eigen::VectorXf* x0);
   void apply_explicit_cg_matrix(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
   void apply_cg_system(int64_t n, const Eigen::VectorXf& p, Eigen::VectorXf& out);
   void ensure_rows(int64_t n);
@@ -171,9 +176,9 @@ class RowSolver {
   const int dim_;
   const float unobserved_gap_;  // implicit: 1 - alpha0 (0 for Hu-Koren-Volinsky)
 
-  Buffer buf_;             // gathered rows: (y_j, 1) explicit, sqrt(c-1) y_j implicit
-  Buffer yk_;              // explicit CG: the row's y_j alone (k wide)
-  Eigen::VectorXf t_;      // explicit: r_uj - mu - c_j of the gathered rows
+  Buffer buf_;             // implicit: gathered rows sqrt(c - alpha0) y_j
+  Buffer yk_;              // explicit: gathered y_j (k wide; CG: the whole row)
+  Eigen::VectorXf ysum_;   // explicit Cholesky: sum of the row's y_j
   Eigen::MatrixXf af_;     // float sum over entries (lower triangle)
   Eigen::VectorXf bf_;     // float right-hand side
   Eigen::VectorXf reg_;    // the diagonal regularisation of the current row
