@@ -206,8 +206,8 @@ MemoryEstimate estimate_train_memory(const TrainMemoryInputs& in) {
 
   // One copy of both sides' factors and biases; the best iteration's copy;
   // one side's worth of transient buffers (the exchange used to gather into
-  // one; it now gathers in place, so this is headroom, kept until the 109M
-  // run is measured again) or, on rank 0, the model (one copy) or the
+  // one; it now gathers in place, so this is headroom: the 109M run peaks
+  // while reading, before the factors exist) or, on rank 0, the model (one copy) or the
   // checkpoint (current and best), or the checkpoint read on --resume.
   const uint64_t one_copy = (users + anime) * (k + 1) * sizeof(float);
   double transient =
