@@ -647,6 +647,33 @@ std::string ease_line(const json& rep) {
                      e["lambda"].get<double>(), e["n_anime"].get<int64_t>(), how);
 }
 
+// One table per k for a section ranked among a subset of the anime ("warm",
+// "cold_start"): heading (a format of k, the section's anime and its users),
+// then each method's P, R, NDCG, MAP and HR, and coverage if asked.
+std::string candidate_set_tables(const json& rep, const json& section,
+                                 const std::vector<std::string>& methods,
+                                 const std::string& heading, bool coverage) {
+  std::string out;
+  for (const auto& k : rep["k"]) {
+    const std::string key = std::to_string(k.get<int>());
+    out += fmt::format("\n{}\n",
+                       fmt::format(fmt::runtime(heading), key, section["anime"].get<int64_t>(),
+                                   section["users"].get<int64_t>()));
+    std::vector<std::string> header{"method",      "P@" + key,   "R@" + key,
+                                    "NDCG@" + key, "MAP@" + key, "HR@" + key};
+    if (coverage) header.push_back("coverage");
+    std::vector<std::vector<std::string>> rows{header};
+    for (const std::string& name : methods) {
+      const json& j = section["methods"][name][key];
+      rows.push_back({method_title(name), num(j["precision"]), num(j["recall"]), num(j["ndcg"]),
+                      num(j["map"]), num(j["hit_rate"])});
+      if (coverage) rows.back().push_back(num(j["coverage"]));
+    }
+    out += render_table(rows);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string format_table(const json& rep) {
@@ -700,40 +727,16 @@ std::string format_table(const json& rep) {
     out += render_table(rows);
   }
   if (rep.contains("warm")) {
-    const json& ws = rep["warm"];
-    for (const auto& k : rep["k"]) {
-      const std::string key = std::to_string(k.get<int>());
-      out += fmt::format(
-          "\nWarm @{} ({} warm anime, {} users with relevant warm items; candidates = anime with "
-          "training rows; cold anime left out)\n",
-          key, ws["anime"].get<int64_t>(), ws["users"].get<int64_t>());
-      std::vector<std::vector<std::string>> rows{
-          {"method", "P@" + key, "R@" + key, "NDCG@" + key, "MAP@" + key, "HR@" + key}};
-      for (const std::string& name : methods) {
-        const json& j = ws["methods"][name][key];
-        rows.push_back({method_title(name), num(j["precision"]), num(j["recall"]), num(j["ndcg"]),
-                        num(j["map"]), num(j["hit_rate"])});
-      }
-      out += render_table(rows);
-    }
+    out += candidate_set_tables(rep, rep["warm"], methods,
+                                "Warm @{} ({} warm anime, {} users with relevant warm items; "
+                                "candidates = anime with training rows; cold anime left out)",
+                                false);
   }
   if (rep.contains("cold_start")) {
-    const json& cs = rep["cold_start"];
-    for (const auto& k : rep["k"]) {
-      const std::string key = std::to_string(k.get<int>());
-      out += fmt::format(
-          "\nCold start @{} ({} cold anime, {} users with relevant cold items; candidates = cold "
-          "anime; most popular = members)\n",
-          key, cs["anime"].get<int64_t>(), cs["users"].get<int64_t>());
-      std::vector<std::vector<std::string>> rows{
-          {"method", "P@" + key, "R@" + key, "NDCG@" + key, "MAP@" + key, "HR@" + key, "coverage"}};
-      for (const std::string& name : methods) {
-        const json& j = cs["methods"][name][key];
-        rows.push_back({method_title(name), num(j["precision"]), num(j["recall"]), num(j["ndcg"]),
-                        num(j["map"]), num(j["hit_rate"]), num(j["coverage"])});
-      }
-      out += render_table(rows);
-    }
+    out += candidate_set_tables(rep, rep["cold_start"], methods,
+                                "Cold start @{} ({} cold anime, {} users with relevant cold items; "
+                                "candidates = cold anime; most popular = members)",
+                                true);
   }
   return out + similar_table(rep);
 }
