@@ -39,7 +39,7 @@ constexpr uint64_t kSaltUsers = 0x7573657273ULL;  // "users"
 constexpr uint64_t kSaltAnime = 0x616e696d65ULL;  // "anime"
 
 // Every row solve reads the other side's factor rows at random (a user
-// matrix of 51 MB at MyAnimeList 2023 scale): with 4 KiB pages nearly every
+// matrix of 51 MB on the heavy-skew set): with 4 KiB pages nearly every
 // read also misses the TLB. Sizes `f` in fresh storage advised to huge pages
 // before its first touch. Measured on the heavy-skew set of
 // bench/train_bench.sh (k = 64, 1 rank x 2 threads): explicit CG 1.08 ->
@@ -201,6 +201,18 @@ void AlsFit::check_finite(const als::SweepStats& stats, bool users_side, int ite
   }
 }
 
+// solve_block, its wall and CPU seconds added to the iteration's cost.
+als::SweepStats AlsFit::timed_solve(const als::RatingBlock& block, const SideState& other,
+                                    const Eigen::MatrixXd* gram, SideState& self,
+                                    const als::BlockPrior* prior) {
+  const auto start = Clock::now();
+  const double cpu_start = process_cpu_seconds();
+  const als::SweepStats stats = als::solve_block(block, other, o_.mu, gram, o_.als, self, prior);
+  cost_.solve_seconds += seconds_since(start);
+  cost_.solve_cpu_seconds += process_cpu_seconds() - cpu_start;
+  return stats;
+}
+
 void AlsFit::half_sweep(bool users_side, int iteration) {
   SideState& self = users_side ? state_.users : state_.anime;
   const SideState& other = users_side ? state_.anime : state_.users;
@@ -215,21 +227,11 @@ void AlsFit::half_sweep(bool users_side, int iteration) {
     // Solve with the prior of the current map, refit the map, then give the
     // cold anime of this block their content prediction before the exchange.
     const als::BlockPrior prior = hybrid_->block_prior(state_.content_w);
-    const auto start = Clock::now();
-    const double cpu_start = process_cpu_seconds();
-    const als::SweepStats stats = als::solve_block(block, other, o_.mu, gram, o_.als, self, &prior);
-    cost_.solve_seconds += seconds_since(start);
-    cost_.solve_cpu_seconds += process_cpu_seconds() - cpu_start;
-    check_finite(stats, false, iteration);
+    check_finite(timed_solve(block, other, gram, self, &prior), false, iteration);
     state_.content_w = hybrid_->refit(self, prior_comm_);
     hybrid_->set_cold_rows(state_.content_w, o_.als.feedback == als::Feedback::kExplicit, self);
   } else {
-    const auto start = Clock::now();
-    const double cpu_start = process_cpu_seconds();
-    const als::SweepStats stats = als::solve_block(block, other, o_.mu, gram, o_.als, self);
-    cost_.solve_seconds += seconds_since(start);
-    cost_.solve_cpu_seconds += process_cpu_seconds() - cpu_start;
-    check_finite(stats, users_side, iteration);
+    check_finite(timed_solve(block, other, gram, self, nullptr), users_side, iteration);
   }
   exchange_->exchange(self, users_side ? data_.user_bounds : data_.anime_bounds,
                       users_side ? data_.local.users : data_.local.anime);

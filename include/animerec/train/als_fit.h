@@ -93,6 +93,9 @@ class AlsFit {
   void check_finite(const als::SweepStats& stats, bool users_side, int iteration);
   void check_initial_factors() const;
   const Eigen::MatrixXd& timed_gram(const als::FactorMatrix& other);
+  als::SweepStats timed_solve(const als::RatingBlock& block, const als::SideState& other,
+                              const Eigen::MatrixXd* gram, als::SideState& self,
+                              const als::BlockPrior* prior);
   Eigen::MatrixXd shared_gram(const als::FactorMatrix& y);
 
   FitOptions o_;
