@@ -14,6 +14,9 @@
 #       (no binding); otherwise each rank is bound to a core.
 #   peak_rss_kb RSS_PREFIX      the largest of those
 #   median_seconds METRICS_JSONL   median "seconds" of the main fit's iterations
+#   bench_default_scale
+#       USERS 270000, ANIME 25000, RATINGS 24000000 (MyAnimeList 2023 scale),
+#       FACTORS 64, ITERATIONS 3, each unless already set in the environment
 
 [[ -x /usr/bin/time ]] || {
   echo "bench: needs /usr/bin/time (Debian package 'time') for the peak RSS" >&2
@@ -69,4 +72,12 @@ median_seconds() {
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 print("%.2f" % statistics.median(r["seconds"] for r in rows if "part" not in r))' "$1"
+}
+
+bench_default_scale() {
+  USERS=${USERS:-270000}
+  ANIME=${ANIME:-25000}
+  RATINGS=${RATINGS:-24000000}
+  FACTORS=${FACTORS:-64}
+  ITERATIONS=${ITERATIONS:-3}
 }

@@ -19,12 +19,8 @@ build=${1:-build}
 bin=$build/animerec
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
-USERS=${USERS:-270000}
-ANIME=${ANIME:-25000}
-RATINGS=${RATINGS:-24000000}
-FACTORS=${FACTORS:-64}
+bench_default_scale
 RANKING_FACTORS=${RANKING_FACTORS:-256}
-ITERATIONS=${ITERATIONS:-3}
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/animerec-ranking-bench.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 

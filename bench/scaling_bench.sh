@@ -23,11 +23,7 @@ csv_out=${2:-scaling.csv}
 bin=$build/animerec
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
-USERS=${USERS:-270000}
-ANIME=${ANIME:-25000}
-RATINGS=${RATINGS:-24000000}
-FACTORS=${FACTORS:-64}
-ITERATIONS=${ITERATIONS:-3}
+bench_default_scale
 FEEDBACKS=${FEEDBACKS:-implicit explicit}
 SOLVER=${SOLVER:-cg}
 SETS=${SETS:-uniform:0:0 skew:1:0.5}

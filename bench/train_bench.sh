@@ -22,11 +22,7 @@ build=${1:-build}
 bin=$build/animerec
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
-USERS=${USERS:-270000}
-ANIME=${ANIME:-25000}
-RATINGS=${RATINGS:-24000000}
-FACTORS=${FACTORS:-64}
-ITERATIONS=${ITERATIONS:-3}
+bench_default_scale
 FEEDBACKS=${FEEDBACKS:-implicit explicit}
 SETS=${SETS:-uniform:0:0 skew:1:0.5}
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/animerec-train-bench.XXXXXX")
