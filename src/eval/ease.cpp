@@ -47,23 +47,6 @@ void lower_gram(const Eigen::MatrixXd& m, Eigen::MatrixXd& a) {
   }
 }
 
-std::vector<int32_t> relevant_users(const data::Dataset& d, data::Split split, double relevance,
-                                    bool explicit_feedback) {
-  const auto& r = d.by_user;
-  std::vector<int32_t> users;
-  for (size_t u = 0; u < d.n_users(); ++u) {
-    for (int64_t i = d.user_offsets[u]; i < d.user_offsets[u + 1]; ++i) {
-      const auto row = static_cast<size_t>(i);
-      if (r.split[row] == static_cast<uint8_t>(split) &&
-          (!explicit_feedback || r.score[row] >= relevance)) {
-        users.push_back(static_cast<int32_t>(u));
-        break;
-      }
-    }
-  }
-  return users;
-}
-
 }  // namespace
 
 std::vector<double> EaseModel::scores(const std::vector<int32_t>& train_anime) const {
@@ -131,7 +114,7 @@ EaseModel fit_ease(const TrainingGram& g, double lambda) {
 
 double ease_split_ndcg10(const data::Dataset& d, const EaseModel& e, data::Split split,
                          double relevance, bool explicit_feedback, dist::Comm& comm) {
-  const std::vector<int32_t> users = relevant_users(d, split, relevance, explicit_feedback);
+  const std::vector<int32_t> users = relevant_users(d, split, explicit_feedback, relevance);
   if (users.empty()) return 0.0;
   constexpr int64_t kBlock = 256;
   const std::vector<int64_t> bounds =
@@ -162,7 +145,7 @@ EaseChoice choose_ease(const data::Dataset& d, const TrainingGram& g, double lam
     c.chosen_on = "option";
     return c;
   }
-  if (relevant_users(d, data::Split::kValidation, relevance, explicit_feedback).empty()) {
+  if (relevant_users(d, data::Split::kValidation, explicit_feedback, relevance).empty()) {
     c.model = fit_ease(g, kEaseDefaultLambda);
     c.chosen_on = "default";
     return c;

@@ -19,6 +19,7 @@
 #include "animerec/core/error.h"
 #include "animerec/dist/comm.h"
 #include "animerec/eval/gram_baselines.h"
+#include "animerec/eval/held_out.h"
 #include "animerec/eval/metrics.h"
 #include "animerec/eval/similar_eval.h"
 #include "animerec/io/dataset_file.h"
@@ -422,17 +423,8 @@ json evaluate(const model::Model& m, const data::Dataset& d, const EvaluateSetti
   }
 
   // Users to rank: those with at least one relevant held-out row.
-  std::vector<int32_t> users;
-  int64_t held_rows = 0;
-  for (size_t u = 0; u < n_users; ++u) {
-    bool relevant_row = false;
-    for (int64_t i = d.user_offsets[u]; i < d.user_offsets[u + 1]; ++i) {
-      if (r.split[i] != held) continue;
-      ++held_rows;
-      relevant_row = relevant_row || !explicit_model || r.score[i] >= relevance;
-    }
-    if (relevant_row) users.push_back(static_cast<int32_t>(u));
-  }
+  const std::vector<int32_t> users = relevant_users(d, s.split, explicit_model, relevance);
+  const auto held_rows = static_cast<int64_t>(std::count(r.split.begin(), r.split.end(), held));
   // Every rank holds the whole dataset, so every rank throws here or none.
   check_something_is_relevant(held_rows, users.size(), relevance, d, s.split);
   int64_t n_cold = 0;

@@ -103,15 +103,9 @@ std::vector<SimilarMethod> similar_methods(const model::Model& m, const ItemKnn*
 nlohmann::json similar_section(const data::Dataset& d, const std::vector<SimilarMethod>& methods,
                                const std::vector<int>& ks, data::Split split, double relevance,
                                bool explicit_feedback, dist::Comm& comm) {
-  const auto& r = d.by_user;
-  const auto held = static_cast<uint8_t>(split);
   std::vector<int32_t> users, queries;
   for (size_t u = 0; u < d.n_users(); ++u) {
-    bool any = false;
-    for (int64_t i = d.user_offsets[u]; i < d.user_offsets[u + 1] && !any; ++i) {
-      const auto row = static_cast<size_t>(i);
-      any = r.split[row] == held && (!explicit_feedback || r.score[row] >= relevance);
-    }
+    const bool any = has_relevant_row(d, u, split, explicit_feedback, relevance);
     const int32_t q = any ? similar_query(d, static_cast<int64_t>(u)) : -1;
     if (q < 0) continue;
     users.push_back(static_cast<int32_t>(u));
