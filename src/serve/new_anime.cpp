@@ -22,8 +22,7 @@ std::string stored(const model::Model& m, const std::string& param, const std::s
   return it == m.config.end() ? fallback : it->second;
 }
 
-float stored_weight(const model::Model& m, const char* group, float fallback) {
-  const std::string param = fmt::format("content-{}-weight", group);
+float stored_weight(const model::Model& m, const char* param, float fallback) {
   return std::stof(stored(m, param, fmt::format("{}", fallback)));
 }
 
@@ -142,23 +141,12 @@ double factor_cosine(const Eigen::VectorXd& q, const model::Model& m, int32_t b)
 
 content::ContentOptions content_options_of(const model::Model& m) {
   content::ContentOptions o;
-  o.genres_weight = stored_weight(m, "genres", o.genres_weight);
-  o.type_weight = stored_weight(m, "type", o.type_weight);
-  o.source_weight = stored_weight(m, "source", o.source_weight);
-  o.studios_weight = stored_weight(m, "studios", o.studios_weight);
-  o.episodes_weight = stored_weight(m, "episodes", o.episodes_weight);
-  o.year_weight = stored_weight(m, "year", o.year_weight);
-  o.season_weight = stored_weight(m, "season", o.season_weight);
-  o.age_rating_weight = stored_weight(m, "age-rating", o.age_rating_weight);
-  o.duration_weight = stored_weight(m, "duration", o.duration_weight);
-  o.popularity_weight = stored_weight(m, "popularity", o.popularity_weight);
-  o.community_score_weight = stored_weight(m, "community-score", o.community_score_weight);
-  o.synopsis_weight = stored_weight(m, "synopsis", o.synopsis_weight);
-  o.top_studios = stored_int(m, "content-top-studios", o.top_studios);
-  o.synopsis_vocabulary = stored_int(m, "content-synopsis-vocabulary", o.synopsis_vocabulary);
-  o.min_document_frequency = stored_int(m, "content-min-df", o.min_document_frequency);
-  o.use_popularity = stored_bool(m, "content-use-popularity", o.use_popularity);
-  o.use_community_score = stored_bool(m, "content-use-community-score", o.use_community_score);
+  for (const auto& w : content::kContentWeightParams)
+    o.*w.field = stored_weight(m, w.param, o.*w.field);
+  for (const auto& i : content::kContentIntegerParams)
+    o.*i.field = stored_int(m, i.param, o.*i.field);
+  for (const auto& f : content::kContentFlagParams)
+    o.*f.field = stored_bool(m, f.param, o.*f.field);
   return o;
 }
 

@@ -60,26 +60,13 @@ ImplicitWeights implicit_weights(const Params& p) {
 
 content::ContentOptions content_options(const Params& p) {
   content::ContentOptions c;
-  auto weight = [&](const char* group) {
-    return static_cast<float>(p.get_double(fmt::format("content-{}-weight", group)));
-  };
-  c.genres_weight = weight("genres");
-  c.type_weight = weight("type");
-  c.source_weight = weight("source");
-  c.studios_weight = weight("studios");
-  c.episodes_weight = weight("episodes");
-  c.year_weight = weight("year");
-  c.season_weight = weight("season");
-  c.age_rating_weight = weight("age-rating");
-  c.duration_weight = weight("duration");
-  c.popularity_weight = weight("popularity");
-  c.community_score_weight = weight("community-score");
-  c.synopsis_weight = weight("synopsis");
-  c.top_studios = static_cast<int32_t>(p.get_int("content-top-studios"));
-  c.synopsis_vocabulary = static_cast<int32_t>(p.get_int("content-synopsis-vocabulary"));
-  c.min_document_frequency = static_cast<int32_t>(p.get_int("content-min-df"));
-  c.use_popularity = p.get_bool("content-use-popularity");
-  c.use_community_score = p.get_bool("content-use-community-score");
+  for (const auto& w : content::kContentWeightParams) {
+    c.*w.field = static_cast<float>(p.get_double(w.param));
+  }
+  for (const auto& i : content::kContentIntegerParams) {
+    c.*i.field = static_cast<int32_t>(p.get_int(i.param));
+  }
+  for (const auto& f : content::kContentFlagParams) c.*f.field = p.get_bool(f.param);
   content::check_options(c);
   return c;
 }

@@ -62,6 +62,36 @@ struct ContentOptions {
   bool use_community_score = config::default_bool("train", "content-use-community-score");
 };
 
+// Each ContentOptions field and the train parameter that sets it. train reads
+// them from its parameters, and the serving side from the parameters stored in
+// the model, so a new anime's content row is built as training built the rows.
+// A field added to ContentOptions goes here, or the two sides drift apart.
+template <class T>
+struct ContentParam {
+  const char* param;
+  T ContentOptions::*field;
+};
+inline constexpr ContentParam<float> kContentWeightParams[] = {
+    {"content-genres-weight", &ContentOptions::genres_weight},
+    {"content-type-weight", &ContentOptions::type_weight},
+    {"content-source-weight", &ContentOptions::source_weight},
+    {"content-studios-weight", &ContentOptions::studios_weight},
+    {"content-episodes-weight", &ContentOptions::episodes_weight},
+    {"content-year-weight", &ContentOptions::year_weight},
+    {"content-season-weight", &ContentOptions::season_weight},
+    {"content-age-rating-weight", &ContentOptions::age_rating_weight},
+    {"content-duration-weight", &ContentOptions::duration_weight},
+    {"content-popularity-weight", &ContentOptions::popularity_weight},
+    {"content-community-score-weight", &ContentOptions::community_score_weight},
+    {"content-synopsis-weight", &ContentOptions::synopsis_weight}};
+inline constexpr ContentParam<int32_t> kContentIntegerParams[] = {
+    {"content-top-studios", &ContentOptions::top_studios},
+    {"content-synopsis-vocabulary", &ContentOptions::synopsis_vocabulary},
+    {"content-min-df", &ContentOptions::min_document_frequency}};
+inline constexpr ContentParam<bool> kContentFlagParams[] = {
+    {"content-use-popularity", &ContentOptions::use_popularity},
+    {"content-use-community-score", &ContentOptions::use_community_score}};
+
 // Throws ConfigError for a negative or non-finite weight, top_studios < 0,
 // synopsis_vocabulary < 0 or min_document_frequency < 1.
 void check_options(const ContentOptions& o);

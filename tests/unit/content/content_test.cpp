@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -439,6 +440,23 @@ TEST(ContentTest, UserProfileScoresLikedContentHigher) {
   EXPECT_EQ(none.norm, 0.0);
   EXPECT_EQ(profile_score(none, c, 0), 0.0f);
   EXPECT_THROW(user_profile(c, {0}, {}, 5.5), std::invalid_argument);
+}
+
+// Every train parameter that shapes the content vectors has a ContentOptions
+// field in the shared tables (content-ridge belongs to the hybrid map), so
+// training and new-anime serving cannot read different option sets.
+TEST(ContentOptionsTest, EveryContentParameterOfTrainHasAField) {
+  std::set<std::string> listed;
+  for (const auto& w : kContentWeightParams) listed.insert(w.param);
+  for (const auto& i : kContentIntegerParams) listed.insert(i.param);
+  for (const auto& f : kContentFlagParams) listed.insert(f.param);
+  std::set<std::string> of_train;
+  for (const config::ParamSpec* spec : config::command_params("train")) {
+    if (spec->name.rfind("content-", 0) == 0 && spec->name != "content-ridge") {
+      of_train.insert(spec->name);
+    }
+  }
+  EXPECT_EQ(listed, of_train);
 }
 
 }  // namespace

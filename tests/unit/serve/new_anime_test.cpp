@@ -374,5 +374,36 @@ TEST(NewAnimeTest, OptionsWithoutTheirPartnerAreRefused) {
       << out;
 }
 
+// A new anime's content row is built with the options the model was trained
+// with: every ContentOptions field is read back from the stored parameters.
+TEST(NewAnimeTest, ContentOptionsComeFromTheModelsStoredParameters) {
+  model::Model m;
+  float weight = 0.125f;
+  for (const auto& w : content::kContentWeightParams) {
+    m.config[w.param] = std::to_string(weight);
+    weight += 0.25f;
+  }
+  int32_t integer = 3;
+  for (const auto& i : content::kContentIntegerParams)
+    m.config[i.param] = std::to_string(integer++);
+  for (const auto& f : content::kContentFlagParams) m.config[f.param] = "true";
+
+  const content::ContentOptions o = content_options_of(m);
+  weight = 0.125f;
+  for (const auto& w : content::kContentWeightParams) {
+    EXPECT_EQ(o.*w.field, weight) << w.param;
+    weight += 0.25f;
+  }
+  integer = 3;
+  for (const auto& i : content::kContentIntegerParams) EXPECT_EQ(o.*i.field, integer++) << i.param;
+  for (const auto& f : content::kContentFlagParams) EXPECT_TRUE(o.*f.field) << f.param;
+
+  // A model that stored none of them gets train's defaults.
+  const content::ContentOptions defaults = content_options_of(model::Model{});
+  EXPECT_EQ(defaults.genres_weight, content::ContentOptions{}.genres_weight);
+  EXPECT_EQ(defaults.top_studios, content::ContentOptions{}.top_studios);
+  EXPECT_FALSE(defaults.use_popularity);
+}
+
 }  // namespace
 }  // namespace animerec::serve
