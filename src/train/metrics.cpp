@@ -8,9 +8,22 @@
 
 namespace animerec::train {
 
+namespace {
+
+// The prediction from its user part: (mu + b_u) + b_a + x_u.y_a, summed in
+// that order, so a pass that takes the user part once per user gets the
+// same floats as predict().
+template <class FactorRow>
+float predict_from_user_part(float mu_plus_bias, const FactorRow& x, const als::SideState& anime,
+                             int32_t a) {
+  return mu_plus_bias + anime.bias[a] + x.dot(anime.factors.row(a));
+}
+
+}  // namespace
+
 float predict(const als::SideState& users, const als::SideState& anime, float mu, int32_t u,
               int32_t a) {
-  return mu + users.bias[u] + anime.bias[a] + users.factors.row(u).dot(anime.factors.row(a));
+  return predict_from_user_part(mu + users.bias[u], users.factors.row(u), anime, a);
 }
 
 // On the threads of the sweep: run serially it was the one single-threaded
@@ -23,15 +36,13 @@ ExactSum squared_errors(const als::RatingBlock& block, const als::SideState& row
 #pragma omp parallel for schedule(dynamic, 256) reduction(+ : fixed, count)
   for (int32_t r = 0; r < block.rows(); ++r) {
     const int32_t row = block.first_row + r;
-    // predict() with the row's part hoisted: the same sums in the same order,
-    // so the same floats, and the pass no longer calls out per rating.
+    // The user's part once per user, not once per rating.
     const auto x = rows.factors.row(row);
-    const float row_base = mu + rows.bias[row];
+    const float mu_plus_bias = mu + rows.bias[row];
     ExactSum s;
     for (int64_t e = block.offsets[r]; e < block.offsets[r + 1]; ++e) {
-      const int32_t c = block.cols[e];
-      const float prediction = row_base + cols.bias[c] + x.dot(cols.factors.row(c));
-      const double err = block.values[e] - prediction;
+      const double err =
+          block.values[e] - predict_from_user_part(mu_plus_bias, x, cols, block.cols[e]);
       s.add(err * err);
     }
     fixed += s.fixed;
