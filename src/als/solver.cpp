@@ -236,8 +236,11 @@ double RowSolver::row_ridge(int64_t n) const {
   return is_explicit(opt_) ? factor_ridge(opt_, n) : implicit_factor_ridge(opt_, n, y_.rows());
 }
 
+// CG gathers a whole row: grows this feedback's gather buffer (yk_ explicit,
+// buf_ implicit) to at least n rows.
 void RowSolver::ensure_rows(int64_t n) {
-  if (buf_.rows() < n) grow_rows(buf_, n);
+  Buffer& b = is_explicit(opt_) ? yk_ : buf_;
+  if (b.rows() < n) grow_rows(b, n);
 }
 
 // Implicit: copies entries [begin, begin + count) of the row into buffer
@@ -543,24 +546,25 @@ void RowSolver::apply_cg_system(int64_t n, const Eigen::VectorXf& p, Eigen::Vect
 RowOutcome RowSolver::solve_cg(const RowEntries& row, float* factors, float* bias,
                                const RowPrior* prior) {
   const int64_t n = row.count;
+  const bool explicit_fb = is_explicit(opt_);
   x_.head(k_) = Eigen::Map<const Eigen::VectorXf>(factors, k_);
-  if (is_explicit(opt_)) x_[k_] = bias != nullptr ? *bias : 0.0f;
   reg_.setConstant(static_cast<float>(row_ridge(n)));
-  if (is_explicit(opt_)) reg_[k_] = static_cast<float>(opt_.lambda_bias);
-  if (prior != nullptr) reg_.array() += static_cast<float>(prior->lambda);
-  if (is_explicit(opt_)) {
-    if (yk_.rows() < n) grow_rows(yk_, n);
-    bf_.setZero();
-    gather_explicit(row, 0, n, &x_);  // bf_ = the entries' part of b - A x0
-    r_ = bf_ - reg_.cwiseProduct(x_);
-    add_prior_mean(prior, r_);
-  } else {
-    ensure_rows(n);
-    bf_.setZero();
-    gather(row, 0, n, &x_);  // bf_ = the entries' part of b - A x0
-    r_ = bf_ - gram_f_ * x_ - reg_.cwiseProduct(x_);
-    add_prior_mean(prior, r_);
+  if (explicit_fb) {
+    x_[k_] = bias != nullptr ? *bias : 0.0f;
+    reg_[k_] = static_cast<float>(opt_.lambda_bias);
   }
+  if (prior != nullptr) reg_.array() += static_cast<float>(prior->lambda);
+  // The gather leaves in bf_ the entries' part of the starting residual b - A x0.
+  ensure_rows(n);
+  bf_.setZero();
+  if (explicit_fb) {
+    gather_explicit(row, 0, n, &x_);
+    r_ = bf_ - reg_.cwiseProduct(x_);
+  } else {
+    gather(row, 0, n, &x_);
+    r_ = bf_ - gram_f_ * x_ - reg_.cwiseProduct(x_);
+  }
+  add_prior_mean(prior, r_);
   p_ = r_;
   float rs = r_.squaredNorm();
   // A NaN or inf among the inputs shows up in a residual or curvature: the
